@@ -1,0 +1,3 @@
+from mastery_cli.cli import main
+
+main()

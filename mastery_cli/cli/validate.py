@@ -1,0 +1,92 @@
+"""`mastery validate` and `mastery schema`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mastery_cli.cli.common import FORMAT_HELP, emit, guarded, print_diagnostics, resolve_format
+
+
+@guarded
+def validate(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files or folders to check (folders are searched recursively).",
+                       show_default=False),
+    ] = None,
+    output_format: Annotated[
+        str | None, typer.Option("--format", "-f", help=FORMAT_HELP, show_default=False)
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also list YAML files that were skipped.")
+    ] = False,
+) -> None:
+    """Check frameworks, rubrics and grading policies: schema, references, cycles, levels.
+
+    Prints one line per problem as path:line:col: severity [code] message, then a summary.
+    Exit 0 when fine, 1 when the files have errors (or warnings with --strict), 2 on misuse.
+
+    Examples:
+
+        mastery validate                 # every mastery file under the current folder
+
+        mastery validate examples/ --strict --format json
+    """
+    from mastery_cli.diagnostics import Summary, exit_code
+    from mastery_cli.validation import validate_paths
+
+    fmt = resolve_format(output_format)
+    result = validate_paths(paths or [Path(".")])
+    summary = Summary.of(result.diagnostics, result.files_checked)
+    if verbose:
+        summary.extra["skipped"] = [{"path": p, "reason": r} for p, r in result.skipped]
+        if fmt != "json":
+            for path, reason in result.skipped:
+                emit(f"skipped {path}: {reason}", err=True)
+    print_diagnostics(result.diagnostics, summary, fmt)
+    if result.files_checked == 0 and not result.diagnostics:
+        emit("mastery: no mastery files found (YAML files with 'kind: framework', 'rubric' or "
+             "'policy')", err=True)
+    raise typer.Exit(exit_code(result.diagnostics, strict))
+
+
+@guarded
+def schema(
+    kind: Annotated[
+        str | None,
+        typer.Argument(help="framework, rubric or policy.", show_default=False),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write every schema into this folder instead.",
+                     show_default=False),
+    ] = None,
+) -> None:
+    """Print the JSON Schema of a kind of file, or write all of them with --out.
+
+    Point your editor at a schema for completion and hover help, with a first line like
+    '# yaml-language-server: $schema=schemas/framework.schema.json'.
+
+    Examples:
+
+        mastery schema framework > framework.schema.json
+
+        mastery schema --out schemas/
+    """
+    from mastery_cli.output import write_text_atomic
+    from mastery_cli.schemas import KINDS, load_schema
+
+    if out is not None:
+        for name in KINDS:
+            text = json.dumps(load_schema(name), indent=2, ensure_ascii=False) + "\n"
+            write_text_atomic(out / f"{name}.schema.json", text)
+            emit(f"wrote {out / f'{name}.schema.json'}")
+        return
+    if kind not in KINDS:
+        raise typer.BadParameter(f"choose one of: {', '.join(KINDS)}", param_hint="KIND")
+    emit(json.dumps(load_schema(kind), indent=2, ensure_ascii=False))

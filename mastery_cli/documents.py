@@ -1,0 +1,172 @@
+"""Finding, reading and schema-checking mastery files.
+
+A *mastery file* is YAML with a top-level ``kind`` of framework, rubric or policy. Folders are
+searched recursively; YAML that is not a mastery file (CI configs, Kubernetes manifests) is
+skipped there, but a file named explicitly on the command line must be one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mastery_cli.diagnostics import Diagnostic, Severity, error
+from mastery_cli.framework.model import Origin
+from mastery_cli.schemas import KINDS, check_document
+from mastery_cli.yamlfile import Pointer, YamlDocument, load_yaml, pointer_text
+
+YAML_SUFFIXES = (".yaml", ".yml")
+_SKIP_DIRS = {"node_modules", "__pycache__", "venv", "site-packages", "dist", "build"}
+
+
+@dataclass
+class MasteryDocument:
+    path: str
+    kind: str
+    yaml: YamlDocument
+    schema_ok: bool = True
+
+    @property
+    def data(self) -> Any:
+        return self.yaml.data
+
+
+@dataclass
+class DocumentSet:
+    """The mastery files found under some paths, with what went wrong reading them."""
+
+    documents: list[MasteryDocument] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    files_checked: int = 0
+
+    def of_kind(self, kind: str) -> list[MasteryDocument]:
+        return [d for d in self.documents if d.kind == kind]
+
+    def at(
+        self,
+        origin: Origin | None,
+        code: str,
+        message: str,
+        suffix: Pointer = (),
+        *,
+        hint: str | None = None,
+        severity: Severity = Severity.ERROR,
+        key: bool = False,
+    ) -> Diagnostic:
+        """A diagnostic at ``origin`` (plus ``suffix``), with the line and column of the YAML."""
+        if origin is None:
+            return Diagnostic("<unknown>", None, None, code, message, severity, hint)
+        pointer = (*origin.pointer, *suffix)
+        for document in self.documents:
+            if document.path == origin.path:
+                line, column = document.yaml.position(pointer, key=key)
+                return Diagnostic(origin.path, line, column, code, message, severity, hint,
+                                  pointer_text(pointer))
+        return Diagnostic(origin.path, None, None, code, message, severity, hint,
+                          pointer_text(pointer))
+
+
+def display_path(file: Path) -> str:
+    """The path as the user will recognise it: relative to the current folder when inside it."""
+    try:
+        return file.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return file.as_posix()
+
+
+def discover(paths: Sequence[Path]) -> Iterable[tuple[Path, bool]]:
+    """Every candidate file under ``paths``, with whether it was named explicitly."""
+    seen: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            found = []
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
+                found.extend(Path(root) / f for f in files if f.endswith(YAML_SUFFIXES))
+            for file in sorted(found):
+                if file.resolve() not in seen:
+                    seen.add(file.resolve())
+                    yield file, False
+        else:
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
+                yield path, True
+
+
+def _classify(
+    document: YamlDocument | None, explicit: bool
+) -> tuple[str | None, Diagnostic | None, str | None]:
+    """(kind, error, reason to skip) for a parsed file."""
+    if document is None:
+        return None, None, None
+    data = document.data
+    if data is None:
+        if explicit:
+            return None, error("empty-file", "the file is empty", document.path, 1, 1,
+                               hint="a mastery file starts with 'kind:' and 'schema_version: 1'"), None
+        return None, None, "empty"
+    if not isinstance(data, dict) or "kind" not in data:
+        if explicit:
+            return None, document.diagnostic(
+                "not-a-mastery-file",
+                "not a mastery file: there is no top-level 'kind'",
+                hint="a mastery file starts with 'kind: framework' (or rubric, policy)",
+            ), None
+        return None, None, "no 'kind' key"
+    kind = data["kind"]
+    if kind in KINDS:
+        return str(kind), None, None
+    looks_ours = explicit or "schema_version" in data
+    if not looks_ours:
+        return None, None, f"kind {kind!r} is not a mastery kind"
+    close = difflib.get_close_matches(str(kind), KINDS, n=1)
+    return None, document.diagnostic(
+        "unknown-kind", f"unknown kind {kind!r}; expected one of: {', '.join(KINDS)}",
+        ("kind",), hint=f"did you mean '{close[0]}'?" if close else None,
+    ), None
+
+
+def load_documents(paths: Sequence[Path], *, kinds: Sequence[str] = KINDS) -> DocumentSet:
+    """Read and schema-check every mastery file under ``paths``."""
+    result = DocumentSet()
+    for file, explicit in discover(paths):
+        shown = display_path(file)
+        if not file.exists():
+            result.diagnostics.append(error(
+                "file-not-found", "no such file or folder", shown,
+                hint="check the path; folders are searched for *.yaml and *.yml files",
+            ))
+            continue
+        if explicit and not file.is_file():
+            result.diagnostics.append(error("file-unreadable", "not a regular file", shown))
+            continue
+        document, problems = load_yaml(file, shown)
+        if problems:
+            # A broken YAML file counts as checked: it is the user's file and it has errors.
+            result.files_checked += 1
+            result.diagnostics.extend(problems)
+            continue
+        kind, problem, skip_reason = _classify(document, explicit)
+        if skip_reason is not None:
+            result.skipped.append((shown, skip_reason))
+            continue
+        result.files_checked += 1
+        if problem is not None:
+            result.diagnostics.append(problem)
+            continue
+        assert document is not None and kind is not None
+        if kind not in kinds:
+            result.skipped.append((shown, f"kind {kind!r} is not used here"))
+            result.files_checked -= 1
+            continue
+        schema_problems = check_document(document, kind)
+        result.diagnostics.extend(schema_problems)
+        result.documents.append(
+            MasteryDocument(shown, kind, document, schema_ok=not schema_problems)
+        )
+    return result

@@ -1,0 +1,190 @@
+"""JSON Schema checking of loaded YAML documents, with diagnostics at the offending line.
+
+check-jsonschema reports JSON paths only; here every error is mapped back to the YAML node it
+came from, and `oneOf`/`anyOf` failures are reduced to the one alternative that came closest.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from mastery_cli.diagnostics import Diagnostic
+from mastery_cli.resources import schema_path
+from mastery_cli.yamlfile import Pointer, YamlDocument, coerce_pointer_values
+
+#: The kinds of mastery file, each with a schema in ``schemas/KIND.schema.json``.
+KINDS = ("framework", "rubric", "policy")
+
+_TYPE_NAMES = {
+    "string": "text", "number": "a number", "integer": "a whole number", "boolean": "true or false",
+    "array": "a list", "object": "a mapping (key: value pairs)", "null": "nothing",
+}
+
+
+@cache
+def load_schema(kind: str) -> dict[str, Any]:
+    with schema_path(kind).open(encoding="utf-8") as handle:
+        schema: dict[str, Any] = json.load(handle)
+    return schema
+
+
+@cache
+def _validator(kind: str) -> Any:
+    # Imported here: jsonschema costs ~80 ms at start-up and only files that exist need it.
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(load_schema(kind))
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping"
+
+
+def _expected(types: Any) -> str:
+    names = [types] if isinstance(types, str) else list(types)
+    return " or ".join(_TYPE_NAMES.get(t, t) for t in names)
+
+
+def _leaves(error: Any) -> Iterator[Any]:
+    """For oneOf/anyOf, follow the best-matching alternative down to a concrete error."""
+    from jsonschema.exceptions import best_match
+
+    while error.validator in ("oneOf", "anyOf") and error.context and not all(
+        e.validator == "required" for e in error.context
+    ):
+        # Alternatives that fail only on type are the least informative; if the value has
+        # the right type for one alternative, that one's errors explain the problem.
+        deeper = [e for e in error.context if e.validator != "type"]
+        if not deeper:
+            break
+        error = best_match(deeper)
+    yield error
+
+
+def _is_text_choice(error: Any) -> bool:
+    return error.validator == "oneOf" and all(e.validator == "type" for e in error.context or [])
+
+
+def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
+    pointer: Pointer = tuple(error.absolute_path)
+    validator = error.validator
+    instance = error.instance
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    where = f" in {'/'.join(str(p) for p in pointer)}" if pointer else ""
+    if _is_text_choice(error):
+        return document.diagnostic(
+            "schema-type", f"expected text or a map of language to text, got {_describe(instance)}",
+            pointer, hint='write a string, or a map such as {en: "…", es: "…"}',
+        )
+    if validator in ("anyOf", "oneOf") and error.context and all(
+        e.validator == "required" for e in error.context
+    ):
+        names = [n for e in error.context for n in e.validator_value]
+        return document.diagnostic(
+            "schema-required", f"needs one of: {', '.join(names)}{where}", pointer,
+            hint=schema.get("description"), key=True,
+        )
+    if validator == "required":
+        missing = [name for name in error.validator_value if name not in instance]
+        name = missing[0] if missing else str(error.validator_value)
+        prop = schema.get("properties", {}).get(name, {})
+        hint = prop.get("description")
+        return document.diagnostic(
+            "schema-required", f"missing required key '{name}'{where}", pointer,
+            hint=hint, key=True,
+        )
+    if validator == "additionalProperties" and isinstance(instance, dict):
+        allowed = list(schema.get("properties", {}))
+        extras = [k for k in instance if k not in allowed]
+        key = extras[0] if extras else "?"
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else (
+            "allowed keys: " + ", ".join(allowed) if allowed else None
+        )
+        return document.diagnostic(
+            "schema-unknown-key", f"unknown key '{key}'{where}", (*pointer, key),
+            hint=hint, key=True,
+        )
+    if validator == "type":
+        return document.diagnostic(
+            "schema-type",
+            f"expected {_expected(error.validator_value)}, got {_describe(instance)}",
+            pointer, hint=schema.get("description"),
+        )
+    if validator == "enum":
+        options = [str(o) for o in error.validator_value]
+        close = difflib.get_close_matches(str(instance), options, n=1)
+        return document.diagnostic(
+            "schema-enum", f"{instance!r} is not one of: {', '.join(options)}", pointer,
+            hint=f"did you mean '{close[0]}'?" if close else schema.get("description"),
+        )
+    if validator == "const":
+        return document.diagnostic(
+            "schema-const", f"expected {error.validator_value!r}, got {_describe(instance)}",
+            pointer, hint=schema.get("description"),
+        )
+    if validator == "pattern":
+        return document.diagnostic(
+            "schema-pattern", f"{instance!r} is not in the expected form{where}", pointer,
+            hint=schema.get("description"),
+        )
+    if validator == "propertyNames":
+        return document.diagnostic(
+            "schema-key-name", f"{error.message}{where}", pointer,
+            hint=(schema.get("propertyNames") or {}).get("description"),
+        )
+    if validator == "not" and isinstance(error.validator_value, dict):
+        forbidden = error.validator_value.get("required", [])
+        key = forbidden[0] if forbidden else ""
+        return document.diagnostic(
+            "schema-forbidden-key", f"'{key}' is not allowed here{where}", (*pointer, key),
+            hint="with design 'indicators' the level language comes from the target's "
+            "indicators; use design 'rated' to give criteria their own levels"
+            if key == "levels" else None,
+            key=True,
+        )
+    code = "schema-" + "".join("-" + c.lower() if c.isupper() else c for c in validator)
+    return document.diagnostic(code, f"{error.message}{where}", pointer,
+                               hint=schema.get("description"))
+
+
+def _coercible(error: Any) -> bool:
+    """A plain YAML scalar where the schema wants text: the author wrote text."""
+    if isinstance(error.instance, bool | int | float) and error.instance is not None:
+        if error.validator == "type":
+            return "string" in ([error.validator_value] if isinstance(error.validator_value, str)
+                                else error.validator_value)
+        if error.validator == "oneOf" and error.context:
+            return any(e.validator == "type" and "string" in (
+                [e.validator_value] if isinstance(e.validator_value, str) else e.validator_value
+            ) for e in error.context)
+    return False
+
+
+def check_document(document: YamlDocument, kind: str) -> list[Diagnostic]:
+    """Validate ``document.data`` against the schema of ``kind``; may normalise scalars."""
+    validator = _validator(kind)
+    for _ in range(3):
+        errors = list(validator.iter_errors(document.data))
+        fixable = [tuple(e.absolute_path) for e in errors if _coercible(e)]
+        if not fixable or not coerce_pointer_values(document, fixable):
+            break
+    diagnostics: list[Diagnostic] = []
+    for error in errors:
+        for leaf in _leaves(error):
+            diagnostics.append(_diagnostic(document, leaf))
+    return diagnostics

@@ -1,0 +1,387 @@
+"""The rules a JSON Schema cannot express: references, cycles, scales, coverage of levels.
+
+Each check takes the assembled model and returns diagnostics placed on the YAML value at fault.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from mastery_cli.diagnostics import Diagnostic, Severity
+from mastery_cli.documents import DocumentSet
+from mastery_cli.framework.model import (
+    Framework,
+    Origin,
+    Rubric,
+    Text,
+    level_key,
+)
+
+Check = Callable[[Framework, DocumentSet], list[Diagnostic]]
+
+
+def did_you_mean(value: str, candidates: Iterable[str]) -> str | None:
+    options = list(candidates)
+    close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
+    if not close:
+        folded = {c.casefold(): c for c in options}
+        if value.casefold() in folded:
+            close = [folded[value.casefold()]]
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def _unresolved(
+    sets: DocumentSet, origin: Origin | None, suffix: tuple[str | int, ...], what: str,
+    value: str, known: Mapping[str, Any],
+) -> Diagnostic:
+    return sets.at(
+        origin, "unresolved-reference", f"{what} '{value}' is not defined", suffix,
+        hint=did_you_mean(value, known) or f"define it, or check the spelling of '{value}'",
+    )
+
+
+def check_metadata(framework: Framework, sets: DocumentSet) -> list[Diagnostic]:
+    problems = []
+    first = Origin(framework.files[0], ()) if framework.files else None
+    if framework.title is None:
+        problems.append(sets.at(
+            first, "missing-title", f"framework '{framework.id}' has no title in any of its files",
+            hint="add 'title:' to the framework's main file", key=True,
+        ))
+    if not framework.scales:
+        problems.append(sets.at(
+            first, "missing-scale", f"framework '{framework.id}' defines no scale",
+            hint="add a 'scales:' list (performance levels) to one of the framework's files "
+            "and validate all its files together",
+        ))
+    if framework.default_scale_id and framework.default_scale_id not in framework.scales:
+        origin = next((Origin(f, ()) for f in framework.files), None)
+        for document in sets.of_kind("framework"):
+            if document.path in framework.files and "default_scale" in (document.data or {}):
+                origin = Origin(document.path, ())
+        problems.append(_unresolved(sets, origin, ("default_scale",), "scale",
+                                    framework.default_scale_id, framework.scales))
+    return problems
+
+
+def check_scales(framework: Framework, sets: DocumentSet) -> list[Diagnostic]:
+    problems = []
+    for scale in framework.scales.values():
+        values = scale.values
+        for index in range(1, len(values)):
+            if values[index] <= values[index - 1]:
+                problems.append(sets.at(
+                    scale.origin, "scale-order",
+                    f"scale '{scale.id}': level values must increase strictly, but "
+                    f"{level_key(values[index])} follows {level_key(values[index - 1])}",
+                    ("levels", index, "value"),
+                    hint="list the levels from lowest to highest, each with a larger value",
+                ))
+        marked = [i for i, level in enumerate(scale.levels) if level.mastery]
+        if not marked:
+            problems.append(sets.at(
+                scale.origin, "scale-mastery",
+                f"scale '{scale.id}' has no mastery level", ("levels",),
+                hint="mark the level that means 'mastered' with 'mastery: true'", key=True,
+            ))
+        for index in marked[1:]:
+            problems.append(sets.at(
+                scale.origin, "scale-mastery",
+                f"scale '{scale.id}' has more than one mastery level", ("levels", index, "mastery"),
+                hint="mark only the lowest level that counts as mastered; levels above it count "
+                "as mastered too",
+            ))
+    return problems
+
+
+def check_competencies(framework: Framework, sets: DocumentSet) -> list[Diagnostic]:
+    problems = []
+    for competency in framework.competencies.values():
+        if competency.scale_id and competency.scale_id not in framework.scales:
+            problems.append(_unresolved(sets, competency.origin, ("scale",), "scale",
+                                        competency.scale_id, framework.scales))
+            continue
+        scale = framework.scale_of(competency)
+        if scale is None:
+            continue
+        expected = {level.value for level in scale.levels}
+        for target in competency.targets:
+            given = set(target.indicators)
+            missing = sorted(expected - given)
+            if missing:
+                keys = ", ".join(level_key(v) for v in missing)
+                labels = ", ".join(
+                    f"{level_key(v)} {framework.text(scale.level(v).label if scale.level(v) else '')}"
+                    for v in missing
+                )
+                problems.append(sets.at(
+                    target.origin, "missing-indicator",
+                    f"target '{target.id}' has no performance indicator for level"
+                    f"{'s' if len(missing) > 1 else ''} {keys} of scale '{scale.id}'",
+                    ("indicators",) if target.indicators else (),
+                    hint=f"describe what work looks like at {labels} under 'indicators:'",
+                    key=True,
+                ))
+            for value in sorted(given - expected):
+                problems.append(sets.at(
+                    target.origin, "unknown-level",
+                    f"indicator for level {level_key(value)}, which scale '{scale.id}' "
+                    f"does not have", ("indicators", level_key(value)),
+                    hint="scale levels: " + ", ".join(level_key(v) for v in sorted(expected)),
+                    key=True,
+                ))
+            for value in sorted(set(target.i_can_levels) - expected):
+                problems.append(sets.at(
+                    target.origin, "unknown-level",
+                    f"'I can' statement for level {level_key(value)}, which scale "
+                    f"'{scale.id}' does not have", ("i_can_levels", level_key(value)),
+                    hint="scale levels: " + ", ".join(level_key(v) for v in sorted(expected)),
+                    key=True,
+                ))
+            if target.i_can is None and not target.i_can_levels:
+                problems.append(sets.at(
+                    target.origin, "missing-i-can",
+                    f"target '{target.id}' has no \"I can\" statement",
+                    hint="add 'i_can:' with the target in a student's words; it appears on "
+                    "report cards and \"I can\" sheets",
+                    severity=Severity.WARNING, key=True,
+                ))
+    return problems
+
+
+def check_references(framework: Framework, sets: DocumentSet) -> list[Diagnostic]:
+    problems = []
+    for target in framework.targets.values():
+        for index, ref in enumerate(target.prerequisites):
+            if ref not in framework.targets:
+                problems.append(_unresolved(sets, target.origin, ("prerequisites", index),
+                                            "prerequisite target", ref, framework.targets))
+            elif ref == target.id:
+                problems.append(sets.at(
+                    target.origin, "prerequisite-cycle",
+                    f"target '{target.id}' lists itself as a prerequisite",
+                    ("prerequisites", index),
+                ))
+    for progression in framework.progressions.values():
+        for index, ref in enumerate(progression.targets):
+            if ref not in framework.targets:
+                hint_pool = framework.targets
+                problem = _unresolved(sets, progression.origin, ("targets", index), "target",
+                                      ref, hint_pool)
+                if ref in framework.competencies:
+                    problem = sets.at(
+                        progression.origin, "unresolved-reference",
+                        f"'{ref}' is a competency; progressions order learning targets",
+                        ("targets", index), hint="list the competency's targets instead",
+                    )
+                problems.append(problem)
+    for course in framework.courses.values():
+        for index, ref in enumerate(course.competencies):
+            if ref not in framework.competencies:
+                if ref in framework.targets:
+                    problems.append(sets.at(
+                        course.origin, "unresolved-reference",
+                        f"'{ref}' is a learning target, not a competency",
+                        ("competencies", index), hint="move it to the course's 'targets:' list",
+                    ))
+                else:
+                    problems.append(_unresolved(sets, course.origin, ("competencies", index),
+                                                "competency", ref, framework.competencies))
+        for index, ref in enumerate(course.targets):
+            if ref not in framework.targets:
+                problems.append(_unresolved(sets, course.origin, ("targets", index), "target",
+                                            ref, framework.targets))
+    return problems
+
+
+def check_cycles(framework: Framework, sets: DocumentSet) -> list[Diagnostic]:
+    """No target may (transitively) come before itself, through prerequisites or progressions."""
+    edges: dict[str, list[tuple[str, Origin | None, tuple[str | int, ...]]]] = {}
+    for target in framework.targets.values():
+        for index, ref in enumerate(target.prerequisites):
+            if ref in framework.targets and ref != target.id:
+                edges.setdefault(ref, []).append(
+                    (target.id, target.origin, ("prerequisites", index)))
+    for progression in framework.progressions.values():
+        steps = progression.targets
+        for index in range(1, len(steps)):
+            if steps[index - 1] in framework.targets and steps[index] in framework.targets:
+                edges.setdefault(steps[index - 1], []).append(
+                    (steps[index], progression.origin, ("targets", index)))
+    problems = []
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
+    reported: set[frozenset[str]] = set()
+    for start in sorted(edges):
+        if state.get(start):
+            continue
+        # Iterative depth-first search: a framework of thousands of targets must not hit
+        # Python's recursion limit.
+        path: list[str] = [start]
+        iterators = [iter(edges.get(start, []))]
+        state[start] = 1
+        while iterators:
+            step = next(iterators[-1], None)
+            if step is None:
+                state[path.pop()] = 2
+                iterators.pop()
+                continue
+            node, origin, suffix = step
+            if state.get(node) == 1:
+                cycle = [*path[path.index(node):], node]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    problems.append(sets.at(
+                        origin, "prerequisite-cycle",
+                        "targets come before themselves: " + " → ".join(cycle), suffix,
+                        hint="prerequisites and progressions together must not form a loop",
+                    ))
+            elif not state.get(node):
+                state[node] = 1
+                path.append(node)
+                iterators.append(iter(edges.get(node, [])))
+    return problems
+
+
+def _text_values(framework: Framework) -> Iterable[tuple[Text | None, Origin | None, tuple[str | int, ...]]]:
+    for scale in framework.scales.values():
+        for index, level in enumerate(scale.levels):
+            yield level.label, scale.origin, ("levels", index, "label")
+            yield level.descriptor, scale.origin, ("levels", index, "descriptor")
+    for competency in framework.competencies.values():
+        yield competency.title, competency.origin, ("title",)
+        yield competency.statement, competency.origin, ("statement",)
+        yield competency.i_can, competency.origin, ("i_can",)
+        for target in competency.targets:
+            for key in ("title", "statement", "i_can"):
+                yield getattr(target, key), target.origin, (key,)
+            for value, text in target.indicators.items():
+                yield text, target.origin, ("indicators", level_key(value))
+            for value, text in target.i_can_levels.items():
+                yield text, target.origin, ("i_can_levels", level_key(value))
+    for course in framework.courses.values():
+        yield course.title, course.origin, ("title",)
+
+
+def check_languages(framework: Framework, sets: DocumentSet) -> list[Diagnostic]:
+    """Per-language maps should give every declared language (plain strings are exempt)."""
+    problems = []
+    declared = framework.languages
+    for text, origin, suffix in _text_values(framework):
+        if not isinstance(text, Mapping):
+            continue
+        missing = [lang for lang in declared if lang not in text]
+        if missing:
+            problems.append(sets.at(
+                origin, "missing-translation",
+                f"no {', '.join(missing)} text here; the framework declares "
+                f"{', '.join(declared)}", suffix,
+                hint="families reading other languages will see the default language instead",
+                severity=Severity.WARNING,
+            ))
+        extra = [lang for lang in text if lang not in declared]
+        if extra:
+            problems.append(sets.at(
+                origin, "undeclared-language",
+                f"text in {', '.join(extra)}, which the framework's 'languages' does not list",
+                suffix, hint=f"add {', '.join(extra)} to 'languages:' or remove the text",
+                severity=Severity.WARNING,
+            ))
+    return problems
+
+
+FRAMEWORK_CHECKS: tuple[Check, ...] = (
+    check_metadata, check_scales, check_competencies, check_references, check_cycles,
+    check_languages,
+)
+
+
+def check_framework(framework: Framework, sets: DocumentSet) -> list[Diagnostic]:
+    problems: list[Diagnostic] = []
+    for check in FRAMEWORK_CHECKS:
+        problems.extend(check(framework, sets))
+    return problems
+
+
+def check_rubric(
+    rubric: Rubric, frameworks: Mapping[str, Framework], sets: DocumentSet
+) -> list[Diagnostic]:
+    problems: list[Diagnostic] = []
+    if rubric.framework_id is not None:
+        framework = frameworks.get(rubric.framework_id)
+        if framework is None:
+            if frameworks:
+                problems.append(_unresolved(sets, rubric.origin, ("framework",), "framework",
+                                            rubric.framework_id, frameworks))
+            else:
+                problems.append(sets.at(
+                    rubric.origin, "framework-not-loaded",
+                    f"framework '{rubric.framework_id}' was not among the files checked, so "
+                    "the criteria's targets cannot be checked", ("framework",),
+                    hint="validate the rubric together with its framework files "
+                    "(e.g. 'mastery validate .')", severity=Severity.WARNING,
+                ))
+            return problems
+    elif len(frameworks) == 1:
+        framework = next(iter(frameworks.values()))
+    else:
+        problems.append(sets.at(
+            rubric.origin, "framework-not-loaded",
+            "cannot tell which framework this rubric belongs to" if frameworks else
+            "no framework was among the files checked, so the criteria cannot be checked",
+            hint="add 'framework: <id>' to the rubric and validate it with its framework",
+            severity=Severity.WARNING, key=True,
+        ))
+        return problems
+    seen: set[str] = set()
+    for criterion in rubric.criteria:
+        if criterion.id in seen:
+            problems.append(sets.at(criterion.origin, "duplicate-id",
+                                    f"criterion id '{criterion.id}' is used twice", ("id",)))
+        seen.add(criterion.id)
+        target = framework.targets.get(criterion.target)
+        if target is None:
+            problems.append(_unresolved(sets, criterion.origin, ("target",), "target",
+                                        criterion.target, framework.targets))
+            continue
+        if rubric.scale_id is not None:
+            scale = framework.scales.get(rubric.scale_id)
+            if scale is None:
+                problems.append(_unresolved(sets, rubric.origin, ("scale",), "scale",
+                                            rubric.scale_id, framework.scales))
+                return problems
+        else:
+            scale = framework.target_scale(target)
+        if scale is None:
+            continue
+        expected = {level.value for level in scale.levels}
+        if rubric.design == "rated":
+            given = [level.value for level in criterion.levels]
+            if set(given) != expected or len(given) != len(set(given)):
+                missing = sorted(expected - set(given))
+                extra = sorted(set(given) - expected)
+                parts = []
+                if missing:
+                    parts.append("missing " + ", ".join(level_key(v) for v in missing))
+                if extra:
+                    parts.append("not on the scale: " + ", ".join(level_key(v) for v in extra))
+                if len(given) != len(set(given)):
+                    parts.append("a level is given twice")
+                problems.append(sets.at(
+                    criterion.origin, "rubric-levels-mismatch",
+                    f"criterion '{criterion.id}' levels do not match scale '{scale.id}' "
+                    f"({'; '.join(parts)})", ("levels",),
+                    hint="give exactly one rated level per scale level: "
+                    + ", ".join(level_key(v) for v in sorted(expected)), key=True,
+                ))
+        for index, exemplar in enumerate(criterion.exemplars):
+            if exemplar.level not in expected:
+                problems.append(sets.at(
+                    criterion.origin, "unknown-level",
+                    f"exemplar pegged to level {level_key(exemplar.level)}, which scale "
+                    f"'{scale.id}' does not have", ("exemplars", index, "level"),
+                    hint="scale levels: " + ", ".join(level_key(v) for v in sorted(expected)),
+                ))
+    return problems
