@@ -1,0 +1,55 @@
+"""Every command's --help shows at least one example, and the CLI never shows a traceback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from mastery_cli.cli import app
+
+
+def _command_paths() -> list[list[str]]:
+    root = typer.main.get_command(app)
+    paths: list[list[str]] = []
+
+    def walk(command: Any, prefix: list[str]) -> None:
+        # typer vendors its own click, so recognise groups by shape rather than class.
+        if getattr(command, "commands", None):
+            for name, sub in sorted(command.commands.items()):
+                walk(sub, [*prefix, name])
+        else:
+            paths.append(prefix)
+
+    walk(root, [])
+    return paths
+
+
+COMMANDS = _command_paths()
+
+
+def test_the_core_commands_exist() -> None:
+    names = {" ".join(p) for p in COMMANDS}
+    assert {"validate", "schema"} <= names
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p))
+def test_help_has_an_example(path: list[str]) -> None:
+    result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output, f"`mastery {' '.join(path)} --help` shows no example"
+    assert "mastery " in result.output.split("Example", 1)[1], "the example is not a command line"
+
+
+def test_root_help_and_version() -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["--help"]).exit_code == 0
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("mastery ")
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = CliRunner().invoke(app, ["no-such-command"])
+    assert result.exit_code == 2
