@@ -1,0 +1,1 @@
+"""Mastery calculation methods (vectorised), output rounding and step-by-step explanations."""
