@@ -1,0 +1,593 @@
+"""The grading policy as typed objects, read from a policy file or from command-line options.
+
+A policy says which evidence counts, in what order, which calculation method turns it into a
+score (for the whole framework, a competency or a target), how scores become levels, and how
+targets roll up into competencies and competencies into course grades. ``schemas/policy.schema
+.json`` checks the shape; :func:`build_policy` checks what a schema cannot (method names and
+parameter ranges, increasing cut points, well-formed rules) and places every problem on the
+YAML line at fault. References into the framework are checked by :mod:`.policy_check`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import pairwise
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Final
+
+from mastery_cli.diagnostics import Diagnostic, MasteryError, error
+from mastery_cli.documents import MasteryDocument, load_documents
+from mastery_cli.grading.methods import MethodSpec, validate_params
+from mastery_cli.yamlfile import Pointer
+
+ORDER_BY: Final = ("date", "input")
+UNDATED: Final = ("last", "first")
+ROLLUPS: Final = ("mean", "weighted_mean", "minimum", "median", "all_mastered", "n_of_m")
+COMBINES: Final = ("mean", "weighted_mean")
+DEFAULT_PLACES: Final = 2
+
+@dataclass(frozen=True)
+class Override:
+    """A different method or minimum of evidence for one competency or target."""
+
+    id: str
+    method: MethodSpec | None = None
+    min_evidence: int | None = None
+
+
+@dataclass(frozen=True)
+class EvidenceRules:
+    """Which evidence counts: types, a date window, and per-type weights."""
+
+    count_types: tuple[str, ...] | None = None  # None: every type not excluded
+    exclude_types: tuple[str, ...] = ()
+    date_from: date | None = None
+    date_to: date | None = None
+    type_weights: Mapping[str, float] = field(default_factory=dict)
+
+    def weight_of(self, evidence_type: str) -> float:
+        return float(self.type_weights.get(evidence_type, 1.0))
+
+
+@dataclass(frozen=True)
+class CompetencyRollup:
+    """How target results combine into a competency result."""
+
+    method: str = "mean"
+    n: int | None = None  # for n_of_m
+    # target id -> weight, for weighted_mean
+    weights: Mapping[str, float] = field(default_factory=dict)
+    min_targets: int = 1
+
+
+@dataclass(frozen=True)
+class GradeRule:
+    """One ordered course-grade rule: every condition given must hold (a conjunction).
+
+    ``at_least``: at least ``count`` (or ``share``) of the course's competencies at ``level`` or
+    above; ``none_below``: no competency below that level; ``min_score``: the combined score is
+    at least this. A rule without conditions always matches (a catch-all).
+    """
+
+    grade: str
+    at_least_level: float | None = None
+    at_least_count: int | None = None
+    at_least_share: float | None = None
+    none_below: float | None = None
+    min_score: float | None = None
+    description: str | None = None
+
+    @property
+    def is_catch_all(self) -> bool:
+        return self.at_least_level is None and self.none_below is None and self.min_score is None
+
+    def text(self) -> str:
+        """The rule in words, e.g. "A: at least 50% of competencies at 4 and none below 3"."""
+        if self.description:
+            return f"{self.grade}: {self.description}"
+        parts = []
+        if self.at_least_level is not None:
+            how_many = (
+                f"{self.at_least_count}"
+                if self.at_least_count is not None
+                else f"{_percent(self.at_least_share or 0.0)}"
+            )
+            parts.append(
+                f"at least {how_many} of competencies at {_num(self.at_least_level)} or above"
+            )
+        if self.none_below is not None:
+            parts.append(f"none below {_num(self.none_below)}")
+        if self.min_score is not None:
+            parts.append(f"score at least {_num(self.min_score)}")
+        return f"{self.grade}: " + (" and ".join(parts) if parts else "otherwise")
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """One row of a conversion table: a combined score of ``minimum`` or more gives ``grade``."""
+
+    minimum: float
+    grade: str
+
+
+@dataclass(frozen=True)
+class CourseGradePolicy:
+    """Course grade: combine competency scores, then a conversion table or ordered rules."""
+
+    combine: str = "weighted_mean"
+    # competency (or lone target) id -> weight
+    weights: Mapping[str, float] = field(default_factory=dict)
+    conversion: tuple[Conversion, ...] = ()
+    rules: tuple[GradeRule, ...] = ()
+    min_competencies: int = 1
+
+
+@dataclass(frozen=True)
+class InputSettings:
+    """How to read the gradebook files (the same settings as ``mastery grade``'s options)."""
+
+    format: str | None = None
+    columns: Mapping[str, str] = field(default_factory=dict)
+    date_format: str | None = None
+    outcome_map: Mapping[str, str] = field(default_factory=dict)
+    decimal: str | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A complete, checked grading policy; every default filled in."""
+
+    method: MethodSpec
+    id: str = "default"
+    title: str | None = None
+    framework_id: str | None = None
+    overrides: Mapping[str, Override] = field(default_factory=dict)
+    order_by: str = "date"
+    undated: str = "last"
+    evidence: EvidenceRules = field(default_factory=EvidenceRules)
+    min_evidence: int = 1
+    # level value -> lowest score, for every scale; then per scale id
+    cut_points: Mapping[float, float] = field(default_factory=dict)
+    scale_cut_points: Mapping[str, Mapping[float, float]] = field(default_factory=dict)
+    places: int = DEFAULT_PLACES
+    missing_score: float | None = None  # None: missing work is ignored (set aside)
+    input: InputSettings = field(default_factory=InputSettings)
+    competency_rollup: CompetencyRollup = field(default_factory=CompetencyRollup)
+    course_grade: CourseGradePolicy = field(default_factory=CourseGradePolicy)
+    efficacy_in_course_grade: bool = False
+    ready_share: float = 1.0
+    path: str | None = None
+
+    def spec_for(self, target_id: str, competency_id: str) -> MethodSpec:
+        """The method for a target: its own override, else its competency's, else the default."""
+        for key in (target_id, competency_id):
+            override = self.overrides.get(key)
+            if override is not None and override.method is not None:
+                return override.method
+        return self.method
+
+    def min_evidence_for(self, target_id: str, competency_id: str) -> int:
+        for key in (target_id, competency_id):
+            override = self.overrides.get(key)
+            if override is not None and override.min_evidence is not None:
+                return override.min_evidence
+        return self.min_evidence
+
+    def cut_points_for(self, scale_id: str) -> Mapping[float, float]:
+        return self.scale_cut_points.get(scale_id, self.cut_points)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The policy as plain data for grades.json (stable key order)."""
+        from mastery_cli.grading.methods import describe
+
+        return {
+            "id": self.id,
+            "title": self.title,
+            "method": self.method.name,
+            "params": dict(self.method.params),
+            "description": describe(self.method),
+            "overrides": {
+                key: {
+                    "method": o.method.name if o.method else None,
+                    "params": dict(o.method.params) if o.method else {},
+                    "min_evidence": o.min_evidence,
+                }
+                for key, o in sorted(self.overrides.items())
+            },
+            "order_by": self.order_by,
+            "min_evidence": self.min_evidence,
+            "rounding": self.places,
+            "efficacy_in_course_grade": self.efficacy_in_course_grade,
+        }
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:g}%"
+
+
+def method_label(spec: MethodSpec) -> str:
+    """Compact text for output files: ``decaying_average(weight=0.65)``."""
+    if not spec.params:
+        return spec.name
+    inner = ",".join(f"{k}={_param_text(v)}" for k, v in spec.params.items())
+    return f"{spec.name}({inner})"
+
+
+def _param_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return _num(value)
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Building from YAML data
+# --------------------------------------------------------------------------------------------
+
+
+class _Reader:
+    """Collects diagnostics at the YAML position of each value while building the policy."""
+
+    def __init__(self, document: MasteryDocument | None, origin: str):
+        self.document = document
+        self.origin = origin
+        self.problems: list[Diagnostic] = []
+
+    def problem(self, code: str, message: str, pointer: Pointer, hint: str | None = None) -> None:
+        if self.document is not None:
+            self.problems.append(self.document.yaml.diagnostic(code, message, pointer, hint=hint))
+        else:
+            self.problems.append(
+                error(
+                    code,
+                    message,
+                    self.origin,
+                    hint=hint,
+                    pointer="/".join(str(p) for p in pointer) or None,
+                )
+            )
+
+    def method(self, value: Any, pointer: Pointer) -> MethodSpec | None:
+        """A method written as a name or as {name: ..., param: value, ...}."""
+        if isinstance(value, str):
+            name, params, name_pointer = value, {}, pointer
+        elif isinstance(value, Mapping) and isinstance(value.get("name"), str):
+            name = value["name"]
+            params = {k: v for k, v in value.items() if k != "name"}
+            name_pointer = (*pointer, "name")
+        else:
+            self.problem(
+                "policy-method",
+                "a method is a name or a mapping with 'name'",
+                pointer,
+                "e.g. 'method: highest' or 'method: {name: decaying_average, weight: 0.65}'",
+            )
+            return None
+        spec, problems = validate_params(name, params)
+        for message in problems:
+            where: Pointer = name_pointer
+            for key in params:  # put a parameter problem on that parameter's line
+                if message.startswith((f"{key} ", f"unknown parameter {key!r}")):
+                    where = (*pointer, key)
+            code = (
+                "unknown-method"
+                if message.startswith(("unknown calculation method", f"{name!r} is a Canvas"))
+                else ("policy-parameter")
+            )
+            self.problem(code, message, where)
+        return spec
+
+
+def _date(text: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(text))
+    except ValueError:
+        return None
+
+
+def _levels(mapping: Mapping[str, Any], reader: _Reader, pointer: Pointer) -> dict[float, float]:
+    """A cut-point table ``{level: lowest score}``, checked to increase with the level."""
+    cuts: dict[float, float] = {}
+    for key, value in mapping.items():
+        try:
+            level = float(key)
+        except ValueError:
+            reader.problem("policy-cut-points", f"'{key}' is not a level value", (*pointer, key))
+            continue
+        cuts[level] = float(value)
+    ordered = sorted(cuts.items())
+    for (low_level, low_cut), (high_level, high_cut) in pairwise(ordered):
+        if high_cut <= low_cut:
+            key = next(k for k in mapping if float(k) == high_level)
+            reader.problem(
+                "cut-points-not-increasing",
+                f"cut point of level {_num(high_level)} ({_num(high_cut)}) must be above the cut "
+                f"point of level {_num(low_level)} ({_num(low_cut)})",
+                (*pointer, key),
+                "a higher level needs a higher score: cut points increase with the level",
+            )
+    return cuts
+
+
+def _rules(items: Sequence[Any], reader: _Reader, pointer: Pointer) -> tuple[GradeRule, ...]:
+    rules: list[GradeRule] = []
+    for index, item in enumerate(items):
+        at = (*pointer, index)
+        at_least = item.get("at_least") or {}
+        count = at_least.get("count")
+        share = at_least.get("share")
+        if at_least and (count is None) == (share is None):
+            reader.problem(
+                "policy-rule",
+                "'at_least' needs exactly one of 'count' or 'share'",
+                (*at, "at_least"),
+                "e.g. at_least: {share: 0.5, level: 4}",
+            )
+        rule = GradeRule(
+            grade=str(item["grade"]),
+            at_least_level=float(at_least["level"]) if "level" in at_least else None,
+            at_least_count=int(count) if count is not None else None,
+            at_least_share=float(share) if share is not None else None,
+            none_below=float(item["none_below"]) if "none_below" in item else None,
+            min_score=float(item["min_score"]) if "min_score" in item else None,
+            description=item.get("description"),
+        )
+        if rules and rules[-1].is_catch_all:
+            reader.problem(
+                "unreachable-rule",
+                f"rule '{rule.grade}' can never apply: the rule before it has no "
+                "conditions and always matches",
+                at,
+                "put the rule without conditions (the catch-all) last",
+            )
+        rules.append(rule)
+    return tuple(rules)
+
+
+def _conversion(items: Sequence[Any], reader: _Reader, pointer: Pointer) -> tuple[Conversion, ...]:
+    rows = tuple(Conversion(float(i["min"]), str(i["grade"])) for i in items)
+    for index in range(1, len(rows)):
+        if rows[index].minimum >= rows[index - 1].minimum:
+            reader.problem(
+                "conversion-not-decreasing",
+                f"conversion rows go from the highest score down: {_num(rows[index].minimum)} "
+                f"must be below {_num(rows[index - 1].minimum)}",
+                (*pointer, index, "min"),
+            )
+    return rows
+
+
+def policy_from_data(
+    data: Mapping[str, Any], document: MasteryDocument | None = None, origin: str = "<policy>"
+) -> tuple[Policy | None, list[Diagnostic]]:
+    """Build a Policy from schema-valid data; diagnostics for what the schema cannot check."""
+    reader = _Reader(document, document.path if document else origin)
+    method = reader.method(data.get("method", "decaying_average"), ("method",))
+    overrides: dict[str, Override] = {}
+    for key, value in (data.get("overrides") or {}).items():
+        spec = (
+            reader.method(value["method"], ("overrides", key, "method"))
+            if ("method" in value)
+            else None
+        )
+        overrides[key] = Override(key, spec, value.get("min_evidence"))
+    evidence_data = data.get("evidence") or {}
+    window = {}
+    for name in ("from", "to"):
+        if name in evidence_data:
+            window[name] = _date(evidence_data[name])
+            if window[name] is None:
+                reader.problem(
+                    "policy-date",
+                    f"'{evidence_data[name]}' is not a date (YYYY-MM-DD)",
+                    ("evidence", name),
+                )
+    if window.get("from") and window.get("to") and window["from"] > window["to"]:  # type: ignore[operator]
+        reader.problem("policy-date", "the date window ends before it starts", ("evidence", "to"))
+    count_types = evidence_data.get("count_types")
+    evidence = EvidenceRules(
+        count_types=tuple(t.lower() for t in count_types) if count_types is not None else None,
+        exclude_types=tuple(t.lower() for t in evidence_data.get("exclude_types", ())),
+        date_from=window.get("from"),
+        date_to=window.get("to"),
+        type_weights=MappingProxyType(
+            {k.lower(): float(v) for k, v in (evidence_data.get("type_weights") or {}).items()}
+        ),
+    )
+    levels_data = data.get("levels") or {}
+    cut_points = _levels(levels_data.get("cut_points") or {}, reader, ("levels", "cut_points"))
+    scale_cuts = {
+        scale_id: MappingProxyType(_levels(table, reader, ("levels", "scales", scale_id)))
+        for scale_id, table in (levels_data.get("scales") or {}).items()
+    }
+    missing = data.get("missing", "ignore")
+    rollup_data = data.get("competency_rollup") or {}
+    rollup = CompetencyRollup(
+        method=rollup_data.get("method", "mean"),
+        n=rollup_data.get("n"),
+        weights=MappingProxyType(
+            {k: float(v) for k, v in (rollup_data.get("weights") or {}).items()}
+        ),
+        min_targets=int(rollup_data.get("min_targets", 1)),
+    )
+    if rollup.method == "n_of_m" and rollup.n is None:
+        reader.problem(
+            "policy-rollup",
+            "method n_of_m needs 'n' (how many targets at mastery)",
+            ("competency_rollup", "method"),
+            "e.g. {method: n_of_m, n: 3}",
+        )
+    course_data = data.get("course_grade") or {}
+    course = CourseGradePolicy(
+        combine=course_data.get("combine", "weighted_mean"),
+        weights=MappingProxyType(
+            {k: float(v) for k, v in (course_data.get("weights") or {}).items()}
+        ),
+        conversion=_conversion(
+            course_data.get("conversion") or (), reader, ("course_grade", "conversion")
+        ),
+        rules=_rules(course_data.get("rules") or (), reader, ("course_grade", "rules")),
+        min_competencies=int(course_data.get("min_competencies", 1)),
+    )
+    input_data = data.get("input") or {}
+    settings = InputSettings(
+        format=input_data.get("format"),
+        columns=MappingProxyType(dict(input_data.get("columns") or {})),
+        date_format=input_data.get("date_format"),
+        outcome_map=MappingProxyType(
+            {str(k): str(v) for k, v in (input_data.get("outcome_map") or {}).items()}
+        ),
+        decimal=input_data.get("decimal"),
+    )
+    if reader.problems or method is None:
+        return None, reader.problems
+    policy = Policy(
+        method=method,
+        id=str(data.get("id", "policy")),
+        title=data.get("title"),
+        framework_id=data.get("framework"),
+        overrides=MappingProxyType(overrides),
+        order_by=data.get("order_by", "date"),
+        undated=data.get("undated", "last"),
+        evidence=evidence,
+        min_evidence=int(data.get("min_evidence", 1)),
+        cut_points=MappingProxyType(cut_points),
+        scale_cut_points=MappingProxyType(scale_cuts),
+        places=int((data.get("rounding") or {}).get("places", DEFAULT_PLACES)),
+        missing_score=float(missing["score"]) if isinstance(missing, Mapping) else None,
+        input=settings,
+        competency_rollup=rollup,
+        course_grade=course,
+        efficacy_in_course_grade=bool(data.get("efficacy_in_course_grade", False)),
+        ready_share=float((data.get("progression") or {}).get("ready_share", 1.0)),
+        path=document.path if document else None,
+    )
+    return policy, []
+
+
+def build_policy(document: MasteryDocument) -> tuple[Policy | None, list[Diagnostic]]:
+    """The policy in a schema-checked document (None when the schema check failed)."""
+    if not document.schema_ok or not isinstance(document.data, Mapping):
+        return None, []
+    return policy_from_data(document.data, document)
+
+
+def load_policy_document(path: Path) -> tuple[MasteryDocument, list[Diagnostic]]:
+    """Read one policy file; raises MasteryError when it cannot be read or fails its schema."""
+    documents = load_documents([path], kinds=("policy",))
+    problems = [d for d in documents.diagnostics if d.severity.value == "error"]
+    policies = documents.of_kind("policy")
+    if not policies and not problems:
+        problems.append(
+            error(
+                "not-a-policy",
+                f"{path} is not a grading policy",
+                str(path),
+                hint="a policy file starts with 'kind: policy' and 'schema_version: 1'",
+            )
+        )
+    if problems:
+        raise MasteryError(problems)
+    return policies[0], documents.diagnostics
+
+
+# --------------------------------------------------------------------------------------------
+# Quick use: --method NAME --param KEY=VALUE
+# --------------------------------------------------------------------------------------------
+
+#: --param keys that set the policy rather than the method.
+POLICY_PARAMS: Final = ("min_evidence", "places")
+
+
+def parse_params(pairs: Sequence[str]) -> dict[str, str]:
+    """``["weight=0.75", "n=3"]`` -> ``{"weight": "0.75", "n": "3"}``; MasteryError if malformed."""
+    params: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise MasteryError(
+                error(
+                    "bad-param",
+                    f"--param {pair!r} is not KEY=VALUE",
+                    "--param",
+                    hint="e.g. --param weight=0.75 or --param min_evidence=2",
+                ),
+                usage=True,
+            )
+        params[key.strip()] = value.strip()
+    return params
+
+
+def apply_options(policy: Policy | None, method: str | None, param_pairs: Sequence[str]) -> Policy:
+    """``policy`` (or the default policy) with --method and --param applied on top.
+
+    Raises MasteryError (exit 1) for an unknown method or a parameter out of range, naming what
+    is allowed.
+    """
+    params = parse_params(param_pairs)
+    policy_params = {k: params.pop(k) for k in POLICY_PARAMS if k in params}
+    base = policy or Policy(method=_default_method())
+    spec = base.method
+    if method is not None or params:
+        name = method if method is not None else base.method.name
+        given: dict[str, object] = dict(params)
+        if method is None:  # --param alone tunes the policy's own method
+            given = {**base.method.params, **params}
+        checked, problems = validate_params(name, given)
+        if checked is None:
+            code = (
+                "unknown-method"
+                if problems[0].startswith(("unknown calculation", f"{name!r} is a"))
+                else ("policy-parameter")
+            )
+            raise MasteryError(
+                [
+                    error(code, p, "--method" if code == "unknown-method" else "--param")
+                    for p in problems
+                ]
+            )
+        spec = checked
+    changes: dict[str, Any] = {"method": spec}
+    for key, text in policy_params.items():
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        low = 0 if key == "places" else 1
+        if not number.is_integer() or not low <= number <= (15 if key == "places" else 10_000):
+            allowed = (
+                "a whole number between 0 and 15"
+                if key == "places"
+                else "a whole number of 1 or more"
+            )
+            raise MasteryError(
+                error(
+                    "policy-parameter",
+                    f"{key} must be {allowed} (got {text!r})",
+                    "--param",
+                )
+            )
+        changes[key] = int(number)
+    from dataclasses import replace
+
+    return replace(base, **changes)
+
+
+def _default_method() -> MethodSpec:
+    spec, _ = validate_params("decaying_average", {})
+    assert spec is not None
+    return spec
+
+
+def default_policy() -> Policy:
+    """Decaying average (weight 0.65), every piece of evidence counts, one score is enough."""
+    return Policy(method=_default_method())

@@ -1,0 +1,252 @@
+"""Checks of grading policy files that a JSON Schema cannot do, for ``mastery validate``.
+
+Importing this module registers :func:`check_policy` for files of kind ``policy``. Besides what
+:func:`~mastery_cli.grading.policy.build_policy` finds on its own (method names with a
+did-you-mean, parameter ranges, increasing cut points, well-formed rules), every id the policy
+names is looked up in its framework, when that framework was among the files checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mastery_cli.diagnostics import Diagnostic, Severity
+from mastery_cli.documents import DocumentSet, MasteryDocument
+from mastery_cli.framework.model import Framework, level_key
+from mastery_cli.grading.policy import Policy, build_policy
+from mastery_cli.validation import EXTRA_CHECKS
+from mastery_cli.validation.rules import did_you_mean
+from mastery_cli.yamlfile import Pointer
+
+
+def _at(
+    document: MasteryDocument,
+    code: str,
+    message: str,
+    pointer: Pointer,
+    hint: str | None = None,
+    *,
+    warning: bool = False,
+    key: bool = False,
+) -> Diagnostic:
+    return document.yaml.diagnostic(
+        code,
+        message,
+        pointer,
+        hint=hint,
+        key=key,
+        severity=Severity.WARNING.value if warning else Severity.ERROR.value,
+    )
+
+
+def _framework_for(
+    document: MasteryDocument, framework_id: str | None, frameworks: Mapping[str, Framework]
+) -> tuple[Framework | None, list[Diagnostic]]:
+    if framework_id is not None:
+        if framework_id in frameworks:
+            return frameworks[framework_id], []
+        if frameworks:
+            return None, [
+                _at(
+                    document,
+                    "unresolved-reference",
+                    f"framework '{framework_id}' is not defined",
+                    ("framework",),
+                    did_you_mean(framework_id, frameworks)
+                    or "frameworks found: " + ", ".join(sorted(frameworks)),
+                )
+            ]
+        return None, [
+            _at(
+                document,
+                "framework-not-loaded",
+                f"framework '{framework_id}' was not among the files checked, so the ids in "
+                "this policy cannot be checked",
+                ("framework",),
+                "validate the policy together with its framework (e.g. 'mastery validate .')",
+                warning=True,
+            )
+        ]
+    if len(frameworks) == 1:
+        return next(iter(frameworks.values())), []
+    return None, []
+
+
+def _ids(framework: Framework) -> dict[str, str]:
+    known = {c: "competency" for c in framework.competencies}
+    known.update({t: "target" for t in framework.targets})
+    return known
+
+
+def _check_ids(
+    document: MasteryDocument,
+    mapping: Mapping[str, Any],
+    pointer: Pointer,
+    known: Mapping[str, str],
+    what: str,
+) -> list[Diagnostic]:
+    return [
+        _at(
+            document,
+            "unresolved-reference",
+            f"{what} '{key}' is not defined in the framework",
+            (*pointer, key),
+            did_you_mean(key, known) or "use a competency or target id",
+            key=True,
+        )
+        for key in mapping
+        if key not in known
+    ]
+
+
+def _check_levels(document: MasteryDocument, framework: Framework) -> list[Diagnostic]:
+    problems = []
+    every_value = {v for scale in framework.scales.values() for v in scale.values}
+    shown = ", ".join(level_key(v) for v in sorted(every_value))
+    raw = document.data.get("levels") or {}
+    for key in raw.get("cut_points") or {}:
+        if float(key) not in every_value:
+            problems.append(
+                _at(
+                    document,
+                    "unknown-level",
+                    f"no scale of the framework has level {key}",
+                    ("levels", "cut_points", key),
+                    f"levels: {shown}",
+                    key=True,
+                )
+            )
+    for scale_id, table in (raw.get("scales") or {}).items():
+        scale = framework.scales.get(scale_id)
+        if scale is None:
+            problems.append(
+                _at(
+                    document,
+                    "unresolved-reference",
+                    f"scale '{scale_id}' is not defined in the framework",
+                    ("levels", "scales", scale_id),
+                    did_you_mean(scale_id, framework.scales),
+                    key=True,
+                )
+            )
+            continue
+        for key in table:
+            if float(key) not in scale.values:
+                problems.append(
+                    _at(
+                        document,
+                        "unknown-level",
+                        f"scale '{scale_id}' has no level {key}",
+                        ("levels", "scales", scale_id, key),
+                        "levels: " + ", ".join(level_key(v) for v in scale.values),
+                        key=True,
+                    )
+                )
+    return problems
+
+
+def _check_outcome_map(
+    document: MasteryDocument, outcome_map: Mapping[str, Any], known: Mapping[str, str]
+) -> list[Diagnostic]:
+    return [
+        _at(
+            document,
+            "unresolved-reference",
+            f"outcome '{outcome}' maps to '{target}', which is not defined in the framework",
+            ("input", "outcome_map", outcome),
+            did_you_mean(str(target), known),
+        )
+        for outcome, target in outcome_map.items()
+        if str(target) not in known
+    ]
+
+
+def _check_course_grade(
+    document: MasteryDocument, policy: Policy, framework: Framework | None
+) -> list[Diagnostic]:
+    problems = []
+    grade = policy.course_grade
+    if grade.rules and not grade.rules[-1].is_catch_all:
+        problems.append(
+            _at(
+                document,
+                "no-catch-all-rule",
+                "the last course-grade rule has conditions: a student who meets no rule gets no "
+                "course grade",
+                ("course_grade", "rules", len(grade.rules) - 1),
+                "end the rules with one that has only a grade (e.g. '- grade: F')",
+                warning=True,
+            )
+        )
+    if grade.conversion and framework is not None and framework.default_scale is not None:
+        lowest = framework.default_scale.min_value
+        if grade.conversion[-1].minimum > lowest:
+            problems.append(
+                _at(
+                    document,
+                    "conversion-gap",
+                    f"scores below {grade.conversion[-1].minimum:g} get no course grade (the scale "
+                    f"starts at {lowest:g})",
+                    ("course_grade", "conversion", len(grade.conversion) - 1, "min"),
+                    f"let the last row start at {lowest:g}",
+                    warning=True,
+                )
+            )
+    return problems
+
+
+def check_policy(
+    document: MasteryDocument, frameworks: Mapping[str, Framework], sets: DocumentSet
+) -> list[Diagnostic]:
+    """Every problem of one policy file, on the line at fault."""
+    policy, problems = build_policy(document)
+    data = document.data
+    if not document.schema_ok or not isinstance(data, Mapping):
+        return problems
+    framework_id = data.get("framework")
+    framework, found = _framework_for(
+        document, str(framework_id) if framework_id is not None else None, frameworks
+    )
+    problems.extend(found)
+    if policy is not None:
+        problems.extend(_check_course_grade(document, policy, framework))
+    if framework is None:
+        return problems
+    known = _ids(framework)
+    named = {
+        ("overrides",): ("override id", data.get("overrides")),
+        ("competency_rollup", "weights"): (
+            "target", (data.get("competency_rollup") or {}).get("weights")),
+        ("course_grade", "weights"): ("competency", (data.get("course_grade") or {}).get(
+            "weights")),
+    }
+    for pointer, (what, mapping) in named.items():
+        problems.extend(_check_ids(document, mapping or {}, pointer, known, what))
+    problems.extend(_check_levels(document, framework))
+    outcome_map = (data.get("input") or {}).get("outcome_map") or {}
+    problems.extend(_check_outcome_map(document, outcome_map, known))
+    return problems
+
+
+EXTRA_CHECKS["policy"] = check_policy
+
+
+def load_policy(path: Path, framework: Framework) -> tuple[Policy, list[Diagnostic]]:
+    """The checked policy in ``path`` for grading ``framework``, plus its warnings.
+
+    Raises MasteryError with every error (schema, methods, ids) found in the file.
+    """
+    from mastery_cli.diagnostics import MasteryError
+    from mastery_cli.grading.policy import load_policy_document
+
+    document, read_problems = load_policy_document(path)
+    sets = DocumentSet(documents=[document])
+    problems = read_problems + check_policy(document, {framework.id: framework}, sets)
+    errors = [d for d in problems if d.severity is Severity.ERROR]
+    if errors:
+        raise MasteryError(errors)
+    policy, _ = build_policy(document)
+    assert policy is not None  # no errors means it was built
+    return policy, problems
