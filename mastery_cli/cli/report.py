@@ -1,0 +1,248 @@
+"""`mastery report`: family-facing report cards, transcripts, "I can" sheets, class summaries."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from mastery_cli.cli.common import emit, guarded
+
+if TYPE_CHECKING:
+    from mastery_cli.framework.model import Framework
+
+KIND_HELP = "report-card, transcript, i-can or class-summary."
+
+
+@guarded
+def report(
+    kind: Annotated[str, typer.Argument(help=KIND_HELP, show_default=False)],
+    scores: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Gradebook CSV files to grade first (or use --grades).",
+                       show_default=False),
+    ] = None,
+    framework_path: Annotated[
+        Path, typer.Option("--framework", help="Framework file or folder.", show_default=False)
+    ] = Path("."),
+    grades: Annotated[
+        Path | None,
+        typer.Option("--grades", help="Folder with grades.json from 'mastery grade --format "
+                     "json' (instead of SCORES.csv).", show_default=False),
+    ] = None,
+    policy_path: Annotated[
+        Path | None, typer.Option("--policy", help="Grading policy, when grading SCORES.csv.",
+                                  show_default=False)
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("reports"),
+    lang: Annotated[
+        str, typer.Option("--lang", help="Report language: en or es (a region such as es-MX "
+                          "sets date and number formats).")
+    ] = "en",
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also write PDF (needs WeasyPrint).")] = False,
+    combine: Annotated[
+        bool, typer.Option("--combine", help="With --pdf: one PDF per section instead of one "
+                           "per student (report cards and transcripts).")
+    ] = False,
+    templates: Annotated[
+        Path | None, typer.Option("--templates", help="Folder of templates overriding the "
+                                  "bundled ones by name.", show_default=False)
+    ] = None,
+    students: Annotated[
+        list[str] | None, typer.Option("--student", help="Only this student (repeatable); with "
+                                       "i-can, personalised sheets.", show_default=False)
+    ] = None,
+    section: Annotated[
+        str | None, typer.Option("--section", help="Only this section (its students, or its "
+                                 "class summary).", show_default=False)
+    ] = None,
+    comments: Annotated[
+        Path | None, typer.Option("--comments", help="Teacher comments CSV: student_id, about, "
+                                  "comment.", show_default=False)
+    ] = None,
+    report_date: Annotated[
+        str | None, typer.Option("--date", help="Report date, YYYY-MM-DD (default: today).",
+                                 show_default=False)
+    ] = None,
+    term: Annotated[str, typer.Option("--term", help="Term shown in the header.")] = "",
+    paper: Annotated[str, typer.Option("--paper", help="letter or a4.")] = "letter",
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).",
+                                 show_default=False)
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Render report cards, transcripts, "I can" sheets or class summaries as HTML (and PDF).
+
+    Writes self-contained, print-ready HTML per document into --out, plus index.html linking
+    every document. Exit 0 when written, 1 for problems in your files, 2 on misuse (including
+    --pdf without WeasyPrint).
+
+    Examples:
+
+        mastery report report-card --grades out/ --framework examples/ --out out/reports
+
+        mastery report report-card scores.csv --framework examples/ --lang es --pdf
+
+        mastery report i-can --grades out/ --framework examples/ --student 0012345
+    """
+    from mastery_cli.diagnostics import MasteryError, error
+    from mastery_cli.reports import (
+        RenderSettings,
+        ReportData,
+        ReportOptions,
+        language_warnings,
+        plan_documents,
+        write_index,
+    )
+    from mastery_cli.reports.i18n import parse_language
+    from mastery_cli.reports.render import KINDS
+    from mastery_cli.validation import load_framework
+
+    if kind not in KINDS:
+        raise typer.BadParameter("choose one of: " + ", ".join(KINDS), param_hint="KIND")
+    if paper not in ("letter", "a4"):
+        raise typer.BadParameter("choose letter or a4", param_hint="--paper")
+    if combine and not pdf:
+        raise typer.BadParameter("--combine needs --pdf", param_hint="--combine")
+    if templates is not None and not templates.is_dir():
+        raise typer.BadParameter(f"{templates} is not a folder", param_hint="--templates")
+    language, locale = parse_language(lang)
+    when = _parse_date(report_date)
+    if pdf:
+        from mastery_cli.reports.pdf import weasyprint_module
+
+        weasyprint_module()  # before any work: exit 2 with the install command
+    framework, warnings = load_framework(framework_path)
+    if grades is not None and scores:
+        raise MasteryError(error(
+            "conflicting-inputs", "give either SCORES.csv files or --grades, not both", "--grades",
+        ), usage=True)
+    if grades is not None:
+        document = _read_grades(grades)
+    elif scores:
+        document = _grade(scores, framework, policy_path)
+    else:
+        raise MasteryError(error(
+            "no-input", "nothing to report on", "SCORES.csv",
+            hint="pass gradebook CSV files, or --grades DIR (run mastery grade --format json "
+                 "first)",
+        ), usage=True)
+    if document.get("framework") not in (None, framework.id):
+        warnings.append(_warning_framework(document, framework))
+    data = ReportData(document, framework, ReportOptions(
+        language=language, locale=locale, report_date=when, term=term, paper=paper,
+        html_lang=lang.replace("_", "-"),
+    ))
+    if comments is not None:
+        from mastery_cli.reports.comments import read_comments
+
+        known = [*framework.targets, *framework.competencies, *framework.courses]
+        data.comments, comment_problems = read_comments(comments, known)
+        warnings.extend(comment_problems)
+    # One summary line instead of the validator's warning per missing text (the summary's
+    # hint points at `mastery validate` for the places).
+    warnings = [w for w in warnings if w.code != "missing-translation"]
+    warnings.extend(language_warnings(data))
+    documents = plan_documents(data, kind, students=students or (), section=section)
+    settings = RenderSettings(out=out, templates=templates, pdf=pdf, combine=combine)
+    result = _render(data, documents, settings, jobs, quiet)
+    index = write_index(data, settings)
+    _print_warnings(warnings + result.diagnostics)
+    pdfs = sum(1 for p in result.written if p.suffix == ".pdf")
+    html = sum(1 for p in result.written if p.suffix == ".html")
+    emit(f"wrote {html} HTML" + (f" and {pdfs} PDF" if pdf else "") + f" {kind} document"
+         + ("" if html == 1 else "s") + f" into {out} (index: {index})", err=True)
+
+
+def _parse_date(text: str | None) -> date:
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date like 2026-01-30",
+                                 param_hint="--date") from None
+
+
+def _read_grades(folder: Path) -> dict[str, Any]:
+    from mastery_cli.diagnostics import MasteryError, error
+
+    path = folder / "grades.json" if folder.is_dir() else folder
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MasteryError(error(
+            "missing-file", f"{path} does not exist", str(path),
+            hint="write it with: mastery grade SCORES.csv --framework ... --format json --out DIR",
+        ), usage=True) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MasteryError(error("bad-grades-file", f"cannot read {path}: {exc}", str(path),
+                                 hint="write it again with mastery grade --format json")) from None
+    if not isinstance(document, dict):
+        raise MasteryError(error("bad-grades-file", f"{path} is not a grades.json document",
+                                 str(path)))
+    return document
+
+
+def _grade(scores: list[Path], framework: Framework, policy_path: Path | None) -> dict[str, Any]:
+    """Grade the CSV files in-process and return the grades.json document."""
+    from mastery_cli.diagnostics import MasteryError, Severity
+    from mastery_cli.grading.outputs import grades_document
+    from mastery_cli.grading.pipeline import grade
+    from mastery_cli.grading.policy import build_policy, default_policy, load_policy_document
+
+    if policy_path is None:
+        policy = default_policy()
+    else:
+        document, _ = load_policy_document(policy_path)
+        built, problems = build_policy(document)
+        errors = [p for p in problems if p.severity is Severity.ERROR]
+        if built is None or errors:
+            raise MasteryError(errors or problems)
+        policy = built
+    return grades_document(grade(scores, framework, policy))
+
+
+def _warning_framework(document: dict[str, Any], framework: Framework) -> Any:
+    from mastery_cli.diagnostics import warning
+
+    return warning(
+        "framework-mismatch",
+        f"the grades were computed with framework '{document.get('framework')}', not "
+        f"'{framework.id}'", "grades.json", hint="point --framework at the framework used to grade",
+    )
+
+
+def _render(data: Any, documents: Any, settings: Any, jobs: int | None, quiet: bool) -> Any:
+    from mastery_cli.reports import render_documents
+
+    if quiet or len(documents) < 2:
+        return render_documents(data, documents, settings, jobs=jobs)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True,
+                  disable=not console.is_terminal) as bar:
+        task = bar.add_task(f"rendering {len(documents)} documents", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return render_documents(data, documents, settings, jobs=jobs, progress=progress)
+
+
+def _print_warnings(diagnostics: list[Any]) -> None:
+    from mastery_cli.diagnostics import render_text, sorted_diagnostics
+
+    for diagnostic in sorted_diagnostics(diagnostics):
+        emit(render_text(diagnostic), err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)

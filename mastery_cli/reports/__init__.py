@@ -1,0 +1,31 @@
+"""Family-facing reports: report cards, transcripts, "I can" sheets and class summaries.
+
+Build a :class:`ReportData` from a grades.json dict and the framework, plan the documents with
+:func:`plan_documents`, write them with :func:`render_documents` and list them with
+:func:`write_index`. Templates and their variables: ``docs/templates.md``.
+"""
+
+from mastery_cli.reports.context import ReportData, ReportOptions
+from mastery_cli.reports.render import (
+    KINDS,
+    Document,
+    RenderResult,
+    RenderSettings,
+    language_warnings,
+    plan_documents,
+    render_documents,
+    write_index,
+)
+
+__all__ = [
+    "KINDS",
+    "Document",
+    "RenderResult",
+    "RenderSettings",
+    "ReportData",
+    "ReportOptions",
+    "language_warnings",
+    "plan_documents",
+    "render_documents",
+    "write_index",
+]

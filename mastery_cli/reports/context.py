@@ -1,0 +1,612 @@
+"""What each report template receives: plain dicts built from grades.json and the framework.
+
+The input is the ``grades.json`` document (``docs/CONTRACTS.md``, "Grades") as a dict, so a
+report can be made from a saved grading run (``--grades DIR``) or from a fresh one alike.
+Family-facing framework text is taken in the report language, falling back to the framework's
+default language (:func:`missing_framework_text` lists what fell back). Labels in grades.json
+are ignored in favour of the framework's, which exist in every language.
+
+Every context is a tree of dicts, lists, strings, numbers and Markup, so it pickles cheaply to
+worker processes, and its order is fixed by the framework, so output is byte-identical.
+The variables are documented in ``docs/templates.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from babel import Locale
+
+from mastery_cli.diagnostics import MasteryError, error
+from mastery_cli.framework.model import (
+    Competency,
+    Course,
+    Framework,
+    Level,
+    Scale,
+    Target,
+    Text,
+    has_language,
+    level_key,
+)
+from mastery_cli.reports.charts import progress_svg
+from mastery_cli.reports.comments import Comments
+from mastery_cli.reports.i18n import format_long_date, format_number, format_short_date
+
+Context = dict[str, Any]
+
+STATUS_OK = "ok"
+#: Statuses the templates know how to explain; anything else is shown as "no result".
+STATUSES = ("ok", "insufficient-evidence", "not-assessed", "excused", "no-result")
+
+
+@dataclass
+class ReportOptions:
+    language: str
+    locale: Locale
+    report_date: date
+    term: str = ""
+    paper: str = "letter"
+    html_lang: str = "en"
+
+
+@dataclass
+class ReportData:
+    """grades.json indexed for quick look-ups, with the framework and the comments."""
+
+    grades: Mapping[str, Any]
+    framework: Framework
+    options: ReportOptions
+    comments: Comments = field(default_factory=Comments)
+
+    def __post_init__(self) -> None:
+        students = self.grades.get("students")
+        if self.grades.get("version") != 1 or not isinstance(students, list):
+            raise MasteryError(error(
+                "bad-grades-file", "this is not a version 1 grades.json", "grades.json",
+                hint="write it with: mastery grade ... --format json --out DIR",
+            ))
+        self.students: dict[str, Mapping[str, Any]] = {}
+        for student in students:
+            self.students[str(student["id"])] = student
+        # Formatting through Babel costs ~60 µs a call and the same few values recur in every
+        # document: memoise per run (identical output, a third of the rendering time saved).
+        self._numbers: dict[float, str] = {}
+        self._dates: dict[str, str] = {}
+        self._levels: dict[tuple[str, float], Context] = {}
+
+    # -- text ---------------------------------------------------------------------------------
+
+    def text(self, value: Text | None) -> str:
+        return self.framework.text(value, self.options.language)
+
+    # -- levels -------------------------------------------------------------------------------
+
+    def scale_for_competency(self, competency_id: str) -> Scale | None:
+        competency = self.framework.competencies.get(competency_id)
+        if competency is None:
+            return self.framework.default_scale
+        return self.framework.scale_of(competency)
+
+    def level_view(self, scale: Scale | None, value: float | None) -> Context | None:
+        """A level as the templates show it: number, label, descriptor and a colour rank."""
+        if scale is None or value is None:
+            return None
+        key = (scale.id, float(value))
+        if key not in self._levels:
+            level = scale.level(float(value)) or scale.level_for_score(float(value))
+            ordered = sorted(scale.levels, key=lambda lv: lv.value)
+            self._levels[key] = self._level(scale, level, ordered.index(level) + 1, len(ordered))
+        return self._levels[key]
+
+    def _level(self, scale: Scale, level: Level, rank: int, count: int) -> Context:
+        mastery = scale.mastery_value
+        return {
+            "value": level.value,
+            "text": level_key(level.value),
+            "label": self.text(level.label),
+            "descriptor": self.text(level.descriptor),
+            "rank": rank,
+            # Four colour steps; a longer scale shares them out, keeping the top one for the top.
+            "tone": 4 if rank == count else 1 + (rank - 1) * 3 // max(count - 1, 1),
+            "is_mastery": level.value == mastery,
+            "meets_goal": level.value >= mastery,
+        }
+
+    def scale_view(self, scale: Scale) -> Context:
+        ordered = sorted(scale.levels, key=lambda lv: lv.value)
+        return {
+            "id": scale.id,
+            "title": self.text(scale.title) or scale.id,
+            "description": self.text(scale.description),
+            "levels": [self._level(scale, lv, i + 1, len(ordered)) for i, lv in enumerate(ordered)],
+            "goal": self._level(scale, scale.mastery_level,
+                                ordered.index(scale.mastery_level) + 1, len(ordered)),
+        }
+
+    def number(self, value: float | None) -> str:
+        if value is None:
+            return ""
+        number = float(value)
+        if number not in self._numbers:
+            self._numbers[number] = format_number(number, self.options.locale)
+        return self._numbers[number]
+
+    # -- common -------------------------------------------------------------------------------
+
+    def common(self, title: str) -> Context:
+        options = self.options
+        return {
+            "lang": options.html_lang,
+            "document_title": title,
+            "school": self.text(self.framework.school),
+            "framework_title": self.text(self.framework.title) or self.framework.id,
+            "report_date": format_long_date(options.report_date, options.locale),
+            "term": options.term,
+            "paper": options.paper,
+        }
+
+    def policy_view(self) -> Context:
+        policy = self.grades.get("policy") or {}
+        params = policy.get("params") or {}
+        weight = params.get("weight")
+        return {
+            "method": str(policy.get("method") or ""),
+            "params": dict(params),
+            "weight_pct": self._percent(weight) if isinstance(weight, int | float) else "",
+            "rest_pct": self._percent(1 - weight) if isinstance(weight, int | float) else "",
+            "n": int(params["n"]) if isinstance(params.get("n"), int | float) else 0,
+            "min_evidence": int(policy.get("min_evidence") or 0),
+            "description": str(policy.get("description") or ""),
+        }
+
+    def _percent(self, share: float) -> str:
+        from babel.numbers import format_percent
+
+        return format_percent(share, format="#,##0.#%", locale=self.options.locale)
+
+    def student_view(self, student: Mapping[str, Any]) -> Context:
+        return {
+            "id": str(student["id"]),
+            "name": str(student.get("name") or student["id"]),
+            "sections": [str(s) for s in student.get("sections") or []],
+        }
+
+    def student(self, student_id: str) -> Mapping[str, Any]:
+        try:
+            return self.students[student_id]
+        except KeyError:
+            raise MasteryError(error(
+                "unknown-student", f"no student '{student_id}' in the grades", "--student",
+                hint="student ids are as in grades.json (leading zeros count)",
+            ), usage=True) from None
+
+    def student_courses(self, student: Mapping[str, Any]) -> list[str]:
+        """The student's course ids: from grades.json course entries (ids or result objects)."""
+        ids: list[str] = []
+        for entry in student.get("courses") or []:
+            course_id = entry.get("course") if isinstance(entry, Mapping) else entry
+            if isinstance(course_id, str) and course_id in self.framework.courses:
+                ids.append(course_id)
+        return list(dict.fromkeys(ids))
+
+    def course_results(self, student: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+        return {
+            str(entry["course"]): entry for entry in student.get("courses") or []
+            if isinstance(entry, Mapping) and "course" in entry
+        }
+
+    # -- targets and competencies ------------------------------------------------------------
+
+    def target_view(self, target: Target, result: Mapping[str, Any] | None,
+                    student_id: str | None = None) -> Context:
+        scale = self.framework.target_scale(target)
+        status = _status(result)
+        level = self.level_view(scale, result.get("level")) if result and status == "ok" else None
+        descriptor = ""
+        if level is not None:
+            indicator = target.indicators.get(float(level["value"]))
+            descriptor = self.text(indicator) if indicator else level["descriptor"]
+        scores, evidence_text = self._evidence(result)
+        chart = progress_svg(scores, scale_min=scale.min_value, scale_max=scale.max_value,
+                             goal=scale.mastery_value) if scale else ""
+        return {
+            "id": target.id,
+            "title": self.text(target.title) or self.text(target.statement),
+            "statement": self.text(target.statement),
+            "i_can": self.text(target.i_can),
+            "status": status,
+            "level": level,
+            "score": self.number(result.get("score")) if result and status == "ok" else "",
+            "mastered": bool(result and result.get("mastered")),
+            "descriptor": descriptor,
+            "evidence_count": int(result.get("evidence_count") or 0) if result else 0,
+            "evidence": evidence_text,
+            "chart": chart,
+            "comments": self.comments.for_item(student_id, target.id) if student_id else [],
+        }
+
+    def _evidence(self, result: Mapping[str, Any] | None) -> tuple[list[float], list[Context]]:
+        if not result:
+            return [], []
+        used = [
+            e for e in result.get("evidence") or []
+            if e.get("used", True) and isinstance(e.get("score"), int | float)
+        ]
+        used.sort(key=lambda e: str(e.get("date") or ""))
+        scores = [float(e["score"]) for e in used]
+        shown = [
+            {"score": self.number(e["score"]), "date": self._date_text(e.get("date")),
+             "assessment": str(e.get("assessment") or "")}
+            for e in used
+        ]
+        return scores, shown
+
+    def _date_text(self, value: object) -> str:
+        if not value:
+            return ""
+        text = str(value)
+        if text not in self._dates:
+            try:
+                shown = format_short_date(date.fromisoformat(text[:10]), self.options.locale)
+            except ValueError:
+                shown = text
+            self._dates[text] = shown
+        return self._dates[text]
+
+    def competency_view(self, competency: Competency, student: Mapping[str, Any],
+                        targets: Iterable[str] | None = None) -> Context:
+        student_id = str(student["id"])
+        results = {str(t["target"]): t for t in student.get("targets") or []}
+        comp_result = next((c for c in student.get("competencies") or []
+                            if c.get("competency") == competency.id), None)
+        scale = self.framework.scale_of(competency)
+        wanted = set(targets) if targets is not None else None
+        target_views = [
+            self.target_view(t, results.get(t.id), student_id)
+            for t in competency.targets if wanted is None or t.id in wanted
+        ]
+        status = _status(comp_result)
+        level = (self.level_view(scale, comp_result.get("level"))
+                 if comp_result and status == "ok" else None)
+        goal = self.scale_view(scale)["goal"] if scale else None
+        return {
+            "id": competency.id,
+            "title": self.text(competency.title),
+            "statement": self.text(competency.statement),
+            "kind": competency.kind,
+            "status": status,
+            "level": level,
+            "score": self.number(comp_result.get("score")) if comp_result and status == "ok"
+            else "",
+            "on_track": bool(comp_result and comp_result.get("mastered")),
+            "goal": goal,
+            "targets": target_views,
+            "targets_total": len(target_views),
+            "targets_mastered": sum(1 for t in target_views if t["mastered"]),
+            "comments": self.comments.for_item(student_id, competency.id),
+        }
+
+    # -- documents ----------------------------------------------------------------------------
+
+    def report_card(self, student_id: str) -> Context:
+        student = self.student(student_id)
+        view = self.student_view(student)
+        courses = []
+        for course_id in self.student_courses(student):
+            course = self.framework.courses[course_id]
+            course_targets = set(self.framework.course_targets(course))
+            competencies = [
+                self.competency_view(c, student, course_targets)
+                for c in self._competencies_of(course_targets) if not c.is_efficacy
+            ]
+            courses.append({
+                **self._course_head(course),
+                "grade": self._course_grade(self.course_results(student).get(course_id)),
+                "competencies": competencies,
+                "comments": self.comments.for_item(student_id, course_id),
+            })
+        studied = {t for c in self.student_courses(student)
+                   for t in self.framework.course_targets(self.framework.courses[c])}
+        if not studied:
+            # No course results (a policy without course grades): one untitled group with
+            # every academic target the student has a result on.
+            studied = {str(t["target"]) for t in student.get("targets") or []}
+            courses.append({
+                "id": "", "title": "", "type": "course", "description": "",
+                "grade": self._course_grade(None) | {"status": "ok"},
+                "competencies": [self.competency_view(c, student, studied)
+                                 for c in self._competencies_of(studied) if not c.is_efficacy],
+                "comments": [],
+            })
+        efficacy = [self.competency_view(c, student, studied)
+                    for c in self._competencies_of(studied) if c.is_efficacy]
+        scales = self._scales_used(studied)
+        return {
+            **self.common(view["name"]),
+            "student": view,
+            "courses": courses,
+            "efficacy": efficacy,
+            "next_steps": self._next_steps(student),
+            "comments": self.comments.for_student(student_id),
+            "legend": [self.scale_view(s) for s in scales],
+            "policy": self.policy_view(),
+        }
+
+    def transcript(self, student_id: str) -> Context:
+        student = self.student(student_id)
+        view = self.student_view(student)
+        results = self.course_results(student)
+        rows = []
+        earned = 0.0
+        for course_id in self.student_courses(student):
+            course = self.framework.courses[course_id]
+            result = results.get(course_id)
+            grade = self._course_grade(result)
+            credits = result.get("credits") if result else None
+            if credits is None and grade["status"] == "ok":
+                credits = course.credits
+            if isinstance(credits, int | float):
+                earned += float(credits)
+            rows.append({
+                **self._course_head(course),
+                "grade": grade,
+                "credits": self.number(credits) if isinstance(credits, int | float) else "",
+                "credits_possible": self.number(course.credits) if course.credits is not None
+                else "",
+            })
+        return {
+            **self.common(view["name"]),
+            "student": view,
+            "courses": rows,
+            "credits_earned": self.number(earned),
+            "has_credits": any(c.credits is not None for c in self.framework.courses.values()),
+            "profile": self.school_profile(),
+        }
+
+    def school_profile(self) -> Context:
+        scales = sorted(self.framework.scales.values(), key=lambda s: s.id)
+        default = self.framework.default_scale
+        if default is not None:  # the academic scale first
+            scales = [default] + [s for s in scales if s is not default]
+        return {
+            "description": self.text(self.framework.description),
+            "scales": [self.scale_view(s) for s in scales],
+            "policy": self.policy_view(),
+            "courses": [
+                {**self._course_head(c),
+                 "credits": self.number(c.credits) if c.credits is not None else ""}
+                for c in self.framework.courses.values()
+            ],
+        }
+
+    def i_can(self, course_id: str, student_id: str | None = None) -> Context:
+        course = self.framework.courses[course_id]
+        student = self.student(student_id) if student_id is not None else None
+        mastered: set[str] = set()
+        if student is not None:
+            mastered = {str(t["target"]) for t in student.get("targets") or [] if t.get("mastered")}
+        course_targets = self.framework.course_targets(course)
+        competencies: list[Context] = []
+        for competency in self._competencies_of(set(course_targets)):
+            scale = self.framework.scale_of(competency)
+            targets: list[Context] = []
+            for target in competency.targets:
+                if target.id not in course_targets:
+                    continue
+                levels = [
+                    {"level": self.level_view(scale, value), "text": self.text(text)}
+                    for value, text in sorted(target.i_can_levels.items())
+                ]
+                targets.append({
+                    "id": target.id,
+                    "title": self.text(target.title) or self.text(target.statement),
+                    "i_can": self.text(target.i_can) or self.text(target.statement),
+                    "levels": levels,
+                    "mastered": target.id in mastered,
+                })
+            competencies.append({
+                "id": competency.id, "title": self.text(competency.title),
+                "kind": competency.kind, "i_can": self.text(competency.i_can),
+                "targets": targets,
+            })
+        title = self.text(course.title)
+        return {
+            **self.common(title),
+            "course": self._course_head(course),
+            "student": self.student_view(student) if student is not None else None,
+            "competencies": competencies,
+            "mastered_count": sum(1 for c in competencies for t in c["targets"] if t["mastered"]),
+            "target_count": sum(len(c["targets"]) for c in competencies),
+        }
+
+    def class_summary(self, section: str, student_ids: Sequence[str]) -> Context:
+        students = [self.students[s] for s in student_ids]
+        target_ids = self.section_targets(section, students)
+        targets = [self.framework.targets[t] for t in target_ids]
+        groups = []
+        for efficacy in (False, True):
+            chosen = [t for t in targets if self.framework.competency_of(t).is_efficacy == efficacy]
+            if chosen:
+                groups.append(self._grid(chosen, students, efficacy))
+        ready = []
+        for student in students:
+            for step in self._next_steps(student):
+                ready.append({"student": self.student_view(student), **step})
+        return {
+            **self.common(section),
+            "section": section,
+            "courses": [self._course_head(self.framework.courses[c])
+                        for c in self.section_courses(section, students)],
+            "student_count": len(students),
+            "groups": groups,
+            "ready": ready,
+            "legend": [self.scale_view(s) for s in self._scales_used(set(target_ids))],
+        }
+
+    def section_courses(self, section: str, students: Sequence[Mapping[str, Any]]) -> list[str]:
+        """The courses a section is taught: those every student in it takes, narrowed to the
+        ones the section's name mentions (``ALG1-P2`` is Algebra I) when there are several."""
+        shared: set[str] | None = None
+        for student in students:
+            courses = set(self.student_courses(student))
+            shared = courses if shared is None else shared & courses
+        ordered = [c for c in self.framework.courses if c in (shared or set())]
+        named = [c for c in ordered if c.lower() in section.lower()]
+        return named or ordered
+
+    def section_targets(self, section: str, students: Sequence[Mapping[str, Any]]) -> list[str]:
+        """The targets of the section's courses; without course results, every target a
+        student in the section has a result on."""
+        wanted: set[str] = set()
+        for course_id in self.section_courses(section, students):
+            wanted.update(self.framework.course_targets(self.framework.courses[course_id]))
+        if not wanted:
+            wanted = {str(t["target"]) for s in students for t in s.get("targets") or []
+                      if _status(t) != "not-assessed"}
+        return [t for t in self.framework.targets if t in wanted]
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _grid(self, targets: Sequence[Target], students: Sequence[Mapping[str, Any]],
+              efficacy: bool) -> Context:
+        rows: list[Context] = []
+        scale = self.framework.target_scale(targets[0]) if targets else None
+        counts: dict[str, dict[str, int]] = {t.id: {} for t in targets}
+        for student in students:
+            results = {str(t["target"]): t for t in student.get("targets") or []}
+            cells = []
+            for target in targets:
+                result = results.get(target.id)
+                status = _status(result)
+                level = (self.level_view(self.framework.target_scale(target), result.get("level"))
+                         if result and status == "ok" else None)
+                key = level["text"] if level else status
+                counts[target.id][key] = counts[target.id].get(key, 0) + 1
+                cells.append({"target": target.id, "status": status, "level": level})
+            rows.append({"student": self.student_view(student), "cells": cells})
+        levels = self.scale_view(scale)["levels"] if scale else []
+        count_rows = [
+            {"level": lv, "counts": [counts[t.id].get(lv["text"], 0) for t in targets]}
+            for lv in levels
+        ]
+        missing = [sum(n for k, n in counts[t.id].items() if k in STATUSES) for t in targets]
+        return {
+            "efficacy": efficacy,
+            "targets": [{"id": t.id, "title": self.text(t.title) or self.text(t.statement)}
+                        for t in targets],
+            "rows": rows,
+            "count_rows": count_rows,
+            "no_level_counts": missing,
+            "mastered_counts": [
+                sum(1 for r in rows if r["cells"][i]["level"]
+                    and r["cells"][i]["level"]["meets_goal"])
+                for i in range(len(targets))
+            ],
+        }
+
+    def _course_head(self, course: Course) -> Context:
+        return {
+            "id": course.id,
+            "title": self.text(course.title),
+            "type": course.type,
+            "description": self.text(course.description),
+        }
+
+    def _course_grade(self, result: Mapping[str, Any] | None) -> Context:
+        status = _status(result)
+        grade = result.get("grade") if result else None
+        return {
+            "status": status,
+            "text": "" if grade is None else str(grade) if not isinstance(grade, float)
+            else self.number(grade),
+            "score": self.number(result.get("score")) if result and status == "ok" else "",
+            "rule": str(result.get("rule") or "") if result else "",
+            "level": self._grade_level(grade) if status == "ok" else None,
+        }
+
+    def _grade_level(self, grade: object) -> Context | None:
+        """A course grade that is a level of the academic scale, shown with its label."""
+        scale = self.framework.default_scale
+        try:
+            value = float(str(grade))
+        except ValueError:
+            return None
+        if scale is None or scale.level(value) is None:
+            return None
+        return self.level_view(scale, value)
+
+    def _competencies_of(self, target_ids: set[str]) -> list[Competency]:
+        return [c for c in self.framework.competencies.values()
+                if any(t.id in target_ids for t in c.targets)]
+
+    def _scales_used(self, target_ids: set[str]) -> list[Scale]:
+        seen: dict[str, Scale] = {}
+        for competency in self._competencies_of(target_ids):
+            scale = self.framework.scale_of(competency)
+            if scale is not None:
+                seen.setdefault(scale.id, scale)
+        return sorted(seen.values(), key=lambda s: (s is not self.framework.default_scale, s.id))
+
+    def _next_steps(self, student: Mapping[str, Any]) -> list[Context]:
+        steps = []
+        for item in student.get("progress") or []:
+            next_id = item.get("next_target")
+            target = self.framework.targets.get(str(next_id)) if next_id else None
+            progression = self.framework.progressions.get(str(item.get("progression")))
+            if target is None:
+                continue
+            steps.append({
+                "progression": self.text(progression.title) if progression else "",
+                "target": target.id,
+                "title": self.text(target.title) or self.text(target.statement),
+                "i_can": self.text(target.i_can) or self.text(target.statement),
+                "ready": bool(item.get("ready_to_advance")),
+            })
+        return steps
+
+
+def _status(result: Mapping[str, Any] | None) -> str:
+    if result is None:
+        return "not-assessed"
+    status = str(result.get("status") or STATUS_OK)
+    return status if status in STATUSES else "no-result"
+
+
+def missing_framework_text(framework: Framework, language: str) -> list[str]:
+    """Which family-facing texts of ``framework`` are not written in ``language``."""
+    default = framework.default_language
+    if language == default:
+        return []
+    missing: list[str] = []
+
+    def check(owner: str, name: str, value: Text | None) -> None:
+        if value is not None and not has_language(value, language, default):
+            missing.append(f"{owner} {name}")
+
+    check("framework", "title", framework.title)
+    for scale in framework.scales.values():
+        check(f"scale {scale.id}", "title", scale.title)
+        for level in scale.levels:
+            check(f"scale {scale.id} level {level_key(level.value)}", "label", level.label)
+            check(f"scale {scale.id} level {level_key(level.value)}", "descriptor",
+                  level.descriptor)
+    for competency in framework.competencies.values():
+        check(competency.id, "title", competency.title)
+        check(competency.id, "i_can", competency.i_can)
+        for target in competency.targets:
+            check(target.id, "title", target.title)
+            check(target.id, "statement", target.statement)
+            check(target.id, "i_can", target.i_can)
+            for value, text in sorted(target.indicators.items()):
+                check(target.id, f"indicator {level_key(value)}", text)
+            for value, text in sorted(target.i_can_levels.items()):
+                check(target.id, f"i_can {level_key(value)}", text)
+    for course in framework.courses.values():
+        check(course.id, "title", course.title)
+    for progression in framework.progressions.values():
+        check(progression.id, "title", progression.title)
+    return missing

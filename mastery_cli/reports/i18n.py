@@ -1,0 +1,83 @@
+"""Report languages: gettext catalogs compiled at load, and Babel formatting for the locale.
+
+The catalogs are ``templates/locale/<lang>/LC_MESSAGES/messages.po``. They are read with Babel
+and compiled to a gettext catalogue in memory when first needed, so a wheel needs no build step
+and cannot ship stale ``.mo`` files. English needs no translation (the messages are English); an
+English catalog may still override wording.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+from mastery_cli.diagnostics import MasteryError, error
+
+#: Languages with a shipped catalog; a region may be added (``es-MX``, ``en-GB``) for formats.
+LANGUAGES = ("en", "es")
+
+
+def parse_language(value: str) -> tuple[str, Locale]:
+    """``es-MX`` -> (``es``, Locale es_MX): the catalog language and the formatting locale."""
+    tag = value.strip().replace("_", "-")
+    base = tag.split("-")[0].lower()
+    if base not in LANGUAGES:
+        raise MasteryError(error(
+            "unknown-language", f"no report translations for language '{value}'", "--lang",
+            hint="choose one of: " + ", ".join(LANGUAGES) + " (a region such as es-MX is allowed)",
+        ), usage=True)
+    try:
+        locale = Locale.parse(tag, sep="-")
+    except (ValueError, UnknownLocaleError):
+        raise MasteryError(error(
+            "unknown-language", f"'{value}' is not a language tag Babel knows", "--lang",
+            hint="use a tag such as en, en-GB, es or es-MX",
+        ), usage=True) from None
+    return base, locale
+
+
+def catalog_path(templates_dir: Path, language: str) -> Path:
+    return templates_dir / "locale" / language / "LC_MESSAGES" / "messages.po"
+
+
+@cache
+def load_translations(templates_dir: Path, language: str) -> NullTranslations:
+    """The gettext translations for ``language`` from the catalog under ``templates_dir``."""
+    path = catalog_path(templates_dir, language)
+    if not path.is_file():
+        if language == "en":
+            return NullTranslations()
+        raise MasteryError(error(
+            "missing-catalog", f"no translation catalog for '{language}'", str(path),
+            hint="reinstall mastery-cli, or add the catalog to your --templates folder",
+        ))
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return Translations(fp=compiled, domain="messages")
+
+
+def format_long_date(value: date, locale: Locale) -> str:
+    """``12 September 2025`` / ``12 de septiembre de 2025``, as the locale writes it."""
+    return format_date(value, format="long", locale=locale)
+
+
+def format_short_date(value: date, locale: Locale) -> str:
+    return format_date(value, format="medium", locale=locale)
+
+
+def format_number(value: float, locale: Locale, *, places: int = 2) -> str:
+    """A score with up to ``places`` decimals, in the locale's notation (``2.75`` / ``2,75``)."""
+    pattern = "0" if places == 0 else "0." + "#" * places
+    return format_decimal(value, format=pattern, locale=locale)

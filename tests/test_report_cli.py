@@ -1,0 +1,113 @@
+"""`mastery report` on the command line."""
+
+from __future__ import annotations
+
+import builtins
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from mastery_cli.cli import app
+
+DATA = Path(__file__).parent / "data" / "report"
+BASE = ["--grades", str(DATA / "grades"), "--framework", str(DATA / "framework"),
+        "--date", "2025-12-19", "-q"]
+
+runner = CliRunner()
+
+
+def run(*args: str) -> Any:
+    # wide, so rich does not wrap the error box in the middle of a message
+    return runner.invoke(app, ["report", *args], env={"COLUMNS": "240"})
+
+
+def test_report_cards_and_index(tmp_path: Path) -> None:
+    result = run("report-card", *BASE, "--out", str(tmp_path), "--comments",
+                 str(DATA / "comments.csv"), "--term", "Fall 2025")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "report-cards" / "0012345.html").is_file()
+    assert (tmp_path / "report-cards" / "etc-passwd.html").is_file()
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert 'href="report-cards/0012345.html"' in index
+    assert "Progress report — Ana García" in index
+    assert "&lt;script&gt;" in index and "<script>" not in index
+    assert "unknown-reference" in result.output  # the comment about NOPE.1
+    assert "wrote 4 HTML report-card documents" in result.output
+
+
+def test_index_lists_documents_of_earlier_runs(tmp_path: Path) -> None:
+    for kind in ("transcript", "class-summary"):
+        assert run(kind, *BASE, "--out", str(tmp_path)).exit_code == 0
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "transcripts/S004.html" in index and "class-summaries/ALG1-P2.html" in index
+
+
+def test_spanish_with_student_filter(tmp_path: Path) -> None:
+    result = run("i-can", *BASE, "--out", str(tmp_path), "--lang", "es", "--student", "S004")
+    assert result.exit_code == 0, result.output
+    files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.html"))
+    assert files == ["i-can/S004/ALG1.html", "i-can/S004/WATER.html", "index.html"]
+    html = (tmp_path / "i-can" / "S004" / "ALG1.html").read_text(encoding="utf-8")
+    assert '<html lang="es">' in html and "Enunciados «Puedo…»" in html
+    assert "missing-translation" in result.output
+
+
+def test_pdf_without_weasyprint_exits_2_with_install_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_import = builtins.__import__
+
+    def no_weasyprint(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "weasyprint" or name.startswith("weasyprint."):
+            raise ImportError("No module named 'weasyprint'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_weasyprint)
+    result = run("report-card", *BASE, "--out", str(tmp_path), "--pdf")
+    assert result.exit_code == 2
+    assert "pip install 'mastery-cli[pdf]'" in result.output
+    assert not (tmp_path / "report-cards").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["poster", *BASE], "report-card, transcript, i-can, class-summary"),
+        (["report-card", "--framework", str(DATA / "framework")], "no-input"),
+        (["report-card", *BASE, "--student", "nobody"], "unknown-student"),
+        (["report-card", *BASE, "--lang", "fr"], "unknown-language"),
+        (["report-card", *BASE, "--date", "19/12/2025"], "not a date"),
+        (["report-card", *BASE, "--combine"], "--combine needs --pdf"),
+    ],
+)
+def test_usage_errors_exit_2(tmp_path: Path, args: list[str], expected: str) -> None:
+    result = run(*args, "--out", str(tmp_path))
+    assert result.exit_code == 2, result.output
+    assert expected in result.output
+
+
+def test_missing_grades_file(tmp_path: Path) -> None:
+    result = run("report-card", "--grades", str(tmp_path), "--framework",
+                 str(DATA / "framework"), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert "mastery grade" in result.output
+
+
+def test_broken_custom_template_exits_1_naming_the_file(tmp_path: Path) -> None:
+    custom = tmp_path / "district"
+    custom.mkdir()
+    (custom / "class-summary.html.j2").write_text("{{ sektion }}\n", encoding="utf-8")
+    result = run("class-summary", *BASE, "--out", str(tmp_path / "out"), "--templates",
+                 str(custom))
+    assert result.exit_code == 1
+    assert re.search(r"class-summary\.html\.j2:1: error \[template-error\].*sektion",
+                     result.output)
+
+
+def test_help_has_examples() -> None:
+    result = runner.invoke(app, ["report", "--help"])
+    assert result.exit_code == 0
+    assert "Examples:" in result.output and "mastery report report-card" in result.output
