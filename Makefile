@@ -20,17 +20,36 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 # WeasyPrint (PDF) needs Debian's pango; without libharfbuzz-subset0 it is ~8x slower.
 # Installed when apt is here and we may use it; elsewhere the README says what to install.
+# poppler-utils (pdftotext) lets the PDF tests read the text back.
 system-deps:
 	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	  if ! dpkg -s libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 >/dev/null 2>&1; then \
+	  if ! dpkg -s libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+	       poppler-utils >/dev/null 2>&1; then \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	      libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null) \
+	      libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+	      poppler-utils >/dev/null) \
 	    || echo "warning: could not install the PDF libraries; PDF output may be unavailable"; \
 	  fi; \
 	fi
 
+# The example school end to end: check the files, grade the gradebook, render every document
+# (PDF too when WeasyPrint works on this machine), in English and Spanish.
+DEMO_DATE ?= 2027-01-29
+DEMO_TERM ?= Fall 2026
 demo: $(STAMP) system-deps
 	$(BIN)/mastery validate examples/
+	$(BIN)/mastery grade examples/gradebook/*.csv --framework examples/framework \
+	  --policy examples/policy.yaml --out $(OUT)/grades --format json
+	@pdf=$$($(BIN)/python -c 'import weasyprint' >/dev/null 2>&1 && echo --pdf); \
+	for lang in en es; do \
+	  for kind in report-card transcript i-can class-summary; do \
+	    echo "mastery report $$kind --lang $$lang $$pdf"; \
+	    $(BIN)/mastery report $$kind --grades $(OUT)/grades --framework examples/framework \
+	      --policy examples/policy.yaml --out $(OUT)/reports/$$lang --lang $$lang \
+	      --date $(DEMO_DATE) --term "$(DEMO_TERM)" $$pdf --quiet || exit $$?; \
+	  done; \
+	done
+	@echo "Open $(OUT)/reports/en/index.html (and $(OUT)/reports/es/index.html) in a browser."
 
 lint: $(STAMP)
 	$(BIN)/ruff check mastery_cli tests benchmarks

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
@@ -137,10 +137,28 @@ def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
             "schema-const", f"expected {error.validator_value!r}, got {_describe(instance)}",
             pointer, hint=schema.get("description"),
         )
+    if "propertyNames" in error.absolute_schema_path and isinstance(instance, str):
+        # jsonschema reports a bad key at its mapping; point at the key itself.
+        code = "schema-pattern" if validator == "pattern" else "schema-key-name"
+        return document.diagnostic(
+            code, f"key {instance!r} is not in the expected form{where}", (*pointer, instance),
+            hint=schema.get("description"), key=True,
+        )
     if validator == "pattern":
         return document.diagnostic(
             "schema-pattern", f"{instance!r} is not in the expected form{where}", pointer,
             hint=schema.get("description"),
+        )
+    if validator in _LIMITS and isinstance(error.validator_value, int | float):
+        return document.diagnostic(
+            _code(validator), _limit_message(validator, error.validator_value, instance)
+            + where, pointer, hint=schema.get("description"),
+        )
+    if validator == "uniqueItems" and isinstance(instance, list):
+        repeated = _first_repeated(instance)
+        return document.diagnostic(
+            "schema-unique-items", f"{repeated!r} is listed twice{where}", pointer,
+            hint="list every item once",
         )
     if validator == "propertyNames":
         return document.diagnostic(
@@ -157,9 +175,43 @@ def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
             if key == "levels" else None,
             key=True,
         )
-    code = "schema-" + "".join("-" + c.lower() if c.isupper() else c for c in validator)
-    return document.diagnostic(code, f"{error.message}{where}", pointer,
+    return document.diagnostic(_code(validator), f"{error.message}{where}", pointer,
                                hint=schema.get("description"))
+
+
+_LIMITS = {
+    "minItems": ("at least", "item"), "maxItems": ("at most", "item"),
+    "minLength": ("at least", "character"), "maxLength": ("at most", "character"),
+    "minProperties": ("at least", "entry"), "maxProperties": ("at most", "entry"),
+    "minimum": ("at least", ""), "maximum": ("at most", ""),
+    "exclusiveMinimum": ("more than", ""), "exclusiveMaximum": ("less than", ""),
+}
+
+
+def _code(validator: str) -> str:
+    """The stable code of a schema keyword: ``minItems`` -> ``schema-min-items``."""
+    return "schema-" + "".join("-" + c.lower() if c.isupper() else c for c in validator)
+
+
+def _limit_message(validator: str, limit: float, instance: Any) -> str:
+    bound, unit = _LIMITS[validator]
+    if not unit:
+        return f"must be {bound} {limit:g}, got {_describe(instance)}"
+    count = len(instance) if isinstance(instance, list | str | dict) else 0
+    plural = {"entry": "entries"}.get(unit, unit + "s")
+    needed = f"{limit:g} {unit if limit == 1 else plural}"
+    have = f"{count} {unit if count == 1 else plural}" if count else "none"
+    what = {"item": "list", "character": "text", "entry": "mapping"}[unit]
+    return f"the {what} needs {bound} {needed}, has {have}"
+
+
+def _first_repeated(items: list[Any]) -> Any:
+    seen: list[Any] = []
+    for item in items:
+        if item in seen:
+            return item
+        seen.append(item)
+    return None
 
 
 def _coercible(error: Any) -> bool:
@@ -175,8 +227,19 @@ def _coercible(error: Any) -> bool:
     return False
 
 
+@cache
+def _quick_check(kind: str) -> Callable[[Any], bool] | None:
+    from mastery_cli.validation.fastschema import compile_schema
+
+    return compile_schema(load_schema(kind))
+
+
 def check_document(document: YamlDocument, kind: str) -> list[Diagnostic]:
     """Validate ``document.data`` against the schema of ``kind``; may normalise scalars."""
+    quick = _quick_check(kind)
+    if quick is not None and quick(document.data):
+        # Certainly valid: no need to import jsonschema (see validation/fastschema.py).
+        return []
     validator = _validator(kind)
     for _ in range(3):
         errors = list(validator.iter_errors(document.data))

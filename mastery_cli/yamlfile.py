@@ -29,9 +29,9 @@ import yaml
 from mastery_cli.diagnostics import Diagnostic, error
 
 try:  # the C parser is ~10x faster; fall back to pure Python where libyaml is missing
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 Pointer = tuple[str | int, ...]
 
@@ -39,6 +39,8 @@ Pointer = tuple[str | int, ...]
 MAX_EXPANDED_NODES = 2_000_000
 #: ...and aliases may not multiply the document more than this many times over.
 MAX_ALIAS_GROWTH = 50
+#: Collections may nest this deep; mastery files need about 8 levels.
+MAX_DEPTH = 200
 
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -49,7 +51,33 @@ _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
 _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
 _STR_TAG = "tag:yaml.org,2002:str"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+#: The tag our loader gives plain (unquoted, untagged) scalars; ``_build`` resolves them.
+_PLAIN_TAG = "tag:mastery-cli,2026:plain"
+#: First characters of plain scalars that may be something other than text.
+_NON_TEXT_START = frozenset("-+.0123456789~nNtTfF")
+
+
+class _Loader(_BaseLoader):
+    """Composes nodes without PyYAML's YAML 1.1 tag resolution.
+
+    The stock resolver runs a regular expression per scalar in Python (a third of the time
+    spent on a large framework) to find 1.1 booleans and dates that we do not want anyway;
+    plain scalars are marked as such and resolved by ``_plain_scalar`` (YAML 1.2 core).
+    """
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode:
+            return _PLAIN_TAG if implicit[0] else _STR_TAG
+        return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None  # path-based resolvers are not used
+
+    def ascend_resolver(self) -> None:
+        return None
 
 
 def pointer_text(pointer: Pointer) -> str:
@@ -61,6 +89,8 @@ def pointer_text(pointer: Pointer) -> str:
 
 
 def _plain_scalar(value: str) -> Any:
+    if value and value[0] not in _NON_TEXT_START:
+        return value  # most scalars are text; skip the patterns
     if _NULL.match(value):
         return None
     if value in _BOOL:
@@ -87,11 +117,23 @@ class _BuildError(Exception):
 
 @dataclass
 class YamlDocument:
-    """A loaded YAML file: its data plus the node tree that knows where each value is."""
+    """A loaded YAML file: its data plus the node tree that knows where each value is.
+
+    The node tree is not kept after loading: it is three times the size of the data, and only a
+    file with a problem needs positions. ``root`` composes it again from ``text`` on first use
+    (the same text gives the same tree; it has been parsed once already).
+    """
 
     path: str
     data: Any
-    root: yaml.Node | None = field(repr=False, default=None)
+    _root: yaml.Node | None = field(repr=False, default=None)
+    text: str | None = field(repr=False, default=None)
+
+    @property
+    def root(self) -> yaml.Node | None:
+        if self._root is None and self.text is not None:
+            self._root = yaml.compose(self.text, Loader=_Loader)
+        return self._root
 
     def node_at(self, pointer: Pointer) -> tuple[yaml.Node | None, yaml.Node | None, Pointer]:
         """The value node at ``pointer`` and the key node naming it.
@@ -108,9 +150,9 @@ class YamlDocument:
                     if isinstance(k, yaml.ScalarNode) and k.value == str(part):
                         child, key = v, k
                         break
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-                if 0 <= part < len(node.value):
-                    child = node.value[part]
+            elif (isinstance(node, yaml.SequenceNode) and isinstance(part, int)
+                  and 0 <= part < len(node.value)):
+                child = node.value[part]
             if child is None:
                 break
             node, key_node = child, key
@@ -161,7 +203,8 @@ class YamlDocument:
 
 
 def _mapping_pairs(node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
-    return node.value  # type: ignore[no-any-return]
+    pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
+    return pairs
 
 
 def _measure(root: yaml.Node, path: str) -> None:
@@ -215,56 +258,51 @@ def _measure(root: yaml.Node, path: str) -> None:
         ))
 
 
-def _build(node: yaml.Node, path: str) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        # The C parser marks plain scalars with style '' and the Python one with None.
-        plain = not node.style
-        if plain and node.tag != _STR_TAG:
+def _build(node: Any, path: str) -> Any:  # a yaml.Node; typed Any for .id and .style
+    if node.id == "scalar":
+        tag = node.tag
+        if tag == _PLAIN_TAG:
             return _plain_scalar(node.value)
-        if plain and node.tag == _STR_TAG:
-            # The 1.1 resolver called it a string, so 1.2 rules can only differ for forms
-            # like 0o17 that 1.1 does not know; an explicit !!str is honoured either way.
-            return _plain_scalar(node.value) if _OCT.match(node.value) else node.value
-        return node.value
-    if isinstance(node, yaml.SequenceNode):
+        if tag == _STR_TAG or node.style:
+            return node.value  # quoted, or explicitly !!str
+        return _plain_scalar(node.value)  # another explicit tag (!!int 5): read as 1.2 core
+    if node.id == "sequence":
         return [_build(child, path) for child in node.value]
-    if isinstance(node, yaml.MappingNode):
-        result: dict[str, Any] = {}
-        seen: dict[str, yaml.Node] = {}
-        merged: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG:
-                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [
-                    value_node
-                ]
-                for source in sources:
-                    value = _build(source, path)
-                    if isinstance(value, dict):
-                        for k, v in value.items():
-                            merged.setdefault(k, v)
-                continue
-            if not isinstance(key_node, yaml.ScalarNode):
-                mark = key_node.start_mark
-                raise _BuildError(error(
-                    "yaml-complex-key", "a key must be plain text, not a list or a mapping",
-                    path, mark.line + 1, mark.column + 1,
-                ))
-            key = key_node.value
-            if key in seen:
-                first = seen[key].start_mark.line + 1
-                mark = key_node.start_mark
-                raise _BuildError(error(
-                    "duplicate-key",
-                    f"duplicate key '{key}' (first defined at line {first})",
-                    path, mark.line + 1, mark.column + 1,
-                    hint="YAML would silently keep only one of them; remove or rename one",
-                ))
-            seen[key] = key_node
-            result[key] = _build(value_node, path)
-        for k, v in merged.items():
-            result.setdefault(k, v)
-        return result
-    raise _BuildError(error("yaml-syntax", "unsupported YAML node", path))  # pragma: no cover
+    result: dict[str, Any] = {}
+    seen: dict[str, yaml.Node] = {}
+    merged: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        if key_node.id == "scalar" and (
+            key_node.tag == _MERGE_TAG or (key_node.tag == _PLAIN_TAG and key_node.value == "<<")
+        ):
+            sources = value_node.value if value_node.id == "sequence" else [value_node]
+            for source in sources:
+                value = _build(source, path)
+                if isinstance(value, dict):
+                    for k, v in value.items():
+                        merged.setdefault(k, v)
+            continue
+        if key_node.id != "scalar":
+            mark = key_node.start_mark
+            raise _BuildError(error(
+                "yaml-complex-key", "a key must be plain text, not a list or a mapping",
+                path, mark.line + 1, mark.column + 1,
+            ))
+        key = key_node.value
+        if key in seen:
+            first = seen[key].start_mark.line + 1
+            mark = key_node.start_mark
+            raise _BuildError(error(
+                "duplicate-key",
+                f"duplicate key '{key}' (first defined at line {first})",
+                path, mark.line + 1, mark.column + 1,
+                hint="YAML would silently keep only one of them; remove or rename one",
+            ))
+        seen[key] = key_node
+        result[key] = _build(value_node, path)
+    for k, v in merged.items():
+        result.setdefault(k, v)
+    return result
 
 
 def _decode(raw: bytes, path: str) -> tuple[str | None, Diagnostic | None]:
@@ -280,7 +318,8 @@ def _decode(raw: bytes, path: str) -> tuple[str | None, Diagnostic | None]:
     except UnicodeDecodeError as exc:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        # In characters, like YAML's own marks (the bytes before it on the line are valid).
+        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
         return None, error(
             "file-encoding",
             f"byte 0x{raw[exc.start]:02x} is not valid UTF-8",
@@ -289,13 +328,35 @@ def _decode(raw: bytes, path: str) -> tuple[str | None, Diagnostic | None]:
         )
 
 
-def _syntax_diagnostic(exc: yaml.YAMLError, path: str) -> Diagnostic:
+_SYNTAX_HINTS = (
+    ("mapping values are not allowed", "a value that contains ': ' must be put in quotes"),
+    ("could not find expected ':'", "a key needs ': ' after it; check the line above too"),
+    ("did not find expected key", "check the indentation: entries of a mapping line up"),
+    ("did not find expected '-' indicator", "check the indentation: items of a list line up"),
+    ("did not find expected ','", "a [list] or {mapping} written on one line is not closed"),
+    ("found undefined alias", "an alias (*name) needs an anchor (&name) earlier in the file"),
+    ("found unexpected end of stream", "a quote or bracket is not closed"),
+)
+
+
+def _tab_at(text: str, line: int, column: int) -> bool:
+    """Whether the parser stopped on a tab used as indentation (or right at a tab)."""
+    lines = text.splitlines()
+    if not 0 <= line < len(lines):
+        return False
+    current = lines[line]
+    indentation = current[: len(current) - len(current.lstrip(" \t"))]
+    return "\t" in indentation or current[column: column + 1] == "\t"
+
+
+def _syntax_diagnostic(exc: yaml.YAMLError, path: str, text: str) -> Diagnostic:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = mark.line + 1 if mark is not None else None
     column = mark.column + 1 if mark is not None else None
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
-    if "\\t" in problem or "'\\t'" in problem or "tab" in problem.lower():
+    context_mark = getattr(exc, "context_mark", None)
+    if mark is not None and ("\\t" in problem or _tab_at(text, mark.line, mark.column)):
         return error(
             "yaml-tab", "a tab character is used for indentation", path, line, column,
             hint="YAML allows only spaces for indentation; replace the tab with spaces",
@@ -307,8 +368,49 @@ def _syntax_diagnostic(exc: yaml.YAMLError, path: str) -> Diagnostic:
             "yaml-multiple-documents", "the file holds more than one YAML document", path,
             line, column, hint="keep one document per file; remove the '---' separator",
         )
-    message = problem if not context else f"{problem} ({context})"
-    return error("yaml-syntax", f"invalid YAML: {message}", path, line, column)
+    message = problem
+    if context:
+        where = ""
+        if context_mark is not None and mark is not None and context_mark.line != mark.line:
+            where = f" that starts at line {context_mark.line + 1}"
+        message = f"{problem} ({context}{where})"
+    hint = next((h for needle, h in _SYNTAX_HINTS if needle in problem), None)
+    return error("yaml-syntax", f"invalid YAML: {message}", path, line, column, hint=hint)
+
+
+def _depth_bound(text: str) -> int:
+    """An upper bound on how deeply the document's collections can nest, found cheaply.
+
+    A nested block collection starts at a larger column than its parent's (a block sequence
+    under a key may share the key's column, so two levels take at least one column), and each
+    flow collection needs its own bracket.
+    """
+    longest = max((len(line) for line in text.splitlines()), default=0)
+    return 2 * longest + 2 + text.count("[") + text.count("{")
+
+
+def _too_deep(text: str, path: str) -> Diagnostic | None:
+    """yaml-too-deep at the first collection nested deeper than MAX_DEPTH, else None.
+
+    Checked before composing because libyaml's composer recurses in C without a limit: a file of
+    100,000 '[' characters would crash the process instead of raising an error.
+    """
+    if _depth_bound(text) <= MAX_DEPTH:
+        return None
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):  # the event parser does not recurse
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                return error(
+                    "yaml-too-deep", f"collections nest more than {MAX_DEPTH} levels deep",
+                    path, mark.line + 1 if mark else None, mark.column + 1 if mark else None,
+                    hint="a mastery file needs only a few levels; is this file generated?",
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
 
 
 def load_yaml_bytes(raw: bytes, path: str) -> tuple[YamlDocument | None, list[Diagnostic]]:
@@ -322,24 +424,30 @@ def load_yaml_bytes(raw: bytes, path: str) -> tuple[YamlDocument | None, list[Di
         return None, [error("file-encoding", "the file contains a NUL byte (binary data?)",
                             path, line, index - text.rfind("\n", 0, index))]
     try:
+        too_deep = _too_deep(text, path)
+        if too_deep is not None:
+            return None, [too_deep]
         root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
-        return None, [_syntax_diagnostic(exc, path)]
+        return None, [_syntax_diagnostic(exc, path, text)]
     except RecursionError:
         return None, [error("yaml-too-deep", "the YAML nests too deeply to read", path, 1, 1)]
     if root is None:
         return YamlDocument(path, None, None), []
     try:
-        _measure(root, path)
+        if "*" in text:  # without an alias there is nothing to expand
+            _measure(root, path)
         data = _build(root, path)
     except _BuildError as exc:
         return None, [exc.diagnostic]
     except RecursionError:
         return None, [error("yaml-too-deep", "the YAML nests too deeply to read", path, 1, 1)]
-    return YamlDocument(path, data, root), []
+    return YamlDocument(path, data, None, text), []
 
 
-def load_yaml(file: Path, display: str | None = None) -> tuple[YamlDocument | None, list[Diagnostic]]:
+def load_yaml(
+    file: Path, display: str | None = None
+) -> tuple[YamlDocument | None, list[Diagnostic]]:
     """Read and parse a YAML file; problems come back as diagnostics, never as exceptions."""
     shown = display if display is not None else str(file)
     try:

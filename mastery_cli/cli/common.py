@@ -72,8 +72,8 @@ def guarded(command: F) -> F:
                 ]:
                     emit(line, err=True)
             raise typer.Exit(2 if exc.usage else 1) from None
-        except (typer.Exit, typer.Abort, SystemExit, KeyboardInterrupt):
-            raise
+        except (typer.Exit, typer.Abort, SystemExit, KeyboardInterrupt, typer.TyperException):
+            raise  # typer's own exits and usage errors (a bad --format) print themselves
         except Exception as exc:  # the promise: no user ever reads a traceback
             if os.environ.get("MASTERY_DEBUG"):
                 traceback.print_exc()

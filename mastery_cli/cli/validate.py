@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from mastery_cli.cli.common import FORMAT_HELP, emit, guarded, print_diagnostics, resolve_format
+from mastery_cli.cli.common import FORMAT_HELP, emit, guarded, resolve_format
 
 
 @guarded
@@ -21,7 +21,9 @@ def validate(
     output_format: Annotated[
         str | None, typer.Option("--format", "-f", help=FORMAT_HELP, show_default=False)
     ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail (exit 1) on warnings too.")
+    ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Also list YAML files that were skipped.")
     ] = False,
@@ -37,22 +39,11 @@ def validate(
 
         mastery validate examples/ --strict --format json
     """
-    from mastery_cli.diagnostics import Summary, exit_code
-    from mastery_cli.validation import validate_paths
+    from mastery_cli.cli.fast_validate import run_validate
 
     fmt = resolve_format(output_format)
-    result = validate_paths(paths or [Path(".")])
-    summary = Summary.of(result.diagnostics, result.files_checked)
-    if verbose:
-        summary.extra["skipped"] = [{"path": p, "reason": r} for p, r in result.skipped]
-        if fmt != "json":
-            for path, reason in result.skipped:
-                emit(f"skipped {path}: {reason}", err=True)
-    print_diagnostics(result.diagnostics, summary, fmt)
-    if result.files_checked == 0 and not result.diagnostics:
-        emit("mastery: no mastery files found (YAML files with 'kind: framework', 'rubric' or "
-             "'policy')", err=True)
-    raise typer.Exit(exit_code(result.diagnostics, strict))
+    code = run_validate(paths or [Path(".")], fmt, strict=strict, verbose=verbose)
+    raise typer.Exit(code)
 
 
 @guarded

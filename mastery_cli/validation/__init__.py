@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from mastery_cli.diagnostics import (
     error,
     sorted_diagnostics,
 )
-from mastery_cli.documents import DocumentSet, MasteryDocument, load_documents
+from mastery_cli.documents import DocumentSet, MasteryDocument, gc_paused, load_documents
 from mastery_cli.framework.build import build_frameworks, build_rubric
 from mastery_cli.framework.model import Framework, Rubric
 from mastery_cli.validation.rules import check_framework, check_rubric
@@ -43,13 +44,16 @@ class ValidationResult:
 
 def _register_extra_checks() -> None:
     # Policies belong to grading; import its checker only if that module is present.
-    try:
+    with contextlib.suppress(ImportError):
         from mastery_cli.grading import policy_check  # noqa: F401
-    except ImportError:  # pragma: no cover - grading not installed
-        pass
 
 
 def check_documents(sets: DocumentSet) -> ValidationResult:
+    with gc_paused():
+        return _check_documents(sets)
+
+
+def _check_documents(sets: DocumentSet) -> ValidationResult:
     diagnostics = list(sets.diagnostics)
     frameworks, build_problems = build_frameworks(sets)
     diagnostics.extend(build_problems)
@@ -61,7 +65,9 @@ def check_documents(sets: DocumentSet) -> ValidationResult:
         if rubric is not None:
             rubrics.append(rubric)
             diagnostics.extend(check_rubric(rubric, frameworks, sets))
-    _register_extra_checks()
+    if sets.of_kind("policy"):
+        # Only then: the grading package is not needed to check frameworks and rubrics.
+        _register_extra_checks()
     for kind, check in EXTRA_CHECKS.items():
         for document in sets.of_kind(kind):
             diagnostics.extend(check(document, frameworks, sets))

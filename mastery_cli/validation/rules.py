@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
 from mastery_cli.diagnostics import Diagnostic, Severity
 from mastery_cli.documents import DocumentSet
@@ -15,6 +14,7 @@ from mastery_cli.framework.model import (
     Framework,
     Origin,
     Rubric,
+    Scale,
     Text,
     level_key,
 )
@@ -23,18 +23,30 @@ Check = Callable[[Framework, DocumentSet], list[Diagnostic]]
 
 
 def did_you_mean(value: str, candidates: Iterable[str]) -> str | None:
-    options = list(candidates)
-    close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
-    if not close:
-        folded = {c.casefold(): c for c in options}
-        if value.casefold() in folded:
-            close = [folded[value.casefold()]]
-    return f"did you mean '{close[0]}'?" if close else None
+    """A hint naming the candidate closest to ``value``, if one is close enough.
+
+    Same spelling in another case wins; then the highest similarity, ties going to the
+    alphabetically first candidate so the hint does not depend on the order of definition.
+    """
+    options = sorted(set(candidates))
+    folded = [c for c in options if c.casefold() == value.casefold()]
+    if folded:
+        return f"did you mean '{folded[0]}'?"
+    best: tuple[float, str] | None = None
+    matcher = difflib.SequenceMatcher(b=value)
+    for option in options:
+        matcher.set_seq1(option)
+        if matcher.real_quick_ratio() < 0.6 or matcher.quick_ratio() < 0.6:
+            continue
+        score = matcher.ratio()
+        if score >= 0.6 and (best is None or score > best[0]):
+            best = (score, option)
+    return f"did you mean '{best[1]}'?" if best else None
 
 
 def _unresolved(
     sets: DocumentSet, origin: Origin | None, suffix: tuple[str | int, ...], what: str,
-    value: str, known: Mapping[str, Any],
+    value: str, known: Iterable[str],
 ) -> Diagnostic:
     return sets.at(
         origin, "unresolved-reference", f"{what} '{value}' is not defined", suffix,
@@ -66,9 +78,30 @@ def check_metadata(framework: Framework, sets: DocumentSet) -> list[Diagnostic]:
     return problems
 
 
+def scale_is_intact(scale: Scale, sets: DocumentSet) -> bool:
+    """Whether every level of the scale was read as written.
+
+    A level with a malformed value or mastery flag has a schema error already; checks that
+    depend on the whole scale (one mastery level, an indicator per level) would only add
+    misleading errors about a scale the author did not write, so they skip it.
+    """
+    raw = sets.data_at(scale.origin, ("levels",))
+    if not isinstance(raw, list) or len(raw) != len(scale.levels):
+        return False
+    for level in raw:
+        value = level.get("value") if isinstance(level, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if not isinstance(level.get("mastery", False), bool):
+            return False
+    return True
+
+
 def check_scales(framework: Framework, sets: DocumentSet) -> list[Diagnostic]:
     problems = []
     for scale in framework.scales.values():
+        if not scale_is_intact(scale, sets):
+            continue
         values = scale.values
         for index in range(1, len(values)):
             if values[index] <= values[index - 1]:
@@ -98,13 +131,14 @@ def check_scales(framework: Framework, sets: DocumentSet) -> list[Diagnostic]:
 
 def check_competencies(framework: Framework, sets: DocumentSet) -> list[Diagnostic]:
     problems = []
+    intact: dict[str, bool] = {}
     for competency in framework.competencies.values():
         if competency.scale_id and competency.scale_id not in framework.scales:
             problems.append(_unresolved(sets, competency.origin, ("scale",), "scale",
                                         competency.scale_id, framework.scales))
             continue
         scale = framework.scale_of(competency)
-        if scale is None:
+        if scale is None or not intact.setdefault(scale.id, scale_is_intact(scale, sets)):
             continue
         expected = {level.value for level in scale.levels}
         for target in competency.targets:
@@ -112,10 +146,7 @@ def check_competencies(framework: Framework, sets: DocumentSet) -> list[Diagnost
             missing = sorted(expected - given)
             if missing:
                 keys = ", ".join(level_key(v) for v in missing)
-                labels = ", ".join(
-                    f"{level_key(v)} {framework.text(scale.level(v).label if scale.level(v) else '')}"
-                    for v in missing
-                )
+                labels = ", ".join(f"{level_key(v)} {_label(framework, scale, v)}" for v in missing)
                 problems.append(sets.at(
                     target.origin, "missing-indicator",
                     f"target '{target.id}' has no performance indicator for level"
@@ -151,13 +182,19 @@ def check_competencies(framework: Framework, sets: DocumentSet) -> list[Diagnost
     return problems
 
 
+def _label(framework: Framework, scale: Scale, value: float) -> str:
+    level = scale.level(value)
+    return framework.text(level.label) if level is not None else ""
+
+
 def check_references(framework: Framework, sets: DocumentSet) -> list[Diagnostic]:
     problems = []
     for target in framework.targets.values():
         for index, ref in enumerate(target.prerequisites):
             if ref not in framework.targets:
+                others = (t for t in framework.targets if t != target.id)
                 problems.append(_unresolved(sets, target.origin, ("prerequisites", index),
-                                            "prerequisite target", ref, framework.targets))
+                                            "prerequisite target", ref, others))
             elif ref == target.id:
                 problems.append(sets.at(
                     target.origin, "prerequisite-cycle",
@@ -245,7 +282,10 @@ def check_cycles(framework: Framework, sets: DocumentSet) -> list[Diagnostic]:
     return problems
 
 
-def _text_values(framework: Framework) -> Iterable[tuple[Text | None, Origin | None, tuple[str | int, ...]]]:
+TextValue = tuple[Text | None, Origin | None, tuple[str | int, ...]]
+
+
+def _text_values(framework: Framework) -> Iterable[TextValue]:
     for scale in framework.scales.values():
         for index, level in enumerate(scale.levels):
             yield level.label, scale.origin, ("levels", index, "label")
@@ -357,7 +397,10 @@ def check_rubric(
         if scale is None:
             continue
         expected = {level.value for level in scale.levels}
-        if rubric.design == "rated":
+        if not scale_is_intact(scale, sets):
+            continue
+        if rubric.design == "rated" and criterion.levels:
+            # No levels at all is the schema's to report ('levels' is required).
             given = [level.value for level in criterion.levels]
             if set(given) != expected or len(given) != len(set(given)):
                 missing = sorted(expected - set(given))
