@@ -35,18 +35,20 @@ system-deps:
 # The example school end to end: check the files, grade the gradebook, render every document
 # (PDF too when WeasyPrint works on this machine), in English and Spanish.
 DEMO_DATE ?= 2027-01-29
-DEMO_TERM ?= Fall 2026
+DEMO_TERM_en ?= Fall 2026
+DEMO_TERM_es ?= Otoño 2026
 demo: $(STAMP) system-deps
 	$(BIN)/mastery validate examples/
 	$(BIN)/mastery grade examples/gradebook/*.csv --framework examples/framework \
 	  --policy examples/policy.yaml --out $(OUT)/grades --format json
 	@pdf=$$($(BIN)/python -c 'import weasyprint' >/dev/null 2>&1 && echo --pdf); \
 	for lang in en es; do \
+	  if [ $$lang = es ]; then term="$(DEMO_TERM_es)"; else term="$(DEMO_TERM_en)"; fi; \
 	  for kind in report-card transcript i-can class-summary; do \
 	    echo "mastery report $$kind --lang $$lang $$pdf"; \
 	    $(BIN)/mastery report $$kind --grades $(OUT)/grades --framework examples/framework \
 	      --policy examples/policy.yaml --out $(OUT)/reports/$$lang --lang $$lang \
-	      --date $(DEMO_DATE) --term "$(DEMO_TERM)" $$pdf --quiet || exit $$?; \
+	      --date $(DEMO_DATE) --term "$$term" $$pdf --quiet || exit $$?; \
 	  done; \
 	done
 	@echo "Open $(OUT)/reports/en/index.html (and $(OUT)/reports/es/index.html) in a browser."
