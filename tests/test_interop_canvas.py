@@ -24,7 +24,7 @@ DATA = Path(__file__).parent / "data" / "interop"
 runner = CliRunner()
 
 
-def small_framework(tmp_path: Path):  # type: ignore[no-untyped-def]
+def small_framework(tmp_path: Path):
     result = read_case_package(DATA / "small-case.json", ImportOptions())
     write_framework_files(result.files, tmp_path / "fw", source="small-case.json")
     return load_framework([tmp_path / "fw"])[0]

@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from mastery_cli.cli import app
@@ -110,3 +111,139 @@ def test_moodle_old_format_fixture(tmp_path: Path) -> None:
     write_framework_files(result.files, tmp_path, source=OLD_FORMAT.name)
     assert validate_paths([tmp_path]).errors == []
     assert len(imported_id_numbers(tmp_path)) == 209
+
+
+# -- rules <-> the policy's competency roll-up ------------------------------------------------
+
+RULES = DATA / "rules-moodle.csv"
+
+
+def test_rules_that_all_say_n_of_m_become_a_policy(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["import", "moodle", str(RULES), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "as the roll-up of policy.yaml" in result.output
+    assert runner.invoke(app, ["validate", str(tmp_path)]).exit_code == 0
+    validation = validate_paths([tmp_path])
+    assert validation.errors == []
+    policy = yaml.safe_load((tmp_path / "policy.yaml").read_text(encoding="utf-8"))
+    assert policy["kind"] == "policy" and policy["framework"] == "lab"
+    # SAFE: 2 of 3 at one point each; MEAS: 4 points at two each, i.e. 2 of 3
+    assert policy["competency_rollup"] == {"method": "n_of_m", "n": 2}
+    from mastery_cli.grading.policy import build_policy
+
+    document = validation.documents.of_kind("policy")[0]  # type: ignore[union-attr]
+    built, problems = build_policy(document)
+    assert problems == [] and built is not None
+    assert (built.competency_rollup.method, built.competency_rollup.n) == ("n_of_m", 2)
+
+
+def test_export_with_the_policy_gives_the_rules_back(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["import", "moodle", str(RULES), "--out",
+                               str(tmp_path / "fw")]).exit_code == 0
+    out = tmp_path / "lab.csv"
+    result = runner.invoke(app, ["export", "moodle", str(tmp_path / "fw"), "--policy",
+                                 str(tmp_path / "fw" / "policy.yaml"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rules = [[*row[7:10], row[11]] for row in csv.reader(io.StringIO(
+        out.read_text(encoding="utf-8"), newline=""))]
+    original = [[*row[7:10], row[11]] for row in csv.reader(io.StringIO(
+        RULES.read_text(encoding="utf-8"), newline=""))]
+    assert rules[2:] == original[2:]
+
+
+def test_rules_without_one_roll_up_are_kept_and_reported(tmp_path: Path) -> None:
+    result = read_moodle_csv(DATA / "small-moodle.csv")
+    assert [name for name, _ in result.files] == ["habits.yaml"]  # no policy.yaml
+    notes = {d.code: d for d in result.diagnostics if d.code.startswith("moodle-rule")}
+    # COLLAB (all children) would be all_mastered, but SELF requires a child: no equivalent
+    assert notes["moodle-rule-per-competency"].severity.value == "info"
+    assert notes["moodle-rule-per-competency"].line == 3
+    assert "all its targets are at mastery" in notes["moodle-rule-per-competency"].message
+    assert notes["moodle-rule-no-equivalent"].severity.value == "warning"
+    assert notes["moodle-rule-no-equivalent"].line == 6
+    assert "requires particular children" in notes["moodle-rule-no-equivalent"].message
+
+
+def _policy(folder: Path, rollup: str) -> Path:
+    path = folder / "policy.yaml"
+    path.write_text(f"kind: policy\nschema_version: 1\nid: p\ncompetency_rollup: {rollup}\n",
+                    encoding="utf-8")
+    return path
+
+
+def test_export_maps_a_policy_roll_up_onto_every_competency(tmp_path: Path) -> None:
+    imported = read_moodle_csv(DATA / "small-moodle.csv")
+    write_framework_files(imported.files, tmp_path / "fw", source="x")
+    framework, _ = load_framework([tmp_path / "fw"])
+    from mastery_cli.interop.moodle_rules import RULE_ALL, RULE_POINTS, Rollup
+
+    text, problems = export_moodle_csv(framework, Rollup("all_mastered"))
+    rows = {row[1]: row for row in csv.reader(io.StringIO(text, newline=""))}
+    assert rows["COLLAB"][7:10] == [RULE_ALL, "1", "null"]  # stored, says the same: kept
+    assert rows["SELF"][7:10] == [RULE_ALL, "2", "null"]  # replaced; its outcome kept
+    assert [p.code for p in problems] == ["moodle-rule-replaced"]
+    text, _ = export_moodle_csv(framework, Rollup("n_of_m", 2))
+    rows = {row[1]: row for row in csv.reader(io.StringIO(text, newline=""))}
+    assert rows["COLLAB"][7] == RULE_POINTS
+    assert rows["COLLAB"][9] == ('{"base":{"points":2},"competencies":[{"id":2,"points":1,'
+                                 '"required":0},{"id":3,"points":1,"required":0}]}')
+    policy = _policy(tmp_path, "{method: mean}")
+    result = runner.invoke(app, ["export", "moodle", str(tmp_path / "fw"), "--policy",
+                                 str(policy), "--out", str(tmp_path / "m.csv")])
+    assert result.exit_code == 0 and "moodle-rollup-no-equivalent" in result.output
+    assert (tmp_path / "m.csv").read_bytes().decode() == export_moodle_csv(framework)[0]
+
+
+def test_points_rules_give_targets_exported_ids_and_import_back(tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parents[1] / "examples" / "framework"
+    if not examples.is_dir():
+        pytest.skip("examples/framework is absent")
+    policy = _policy(tmp_path, "{method: n_of_m, n: 1}")
+    out = tmp_path / "native.csv"
+    result = runner.invoke(app, ["export", "moodle", str(examples), "--policy", str(policy),
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"), newline="")))
+    exported = [row[11] for row in rows[2:] if row[11]]
+    assert len(exported) == len(set(exported)) > 0
+    again = runner.invoke(app, ["import", "moodle", str(out), "--out", str(tmp_path / "fw")])
+    assert again.exit_code == 0, again.output
+    policy_back = yaml.safe_load((tmp_path / "fw" / "policy.yaml").read_text(encoding="utf-8"))
+    assert policy_back["competency_rollup"] == {"method": "n_of_m", "n": 1}
+
+
+@pytest.mark.parametrize(("rule", "outcome", "config", "expected"), [
+    ("all", "1", "null", ("all_mastered", None)),
+    ("points", "3", '{"base":{"points":3},"competencies":[{"id":1,"points":2,"required":0},'
+     '{"id":2,"points":2,"required":0}]}', ("n_of_m", 2)),
+    ("points", "3", '{"base":{"points":2},"competencies":[{"id":1,"points":1,"required":1},'
+     '{"id":2,"points":1,"required":0}]}', None),
+    ("points", "3", '{"base":{"points":2},"competencies":[{"id":1,"points":1,"required":0},'
+     '{"id":2,"points":2,"required":0}]}', None),
+    ("points", "3", '{"base":{"points":1},"competencies":[{"id":1,"points":1,"required":0}]}',
+     None),  # child 2 is not listed
+    ("all", "0", "null", None),  # outcome: do nothing
+])
+def test_rule_correspondence(rule: str, outcome: str, config: str,
+                             expected: tuple[str, int | None] | None) -> None:
+    from mastery_cli.interop.moodle_rules import RULE_ALL, RULE_POINTS, Child, rule_to_rollup
+
+    rule_type = RULE_ALL if rule == "all" else RULE_POINTS
+    rollup, reason = rule_to_rollup(rule_type, outcome, config,
+                                    [Child("1", True), Child("2", True)])
+    assert (None if rollup is None else (rollup.method, rollup.n)) == expected
+    assert (reason == "") == (expected is not None)
+
+
+def test_summary_names_the_moodle_competencies(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["import", "moodle", str(DATA / "small-moodle.csv"), "--out",
+                                 str(tmp_path)])
+    assert result.exit_code == 0
+    assert "imported 6 Moodle competencies as 2 competencies and 4 targets" in result.output
+
+
+@needs_real
+def test_core_fixture_summary_shows_the_64(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["import", "moodle", str(CORE_FIXTURE), "--out", str(tmp_path)])
+    assert "imported 64 Moodle competencies as 16 competencies, 44 targets and 4 groups" in (
+        result.output)

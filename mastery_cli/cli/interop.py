@@ -54,15 +54,29 @@ def _report(diagnostics: list[Diagnostic], checked: int, subject: str, fmt: str,
 
 
 def _written(result: ImportResult, out: Path, source: Path, fmt: str, quiet: bool) -> None:
+    """Write the files, check them as 'mastery validate' would, then report."""
+    from mastery_cli.diagnostics import MasteryError, error
     from mastery_cli.documents import display_path
-    from mastery_cli.interop.files import write_framework_files
+    from mastery_cli.interop.files import write_and_check
 
-    paths = write_framework_files(result.files, out, source=source.name)
+    checked = write_and_check(result.files, out, source=source.name)
+    shown = display_path(out)
+    if checked.errors:
+        raise MasteryError([*result.diagnostics, *checked.errors, error(
+            "import-output-invalid",
+            f"the files written to {shown} do not pass 'mastery validate' (see above)", shown,
+            hint="this is a bug in the importer: please report it with the source file")])
     _report(result.diagnostics, 1, "files", fmt, quiet, {
-        "written": [display_path(p) for p in paths], "counts": result.counts})
+        "written": [display_path(p) for p in checked.paths], "counts": result.counts,
+        "suggestions": len(checked.warnings)})
     if fmt != "json":
-        counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in result.counts.items())
-        emit(f"wrote {len(paths)} file(s) to {display_path(out)}: {counts}", err=True)
+        emit(f"{result.summary}.", err=True)
+        count = len(checked.warnings)
+        emit(f"wrote {len(checked.paths)} file(s) to {shown}; they pass 'mastery validate' "
+             f"({count} suggestion{'s' if count != 1 else ''}: run 'mastery validate {shown}').",
+             err=True)
+        emit("    hint: for editor completion offline, 'mastery schema --out schemas/' writes "
+             "the schemas the files' first line names", err=True)
 
 
 @import_app.command("case")
@@ -80,8 +94,10 @@ def import_case(
     """Import a 1EdTech CASE package as framework YAML.
 
     Every item keeps its CASE identifier, URI and properties under 'case:', so exporting again
-    loses nothing. Deviations from CASE 1.1 are warnings; exit 1 only when the file is not a
-    CASE package. Targets get placeholder indicators (CASE has no performance levels).
+    loses nothing. Each CFRubric also becomes rubrics/<id>.yaml; when the rubrics agree on
+    their level scores, those make the scale. Targets without a rubric get placeholder
+    indicators. Deviations from CASE 1.1 are warnings; exit 1 when the file is not a CASE
+    package, or if the written files do not pass 'mastery validate'.
 
     Examples:
 
@@ -114,7 +130,9 @@ def import_moodle(
     """Import a Moodle competency framework CSV (14-column, or the older 12-column format).
 
     The scale comes from the framework row (the lowest proficient value is the mastery level);
-    rules, cross references and HTML descriptions are kept under 'case.moodle'.
+    rules, cross references and HTML descriptions are kept under 'case.moodle'. When every
+    competency's rule means the same roll-up ("all children" = all_mastered, equal points =
+    n_of_m), policy.yaml gets that competency roll-up.
 
     Example:
 
@@ -187,19 +205,36 @@ def export_case(
 
 @export_app.command("moodle")
 @guarded
-def export_moodle(frameworks: Frameworks, out: ExportOut, output_format: Format = None) -> None:
+def export_moodle(
+    frameworks: Frameworks,
+    out: ExportOut,
+    policy: Annotated[Path | None, typer.Option(
+        "--policy", help="A grading policy; its competency roll-up (all_mastered, n_of_m) "
+        "becomes each competency's Moodle rule.", show_default=False)] = None,
+    output_format: Format = None,
+) -> None:
     """Export a framework as a Moodle competency framework CSV (14 columns).
 
-    Example:
+    Rules imported from Moodle go back as they came. With --policy, the roll-up all_mastered
+    becomes "all children proficient" and n_of_m a points rule (one point per target, n to
+    pass); other roll-ups have no Moodle rule.
+
+    Examples:
 
         mastery export moodle frameworks/riverside/ --out riverside.moodle.csv
+
+        mastery export moodle frameworks/riverside/ --policy policy.yaml --out riverside.csv
     """
+    from mastery_cli.documents import display_path
     from mastery_cli.interop.moodle import export_moodle_csv
+    from mastery_cli.interop.moodle_rules import rollup_from_policy
 
     fmt = resolve_format(output_format)
     framework, _warnings = _load(frameworks)
-    text, problems = export_moodle_csv(framework)  # type: ignore[arg-type]
-    _finish(text, out, problems, fmt)
+    rollup, notes = (rollup_from_policy(policy, display_path(policy)) if policy is not None
+                     else (None, []))
+    text, problems = export_moodle_csv(framework, rollup)  # type: ignore[arg-type]
+    _finish(text, out, [*notes, *problems], fmt)
 
 
 @export_app.command("canvas-outcomes")

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from mastery_cli.interop.case_export import ExportOptions, export_case_package
 from mastery_cli.interop.case_import import ImportOptions, ImportResult, read_case_package
-from mastery_cli.interop.files import write_framework_files
+from mastery_cli.interop.files import CheckedFiles, write_and_check, write_framework_files
 
 __all__ = [
+    "CheckedFiles",
     "ExportOptions",
     "ImportOptions",
     "ImportResult",
     "export_case_package",
     "read_case_package",
+    "write_and_check",
     "write_framework_files",
 ]

@@ -138,7 +138,9 @@ class _Exporter:
             item["abbreviatedStatement"] = title
         item.setdefault("CFItemType", item_type)
         item["lastChangeDateTime"] = self.changed_of(case.get("last_change_date_time"))
-        ours = {"role": role, "id": our_id, **extension}
+        # A group has no id of ours; "group-<n>" (its place in case.groups, which an import may
+        # reorder among siblings with equal sequence numbers) only seeds a missing identifier.
+        ours = {"role": role, **({} if role == "group" else {"id": our_id}), **extension}
         if source is not None:
             ours["source_identifier"] = source
         extensions = dict(item.get("extensions") or {}) if isinstance(
@@ -483,7 +485,8 @@ class _Exporter:
                                        str(c_index), str(l_index))
                     fixed["rubricCriterionId"] = crit["identifier"]
                     levels.append(fixed)
-                crit["CFRubricCriterionLevels"] = levels
+                if levels or "CFRubricCriterionLevels" in criterion:
+                    crit["CFRubricCriterionLevels"] = levels  # absent stays absent: lossless
                 criteria.append(crit)
             obj["CFRubricCriteria"] = criteria
             result.append(case_model.conform(obj, "CFRubric"))

@@ -37,6 +37,7 @@ from mastery_cli.interop.case_ids import (
     slug,
 )
 from mastery_cli.interop.case_model import escape
+from mastery_cli.interop.case_rubrics import RubricImport, scale_from_rubrics
 from mastery_cli.interop.tree import (
     DEFAULT_SCALE,
     Draft,
@@ -45,7 +46,6 @@ from mastery_cli.interop.tree import (
     allocate_ids,
     assign_roles,
     framework_files,
-    level_key,
     place,
     walk,
 )
@@ -67,11 +67,42 @@ class ImportOptions:
 
 @dataclass
 class ImportResult:
-    """The framework files to write (name, YAML data) and what was noticed on the way."""
+    """The files to write (name, YAML data) and what was noticed on the way.
+
+    ``summary`` says in one line what became of the source's objects, for the CLI to print.
+    """
 
     files: list[tuple[str, dict[str, Any]]]
     diagnostics: list[Diagnostic] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    summary: str = ""
+
+
+_NOUNS = {
+    "competencies": ("competency", "competencies"), "targets": ("target", "targets"),
+    "groups": ("group", "groups"), "folded": ("item folded into targets",
+                                              "items folded into targets"),
+    "progressions": ("progression", "progressions"), "rubric_files": ("rubric file",
+                                                                       "rubric files"),
+    "rubric_indicators": ("target with indicators from a rubric",
+                          "targets with indicators from rubrics"),
+    "placeholder_indicators": ("target with placeholder indicators",
+                               "targets with placeholder indicators"),
+}
+
+
+def counted(number: int, key: str) -> str:
+    singular, plural = _NOUNS.get(key, (key.replace("_", " "), key.replace("_", " ")))
+    return f"{number} {singular if number == 1 else plural}"
+
+
+def summary_line(source: str, counts: dict[str, int], extras: tuple[str, ...]) -> str:
+    """"imported 64 Moodle competencies as 16 competencies, 44 targets and 4 groups; …"."""
+    placed = [counted(counts.get(k, 0), k) for k in ("competencies", "targets", "groups")
+              if counts.get(k) or k != "groups"]
+    line = f"imported {source} as {', '.join(placed[:-1])} and {placed[-1]}"
+    more = [counted(counts[k], k) for k in extras if counts.get(k)]
+    return line + ("; " + ", ".join(more) if more else "")
 
 
 class _Reader:
@@ -362,48 +393,6 @@ def _scale_from_restored(restored: dict[str, Any]) -> tuple[dict[str, Any], list
     return DEFAULT_SCALE, []
 
 
-def _rubric_indicators(reader: _Reader, nodes: dict[str, Node], scale: dict[str, Any],
-                       aliases: dict[str, str]) -> int:
-    """Indicators for targets that a CFRubric criterion describes, when its levels fit the scale."""
-    used = 0
-    values = [level["value"] for level in scale["levels"]]
-    for r_index, rubric in enumerate(reader.list_of("CFRubrics")):
-        if not isinstance(rubric, dict):
-            continue
-        for c_index, criterion in enumerate(rubric.get("CFRubricCriteria") or []):
-            if not isinstance(criterion, dict):
-                continue
-            link = criterion.get("CFItemURI")
-            linked = _link_identifier(link, None) or ""
-            node = nodes.get(aliases.get(linked, linked))
-            levels = [lv for lv in criterion.get("CFRubricCriterionLevels") or []
-                      if isinstance(lv, dict)]
-            if node is None or node.role != "target" or node.restored.get("indicators"):
-                continue
-            pointer = f"/CFRubrics/{r_index}/CFRubricCriteria/{c_index}"
-            if len(levels) != len(values):
-                reader.warn("case-rubric-levels",
-                            f"criterion has {len(levels)} levels but the scale has "
-                            f"{len(values)}; the target keeps placeholder indicators", pointer)
-                continue
-
-            def order(level: dict[str, Any]) -> tuple[float, float]:
-                score = level.get("score")
-                position = level.get("position")
-                return (float(score) if isinstance(score, int | float) else 0.0,
-                        float(position) if isinstance(position, int | float) else 0.0)
-
-            texts = {}
-            for value, level in zip(values, sorted(levels, key=order), strict=True):
-                text = _text(level.get("description")) or _text(level.get("quality"))
-                if text:
-                    texts[level_key(value)] = text
-            if len(texts) == len(values):
-                node.restored["indicators"] = texts
-                used += 1
-    return used
-
-
 def read_case_package(path: Path, options: ImportOptions | None = None,
                       display: str | None = None) -> ImportResult:
     """Read a CASE package and return the framework files it becomes (not yet written)."""
@@ -463,7 +452,12 @@ def _import(package: dict[str, Any], shown: str, options: ImportOptions) -> Impo
     allocator = IdAllocator()
     allocate_ids(roots, allocator)
     scale, extra_scales = _scale_from_restored(restored)
-    rubric_count = _rubric_indicators(reader, nodes, scale, aliases)
+    rubrics = reader.list_of("CFRubrics")
+    if scale is DEFAULT_SCALE:
+        scale = scale_from_rubrics(rubrics, [lv["value"] for lv in DEFAULT_SCALE["levels"]]
+                                   ) or DEFAULT_SCALE
+    rubric_import = RubricImport(rubrics, nodes, aliases, scale, reader.warn)
+    rubric_count = rubric_import.apply_indicators()
 
     draft_case = to_yaml_fields(document, DOCUMENT_FIELDS, "CFPckgDocument",
                                 skip=("title", "description"))
@@ -481,7 +475,6 @@ def _import(package: dict[str, Any], shown: str, options: ImportOptions) -> Impo
                 continue
             for index, entry in enumerate(entries if isinstance(entries, list) else []):
                 reader.check(entry, cls, f"/CFDefinitions/{name}/{index}")
-    rubrics = reader.list_of("CFRubrics")
     for index, rubric in enumerate(rubrics):
         reader.check(rubric, "CFRubric", f"/CFRubrics/{index}")
     if rubrics:
@@ -533,6 +526,8 @@ def _import(package: dict[str, Any], shown: str, options: ImportOptions) -> Impo
 
     placed = place(draft, allocator)
     files = framework_files(draft, placed, split=options.split, schema_ref=options.schema_ref)
+    rubric_files = rubric_import.files(framework_id, allocator)
+    files += rubric_files
     if draft.placeholder_count:
         reader.warn(
             "placeholder-indicators",
@@ -551,10 +546,15 @@ def _import(package: dict[str, Any], shown: str, options: ImportOptions) -> Impo
         "folded": roles.count("child"),
         "progressions": len(draft.progressions),
         "rubric_indicators": rubric_count,
+        "rubric_files": len(rubric_files),
         "placeholder_indicators": draft.placeholder_count,
     }
     if not is_uuid(document_id):
         reader.warn("case-identifier-not-uuid",
                     "the document identifier is not a lower-case UUID; export will derive one "
                     "and keep this one in extensions", "/CFDocument/identifier")
-    return ImportResult(files=files, diagnostics=reader.diagnostics, counts=counts)
+    items = counts["items"]
+    summary = summary_line(f"{items} CASE item{'s' if items != 1 else ''}", counts, (
+        "folded", "progressions", "rubric_files", "rubric_indicators", "placeholder_indicators"))
+    return ImportResult(files=files, diagnostics=reader.diagnostics, counts=counts,
+                        summary=summary)

@@ -7,9 +7,11 @@ marks the default item and the proficient ones — the lowest proficient value b
 mastery level.
 
 Moodle competencies nest to any depth; they are placed as competencies, targets and groups as
-for CASE (see ``tree``). What has no field of ours — parent rules ("all children", points),
-cross references, the HTML description as written, per-competency scales — is kept under
-``case.moodle`` and written back on export.
+for CASE (see ``tree``). What has no field of ours — cross references, the HTML description as
+written, per-competency scales, the rules exactly as written — is kept under ``case.moodle`` and
+written back on export. Rules that mean a competency roll-up ("all children" ↔ all_mastered,
+equal points ↔ n_of_m) also become a grading policy when every competency agrees, and a
+policy's roll-up becomes rules on export (see ``moodle_rules``).
 """
 
 from __future__ import annotations
@@ -24,10 +26,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mastery_cli.diagnostics import Diagnostic, MasteryError, error, warning
+from mastery_cli.diagnostics import Diagnostic, MasteryError, Severity, error, warning
 from mastery_cli.framework.model import Competency, Framework, Scale
 from mastery_cli.interop.case_ids import IdAllocator, slug
-from mastery_cli.interop.case_import import ImportResult
+from mastery_cli.interop.case_import import ImportResult, summary_line
+from mastery_cli.interop.moodle_rules import (
+    OUTCOME_COMPLETE,
+    RULE_NAMES,
+    Child,
+    Rollup,
+    policy_file,
+    rollup_to_rule,
+    rule_to_rollup,
+)
 from mastery_cli.interop.tree import (
     Draft,
     LevelSpec,
@@ -51,8 +62,6 @@ _COLUMNS_14 = ("parent", "id_number", "shortname", "description", "description_f
 _COLUMNS_12 = ("parent", "id_number", "shortname", "description", "description_format",
                "scale_values", "scale_configuration", "rule_type", "rule_outcome",
                "rule_config", "is_framework", "taxonomy")
-RULE_ALL = "core_competency\\competency_rule_all"
-RULE_POINTS = "core_competency\\competency_rule_points"
 FORMAT_HTML = "1"
 _TAG_BREAK = re.compile(r"<\s*(br|/p|/li|/div|/h[1-6])\s*/?\s*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
@@ -177,6 +186,7 @@ def read_moodle_csv(path: Path, *, levels: str | None = None, split: bool = Fals
                                    extra.line, 13, pointer="Is framework"))
     nodes: dict[str, Node] = {}
     parents: dict[str, str] = {}
+    lines: dict[str, int] = {}
     for row in rows:
         if row is frame:
             continue
@@ -208,6 +218,7 @@ def read_moodle_csv(path: Path, *, levels: str | None = None, split: bool = Fals
             title=values["shortname"].strip() or None,
             case={"moodle": {k: v for k, v in moodle.items() if v is not None}},
         )
+        lines[key] = row.line
         if values["parent"].strip():
             parents[key] = values["parent"].strip()
     roots: list[Node] = []
@@ -256,8 +267,15 @@ def read_moodle_csv(path: Path, *, levels: str | None = None, split: bool = Fals
         title=title, description=html_to_text(values["description"]) or None, roots=roots,
         scale=scale, case=framework_case,
     )
+    # A framework with the id "policy" is written as policy.yaml: then the policy moves aside.
+    policy_name = "policy.yaml" if draft.framework_id != "policy" else "moodle-policy.yaml"
+    policy, rule_notes = _rules_as_policy(roots, lines, shown, draft.framework_id, policy_name,
+                                          has_synthetic=any(n.role == "target" for n in roots))
+    diagnostics.extend(rule_notes)
     placed = place(draft, allocator)
     files = framework_files(draft, placed, split=split, schema_ref="")
+    if policy is not None:
+        files.append((policy_name, policy))
     if draft.placeholder_count:
         diagnostics.append(warning(
             "placeholder-indicators",
@@ -272,7 +290,67 @@ def read_moodle_csv(path: Path, *, levels: str | None = None, split: bool = Fals
         "targets": roles.count("target"), "groups": roles.count("group"),
         "folded": roles.count("child"), "placeholder_indicators": draft.placeholder_count,
     }
-    return ImportResult(files=files, diagnostics=diagnostics, counts=counts)
+    found = len(nodes)
+    summary = summary_line(f"{found} Moodle competenc{'ies' if found != 1 else 'y'}", counts,
+                           ("folded", "placeholder_indicators"))
+    if policy is not None:
+        summary += f"; the competency rules as the roll-up of {policy_name}"
+    return ImportResult(files=files, diagnostics=diagnostics, counts=counts, summary=summary)
+
+
+def _rules_as_policy(roots: list[Node], lines: dict[str, int], shown: str, framework_id: str,
+                     policy_name: str, *, has_synthetic: bool
+                     ) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
+    """A policy when every competency's rule is the same roll-up; a note for each rule kept.
+
+    See ``moodle_rules``: the policy's roll-up is one for all competencies, so rules that
+    differ between competencies (or competencies without a rule) stay under ``case.moodle``.
+    """
+    found: list[tuple[Node, Rollup | None, str]] = []
+    for node in walk(roots):
+        stored = node.case.get("moodle", {})
+        rule_type = str(stored.get("rule_type", "")).strip()
+        if not rule_type:
+            continue
+        children = [Child(str(c.case.get("moodle", {}).get("exported_id", "")).strip(),
+                          c.role == "target") for c in node.children]
+        rollup, reason = rule_to_rollup(rule_type, str(stored.get("rule_outcome", "")),
+                                        str(stored.get("rule_config", "")), children)
+        found.append((node, rollup, reason))
+    competencies = [n for n in walk(roots) if n.role == "competency"]
+    rollups = {rollup for node, rollup, _ in found if node.role == "competency"}
+    covered = sum(1 for node, rollup, _ in found if node.role == "competency" and rollup)
+    uniform = (len(rollups) == 1 and None not in rollups and covered == len(competencies)
+               and not has_synthetic)
+    notes: list[Diagnostic] = []
+    for node, rollup, reason in found:
+        rule = RULE_NAMES.get(str(node.case["moodle"]["rule_type"]).strip(), "a custom rule")
+        where = f"competency '{node.id or node.key}'"
+        if rollup is None:
+            notes.append(warning(
+                "moodle-rule-no-equivalent",
+                f"{where}: its rule ({rule}) has no equivalent roll-up because {reason}; kept "
+                "under case.moodle and written back on export", shown, lines.get(node.key), 8,
+                pointer="Rule type (optional)"))
+        elif not uniform:
+            notes.append(Diagnostic(
+                shown, lines.get(node.key), 8, "moodle-rule-per-competency",
+                f"{where}: its rule ({rule}) means it is met when {rollup.describe()}, but a "
+                "grading policy "
+                "has one competency roll-up for all competencies and theirs differ; kept under "
+                "case.moodle and written back on export", Severity.INFO,
+                "set 'competency_rollup' in your policy; 'mastery export moodle --policy' "
+                "writes it back as rules", "Rule type (optional)"))
+    if not uniform:
+        return None, notes
+    rollup = next(iter(rollups))
+    assert rollup is not None
+    notes.append(Diagnostic(
+        shown, None, None, "moodle-rules-as-policy",
+        f"every competency's Moodle rule means it is met when {rollup.describe()}: written "
+        f"as the roll-up of {policy_name} ({rollup.method})", Severity.INFO,
+        f"use it with 'mastery grade --policy {policy_name}'", "Rule type (optional)"))
+    return policy_file(framework_id, rollup, covered), notes
 
 
 def _taxonomies(value: str) -> dict[int, str]:
@@ -374,8 +452,13 @@ def _competency_rows(framework: Framework, competency: Competency, id_numbers: s
                 _description(c_stored, text), c_stored)
 
 
-def moodle_rows(framework: Framework) -> tuple[list[list[str]], list[Diagnostic]]:
-    """The rows of Moodle's 14-column CSV (header first) for ``framework``."""
+def moodle_rows(framework: Framework, rollup: Rollup | None = None
+                ) -> tuple[list[list[str]], list[Diagnostic]]:
+    """The rows of Moodle's 14-column CSV (header first) for ``framework``.
+
+    With ``rollup`` (a policy's competency roll-up), every competency gets the Moodle rule
+    that stands for it (see ``moodle_rules``).
+    """
     diagnostics: list[Diagnostic] = []
     stored = _moodle(framework.case)
     scale = framework.default_scale
@@ -412,7 +495,69 @@ def moodle_rows(framework: Framework) -> tuple[list[list[str]], list[Diagnostic]
                 framework.files[0] if framework.files else framework.id))
         row[0] = parent if parent in known and parent != id_number else ""
         rows.append(row)
+    if rollup is not None:
+        diagnostics.extend(_apply_rollup(framework, rollup, entries))
     return rows, diagnostics
+
+
+# Columns of a row (0-based) that the roll-up sets.
+_RULE_TYPE, _RULE_OUTCOME, _RULE_CONFIG, _EXPORTED_ID = 7, 8, 9, 11
+
+
+def _apply_rollup(framework: Framework, rollup: Rollup,
+                  entries: list[tuple[str, str, list[str]]]) -> list[Diagnostic]:
+    """Write the roll-up as each competency's rule; a stored rule that says the same is kept.
+
+    A points rule names the children by their "Exported id"; targets without one get the next
+    free number, so that Moodle can resolve the rule when it imports the file.
+    """
+    problems: list[Diagnostic] = []
+    where = framework.files[0] if framework.files else framework.id
+    rows = {id_number: row for id_number, _, row in entries}
+    numbers = [int(row[_EXPORTED_ID]) for row in rows.values() if row[_EXPORTED_ID].isdigit()]
+    next_id = max(numbers, default=0) + 1
+    for competency in framework.competencies.values():
+        stored = _moodle(competency.case)
+        if (competency.case or {}).get("synthetic") or not competency.targets:
+            continue
+        comp_id = str(stored.get("id_number") or competency.id)
+        row = rows.get(comp_id)
+        if row is None:
+            continue
+        targets = {str(_moodle(t.case).get("id_number") or t.id) for t in competency.targets}
+        children = [(i, r) for i, r in rows.items() if r[0] == comp_id]
+        if any(i not in targets for i, _ in children):
+            problems.append(warning(
+                "moodle-rule-not-written",
+                f"competency '{comp_id}' has children in Moodle that are not its targets, so "
+                f"no rule can say it is met when {rollup.describe()}; its stored rule (if any) is "
+                "kept",
+                where))
+            continue
+        current, _ = rule_to_rollup(row[_RULE_TYPE], row[_RULE_OUTCOME], row[_RULE_CONFIG],
+                                    [Child(r[_EXPORTED_ID], True) for _, r in children])
+        if current == rollup:
+            continue  # the stored rule already says it: keep its bytes
+        if rollup.method == "n_of_m":
+            for _, child in children:
+                if not child[_EXPORTED_ID]:
+                    child[_EXPORTED_ID], next_id = str(next_id), next_id + 1
+        rule = rollup_to_rule(rollup, [r[_EXPORTED_ID] for _, r in children])
+        if rule is None:
+            problems.append(warning(
+                "moodle-rule-not-written",
+                f"competency '{comp_id}' has {len(children)} target(s), fewer than the "
+                f"{rollup.n} the roll-up needs; its stored rule (if any) is kept", where))
+            continue
+        if row[_RULE_TYPE]:
+            problems.append(warning(
+                "moodle-rule-replaced",
+                f"competency '{comp_id}': its stored Moodle rule is replaced by the policy's "
+                f"roll-up (met when {rollup.describe()})", where))
+        outcome = row[_RULE_OUTCOME] if row[_RULE_OUTCOME] not in ("", "0") else OUTCOME_COMPLETE
+        row[_RULE_TYPE], row[_RULE_CONFIG] = rule
+        row[_RULE_OUTCOME] = outcome
+    return problems
 
 
 def moodle_csv_text(rows: list[list[str]]) -> str:
@@ -422,7 +567,8 @@ def moodle_csv_text(rows: list[list[str]]) -> str:
     return buffer.getvalue()
 
 
-def export_moodle_csv(framework: Framework) -> tuple[str, list[Diagnostic]]:
-    rows, diagnostics = moodle_rows(framework)
+def export_moodle_csv(framework: Framework, rollup: Rollup | None = None
+                      ) -> tuple[str, list[Diagnostic]]:
+    rows, diagnostics = moodle_rows(framework, rollup)
     return moodle_csv_text(rows), diagnostics
 
