@@ -15,8 +15,8 @@ import yaml
 from typer.testing import CliRunner
 
 from mastery_cli.cli import app
-from mastery_cli.diagnostics import Diagnostic, Severity, render_github
 from mastery_cli.cli.fast_validate import fast_main, parse_arguments
+from mastery_cli.diagnostics import Diagnostic, Severity, render_github
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "tests" / "cases"
