@@ -11,7 +11,7 @@ import difflib
 import gc
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,41 +172,103 @@ def load_documents(paths: Sequence[Path], *, kinds: Sequence[str] = KINDS) -> Do
         return _load_documents(paths, kinds)
 
 
+#: Below this many files (or bytes) a process pool costs more than it saves.
+PARALLEL_MIN_FILES = 8
+PARALLEL_MIN_BYTES = 2_000_000
+
+
+@dataclass
+class _FileOutcome:
+    """What reading one file gave: counted or skipped, its problems, and the document."""
+
+    checked: bool = False
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    skipped: tuple[str, str] | None = None
+    document: MasteryDocument | None = None
+
+
+def _load_file(file: Path, explicit: bool, kinds: Sequence[str]) -> _FileOutcome:
+    shown = display_path(file)
+    if not file.exists():
+        return _FileOutcome(diagnostics=[error(
+            "file-not-found", "no such file or folder", shown,
+            hint="check the path; folders are searched for *.yaml and *.yml files",
+        )])
+    if explicit and not file.is_file():
+        return _FileOutcome(diagnostics=[error("file-unreadable", "not a regular file", shown)])
+    document, problems = load_yaml(file, shown)
+    if problems:
+        # A broken YAML file counts as checked: it is the user's file and it has errors.
+        return _FileOutcome(checked=True, diagnostics=list(problems))
+    kind, problem, skip_reason = _classify(document, explicit)
+    if skip_reason is not None:
+        return _FileOutcome(skipped=(shown, skip_reason))
+    if problem is not None:
+        return _FileOutcome(checked=True, diagnostics=[problem])
+    assert document is not None and kind is not None
+    if kind not in kinds:
+        return _FileOutcome(skipped=(shown, f"kind {kind!r} is not used here"))
+    schema_problems = check_document(document, kind)
+    return _FileOutcome(
+        checked=True, diagnostics=schema_problems,
+        document=MasteryDocument(shown, kind, document, schema_ok=not schema_problems),
+    )
+
+
+def _load_chunk(chunk: list[tuple[Path, bool]], kinds: Sequence[str]) -> list[_FileOutcome]:
+    with gc_paused():
+        return [_load_file(file, explicit, kinds) for file, explicit in chunk]
+
+
+def _parallel_outcomes(
+    candidates: list[tuple[Path, bool]], kinds: Sequence[str]
+) -> list[_FileOutcome] | None:
+    """Parse a large set of files on every core; None when not worth it or not possible.
+
+    Parsing (libyaml) and the schema check are per file; the rules across files run after, in
+    this process. Workers are forked, so they start without importing anything again.
+    """
+    workers = min(os.cpu_count() or 1, len(candidates) // 4)
+    if len(candidates) < PARALLEL_MIN_FILES or workers < 2:
+        return None
+    total = 0
+    for file, _ in candidates:
+        with suppress(OSError):
+            total += file.stat().st_size
+    if total < PARALLEL_MIN_BYTES:
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    # Interleaved chunks (every n-th file) balance big and small files between workers, and a
+    # few chunks per worker let this process unpickle results while the others still parse.
+    count = workers * 3
+    chunks = [candidates[i::count] for i in range(count)]
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(_load_chunk, chunks, [kinds] * count))
+    except (OSError, RuntimeError):  # no /dev/shm, process limits: fall back to one process
+        return None
+    ordered: list[_FileOutcome | None] = [None] * len(candidates)
+    for i, chunk_result in enumerate(results):
+        for j, outcome in enumerate(chunk_result):
+            ordered[i + j * count] = outcome
+    return [o for o in ordered if o is not None]
+
+
 def _load_documents(paths: Sequence[Path], kinds: Sequence[str]) -> DocumentSet:
+    candidates = list(discover(paths))
+    outcomes = _parallel_outcomes(candidates, kinds)
+    if outcomes is None:
+        outcomes = [_load_file(file, explicit, kinds) for file, explicit in candidates]
     result = DocumentSet()
-    for file, explicit in discover(paths):
-        shown = display_path(file)
-        if not file.exists():
-            result.diagnostics.append(error(
-                "file-not-found", "no such file or folder", shown,
-                hint="check the path; folders are searched for *.yaml and *.yml files",
-            ))
-            continue
-        if explicit and not file.is_file():
-            result.diagnostics.append(error("file-unreadable", "not a regular file", shown))
-            continue
-        document, problems = load_yaml(file, shown)
-        if problems:
-            # A broken YAML file counts as checked: it is the user's file and it has errors.
-            result.files_checked += 1
-            result.diagnostics.extend(problems)
-            continue
-        kind, problem, skip_reason = _classify(document, explicit)
-        if skip_reason is not None:
-            result.skipped.append((shown, skip_reason))
-            continue
-        result.files_checked += 1
-        if problem is not None:
-            result.diagnostics.append(problem)
-            continue
-        assert document is not None and kind is not None
-        if kind not in kinds:
-            result.skipped.append((shown, f"kind {kind!r} is not used here"))
-            result.files_checked -= 1
-            continue
-        schema_problems = check_document(document, kind)
-        result.diagnostics.extend(schema_problems)
-        result.documents.append(
-            MasteryDocument(shown, kind, document, schema_ok=not schema_problems)
-        )
+    for outcome in outcomes:
+        result.files_checked += outcome.checked
+        result.diagnostics.extend(outcome.diagnostics)
+        if outcome.skipped is not None:
+            result.skipped.append(outcome.skipped)
+        if outcome.document is not None:
+            result.documents.append(outcome.document)
     return result
