@@ -301,7 +301,7 @@ class ReportData:
             course_targets = set(self.framework.course_targets(course))
             competencies = [
                 self.competency_view(c, student, course_targets)
-                for c in self._competencies_of(course_targets) if not c.is_efficacy
+                for c in self._competencies_of(course_targets, course) if not c.is_efficacy
             ]
             courses.append({
                 **self._course_head(course),
@@ -391,7 +391,7 @@ class ReportData:
             mastered = {str(t["target"]) for t in student.get("targets") or [] if t.get("mastered")}
         course_targets = self.framework.course_targets(course)
         competencies: list[Context] = []
-        for competency in self._competencies_of(set(course_targets)):
+        for competency in self._competencies_of(set(course_targets), course):
             scale = self.framework.scale_of(competency)
             targets: list[Context] = []
             for target in competency.targets:
@@ -539,9 +539,17 @@ class ReportData:
             return None
         return self.level_view(scale, value)
 
-    def _competencies_of(self, target_ids: set[str]) -> list[Competency]:
-        return [c for c in self.framework.competencies.values()
-                if any(t.id in target_ids for t in c.targets)]
+    def _competencies_of(
+        self, target_ids: set[str], course: Course | None = None
+    ) -> list[Competency]:
+        """The competencies covering ``target_ids``: academic before habits of work, in the
+        order the course lists them, then in framework order (which follows file names)."""
+        listed = {cid: i for i, cid in enumerate(course.competencies)} if course else {}
+        found = [c for c in self.framework.competencies.values()
+                 if any(t.id in target_ids for t in c.targets)]
+        order = {c.id: i for i, c in enumerate(found)}
+        return sorted(found, key=lambda c: (c.is_efficacy, listed.get(c.id, len(listed)),
+                                            order[c.id]))
 
     def _scales_used(self, target_ids: set[str]) -> list[Scale]:
         seen: dict[str, Scale] = {}
