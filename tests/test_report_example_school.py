@@ -1,0 +1,58 @@
+"""The example school, graded and reported end to end through the CLI, as `make demo` does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mastery_cli.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("grades")
+    files = sorted(str(p) for p in (EXAMPLES / "gradebook").glob("*.csv"))
+    result = CliRunner().invoke(app, [
+        "grade", *files, "--framework", str(EXAMPLES / "framework"),
+        "--policy", str(EXAMPLES / "policy.yaml"), "--out", str(out), "--format", "json", "-q",
+    ])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_transcript_is_grades_plus_a_one_page_school_profile(
+    graded: Path, tmp_path: Path, lang: str
+) -> None:
+    pytest.importorskip("weasyprint")
+    from test_report_pdf import page_count
+
+    result = CliRunner().invoke(app, [
+        "report", "transcript", "--grades", str(graded),
+        "--framework", str(EXAMPLES / "framework"), "--policy", str(EXAMPLES / "policy.yaml"),
+        "--out", str(tmp_path), "--lang", lang, "--date", "2027-01-29", "--pdf",
+        "--student", "0041001", "--quiet",
+    ])
+    assert result.exit_code == 0, result.output
+    pdf = (tmp_path / "transcripts" / "0041001.pdf").read_bytes()
+    assert page_count(pdf) == 2
+
+
+@pytest.mark.parametrize("kind", ["report-card", "transcript", "i-can", "class-summary"])
+def test_every_kind_renders_for_the_example_school(graded: Path, tmp_path: Path, kind: str) -> None:
+    result = CliRunner().invoke(app, [
+        "report", kind, "--grades", str(graded), "--framework", str(EXAMPLES / "framework"),
+        "--policy", str(EXAMPLES / "policy.yaml"), "--out", str(tmp_path), "--lang", "es",
+        "--date", "2027-01-29", "--quiet",
+    ])
+    assert result.exit_code == 0, result.output
+    pages = list(tmp_path.rglob("*.html"))
+    assert len(pages) > 1 and (tmp_path / "index.html").exists()
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert '<html lang="es"' in text
