@@ -1,22 +1,34 @@
-"""Time `mastery grade` against a bare pyarrow parse of the same file, side by side.
+"""`mastery grade` against a plain pyarrow parse of the same file, side by side.
 
-For each size, a long gradebook is generated once with ``gen_gradebook.py`` (cached), then for
-each method, ``--repeat`` times and interleaved: a pyarrow parse of the file (every column as
-a string: the floor any CSV tool pays) and a whole grading run (read, check, grade, roll up,
-write the five CSV files), each in a fresh process so peak memory is that run's alone. Times
-exclude interpreter start-up and imports (reported separately); the ratio is best grade / best
-parse.
+For each size, a long gradebook is generated once with ``gen_gradebook.py`` (kept in
+``benchmarks/data/``, which git ignores). Then, for each method, ``--repeat`` rounds, each round
+running one after the other (interleaved, so machine load hits all of them alike), each in a
+fresh process started from this stdlib-only script:
+
+- ``parse (str)``: ``python -c`` reading the file with ``pyarrow.csv.read_csv``, every column
+  as a string (what `mastery grade` asks pyarrow for);
+- ``parse (inferred)``: the same with pyarrow's default type inference;
+- ``grade``: the whole ``mastery grade FILE --framework examples/framework --method M --out
+  DIR -q`` command, as a user runs it.
+
+Wall times include interpreter start-up and imports on both sides. Peak memory is the child's
+``ru_maxrss`` from ``wait4`` (this parent imports only the standard library, so what a child
+inherits at fork is a few MB). One more run per method, in-process, splits the grading time into
+read / compute / write (imports excluded).
 
 Example:
-    .venv/bin/python benchmarks/grade_bench.py --rows 1000000 10000000 \\
-        --methods decaying_average power_law mode --repeat 3
+    .venv/bin/python benchmarks/grade_bench.py --rows 1000000 \\
+        --methods decaying_average,power_law,mode --repeat 5
+    .venv/bin/python benchmarks/grade_bench.py --rows 10000000 --methods decaying_average \\
+        --repeat 1
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,104 +36,125 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+FRAMEWORK = ROOT / "examples" / "framework"
+PYTHON = sys.executable
 
 
-def _child_parse(file: Path) -> dict[str, float]:
-    import pyarrow as pa
-    from pyarrow import csv
+def _parse_code(file: Path, as_strings: bool) -> str:
+    if not as_strings:
+        return f"import pyarrow.csv as c; c.read_csv({str(file)!r})"
+    return (
+        "import pyarrow as pa, pyarrow.csv as c\n"
+        f"names = open({str(file)!r}, encoding='utf-8').readline().rstrip('\\n').split(',')\n"
+        f"c.read_csv({str(file)!r}, convert_options=c.ConvertOptions("
+        "column_types={n: pa.string() for n in names}))"
+    )
 
+
+def _mastery() -> str:
+    installed = Path(PYTHON).with_name("mastery")
+    return str(installed) if installed.exists() else "mastery"
+
+
+def _timed(command: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of one fresh process."""
     start = time.perf_counter()
-    table = csv.read_csv(file, convert_options=csv.ConvertOptions(
-        column_types={name: pa.string() for name in _header(file)}))
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "rows": table.num_rows}
+    process.returncode = os.waitstatus_to_exitcode(status)
+    errors = process.stderr.read().decode() if process.stderr else ""
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{errors}")
+    return seconds, usage.ru_maxrss / 1024
 
 
-def _header(file: Path) -> list[str]:
-    with file.open(encoding="utf-8") as handle:
-        return handle.readline().rstrip("\n").split(",")
-
-
-def _child_grade(file: Path, method: str, out: Path) -> dict[str, float]:
-    started = time.perf_counter()
+def _stages(file: Path, method: str, out: Path) -> dict[str, float]:
+    """Child side of the in-process run: read / compute / write seconds."""
     from mastery_cli.grading.outputs import write_outputs
     from mastery_cli.grading.pipeline import grade
     from mastery_cli.grading.policy import apply_options
     from mastery_cli.validation import load_framework
 
-    framework, _ = load_framework(ROOT / "examples" / "framework")
-    imports = time.perf_counter() - started
+    framework, _ = load_framework(FRAMEWORK)
     policy = apply_options(None, method, [])
-    steps: dict[str, float] = {}
-    last = [time.perf_counter()]
-    start = last[0]
-
-    def step(name: str) -> None:
-        now = time.perf_counter()
-        steps[name] = now
-        last[0] = now
-
-    result = grade([file], framework, policy, on_step=step)
+    marks: dict[str, float] = {}
+    start = time.perf_counter()
+    result = grade([file], framework, policy, on_step=lambda name: marks.setdefault(
+        name, time.perf_counter()))
     graded = time.perf_counter()
     write_outputs(result, out)
     end = time.perf_counter()
-    return {
-        "seconds": end - start, "read": steps["grade"] - start, "compute": graded - steps["grade"],
-        "write": end - graded, "imports": imports, "rows": result.counts.rows_read,
-        "groups": len(result.targets),
-    }
-
-
-def _run_child(*args: str) -> dict[str, float]:
-    completed = subprocess.run([sys.executable, __file__, "--child", *args], check=True,
-                               capture_output=True, text=True, cwd=ROOT)
-    return json.loads(completed.stdout)  # type: ignore[no-any-return]
+    return {"read": marks["grade"] - start, "compute": graded - marks["grade"],
+            "write": end - graded, "rows": result.counts.rows_read}
 
 
 def _gradebook(rows: int, workdir: Path) -> Path:
     file = workdir / f"gradebook-{rows}.csv"
     if not file.exists():
-        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gen_gradebook.py"),
-                        "--rows", str(rows), "--framework", str(ROOT / "examples" / "framework"),
-                        "--out", str(file)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        workdir.mkdir(parents=True, exist_ok=True)
+        subprocess.run([PYTHON, str(ROOT / "benchmarks" / "gen_gradebook.py"), "--rows",
+                        str(rows), "--framework", str(FRAMEWORK), "--out", str(file)],
+                       check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     return file
+
+
+def _summary(runs: list[tuple[float, float]]) -> tuple[float, float, float]:
+    """(median seconds, min seconds, max peak MB)."""
+    times = [t for t, _ in runs]
+    return statistics.median(times), min(times), max(m for _, m in runs)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
-    parser.add_argument("--methods", nargs="+",
-                        default=["decaying_average", "power_law", "mode"])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
-    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--methods", default="decaying_average,power_law,mode",
+                        help="comma-separated method names")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--workdir", type=Path, default=ROOT / "benchmarks" / "data")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        kind, *rest = args.child
-        result = (_child_parse(Path(rest[0])) if kind == "parse"
-                  else _child_grade(Path(rest[0]), rest[1], Path(rest[2])))
-        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps(result))
+        file, method, out = args.child
+        print(json.dumps(_stages(Path(file), method, Path(out))))
         return
 
-    print("| rows | method | parse (s) | grade (s) | read / compute / write (s) | rows/s "
-          "| ratio | peak RSS grade (MB) | peak RSS parse (MB) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    print(f"# {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.1f}, {args.repeat} interleaved runs each (median / min)")
+    print("| rows | method | parse str (s) | parse inferred (s) | mastery grade (s) "
+          "| ratio to parse str (median / min) | rows/s | read / compute / write (s) "
+          "| peak RSS grade (MB) | peak RSS parse (MB) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for rows in args.rows:
         file = _gradebook(rows, args.workdir)
-        for method in args.methods:
-            parses, grades = [], []
-            with tempfile.TemporaryDirectory() as out:
+        for method in methods:
+            with tempfile.TemporaryDirectory(prefix="grade-bench-") as out:
+                commands = {
+                    "str": [PYTHON, "-c", _parse_code(file, True)],
+                    "inferred": [PYTHON, "-c", _parse_code(file, False)],
+                    "grade": [_mastery(), "grade", str(file), "--framework", str(FRAMEWORK),
+                              "--method", method, "--out", out, "-q"],
+                }
+                runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
                 for _ in range(args.repeat):
-                    parses.append(_run_child("parse", str(file)))
-                    grades.append(_run_child("grade", str(file), method, out))
-            parse = min(parses, key=lambda r: r["seconds"])
-            best = min(grades, key=lambda r: r["seconds"])
-            print(f"| {rows:,} | {method} | {parse['seconds']:.2f} | {best['seconds']:.2f} | "
-                  f"{best['read']:.2f} / {best['compute']:.2f} / {best['write']:.2f} | "
-                  f"{rows / best['seconds']:,.0f} | {best['seconds'] / parse['seconds']:.1f} | "
-                  f"{max(g['peak_rss_mb'] for g in grades):,.0f} | "
-                  f"{max(p['peak_rss_mb'] for p in parses):,.0f} |", flush=True)
+                    for name, command in commands.items():
+                        runs[name].append(_timed(command))
+                staged = subprocess.run(
+                    [PYTHON, __file__, "--child", str(file), method, out], check=True,
+                    capture_output=True, text=True, cwd=ROOT)
+                stages = json.loads(staged.stdout)
+            parse_med, parse_min, parse_mb = _summary(runs["str"])
+            inferred_med, inferred_min, _ = _summary(runs["inferred"])
+            grade_med, grade_min, grade_mb = _summary(runs["grade"])
+            print(f"| {rows:,} | {method} | {parse_med:.2f} / {parse_min:.2f} "
+                  f"| {inferred_med:.2f} / {inferred_min:.2f} "
+                  f"| {grade_med:.2f} / {grade_min:.2f} "
+                  f"| {grade_med / parse_med:.1f} / {grade_min / parse_min:.1f} "
+                  f"| {rows / grade_med:,.0f} "
+                  f"| {stages['read']:.2f} / {stages['compute']:.2f} / {stages['write']:.2f} "
+                  f"| {grade_mb:,.0f} | {parse_mb:,.0f} |", flush=True)
 
 
 if __name__ == "__main__":

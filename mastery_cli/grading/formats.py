@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import os
 import re
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -296,12 +298,38 @@ class Coded:
     values: list[str]
 
 
-def code(array: pa.Array) -> Coded:
-    encoded = array.dictionary_encode()
+def code(array: pa.Array | pa.ChunkedArray) -> Coded:
+    """Distinct texts and an int32 code per row (one hash pass in pyarrow).
+
+    A chunked column (as the CSV parse gives it) is encoded chunk by chunk without first
+    copying it into one array; pyarrow's encoder keeps one dictionary across the chunks.
+    """
+    encoded = pc.dictionary_encode(array)
+    if isinstance(encoded, pa.ChunkedArray):
+        if encoded.num_chunks == 0:
+            return Coded(np.zeros(0, dtype=np.int32), [])
+        last = encoded.chunk(encoded.num_chunks - 1).dictionary
+        if any(not chunk.dictionary.equals(last) for chunk in encoded.chunks[:-1]):
+            encoded = encoded.unify_dictionaries()
+            last = encoded.chunk(0).dictionary
+        indices = np.concatenate(
+            [np.asarray(chunk.indices.to_numpy(zero_copy_only=False)) for chunk in encoded.chunks]
+        )
+        return Coded(indices.astype(np.int32, copy=False), last.to_pylist())
     return Coded(
-        np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64),
+        np.asarray(encoded.indices.to_numpy(zero_copy_only=False)).astype(np.int32, copy=False),
         encoded.dictionary.to_pylist(),
     )
+
+
+def code_all(arrays: Sequence[pa.Array | pa.ChunkedArray]) -> list[Coded]:
+    """`code` of each array, the arrays in parallel: pyarrow hashes without holding the GIL,
+    so each core encodes a column."""
+    workers = min(len(arrays), os.cpu_count() or 1)
+    if workers < 2:
+        return [code(array) for array in arrays]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(code, arrays))
 
 
 @dataclass
@@ -316,7 +344,7 @@ class Candidates:
 
     format: str
     record: np.ndarray
-    fields: dict[str, pa.Array]
+    fields: dict[str, pa.Array | pa.ChunkedArray]
     columns: dict[str, int]
     target: Coded
     score: Coded
@@ -425,8 +453,11 @@ def _trimmed(array: pa.Array) -> pa.Array:
     return pc.utf8_trim_whitespace(array)
 
 
-def _row_fields(records: CsvRecords, columns: Mapping[str, int]) -> dict[str, pa.Array]:
-    return {name: records.column(index) for name, index in columns.items() if name in ROW_FIELDS}
+def _row_fields(
+    records: CsvRecords, columns: Mapping[str, int]
+) -> dict[str, pa.Array | pa.ChunkedArray]:
+    # As parsed (chunked): the checks only dictionary-encode these columns.
+    return {name: records.chunked[index] for name, index in columns.items() if name in ROW_FIELDS}
 
 
 def ignored_columns(path: str, header: Sequence[str], used: set[int]) -> list[Diagnostic]:
@@ -451,13 +482,14 @@ def long_candidates(
     n = records.count
     record = np.arange(n, dtype=np.int64)
     target_col, score_col = columns["target"], columns["score"]
+    target, score = code_all([records.chunked[target_col], records.chunked[score_col]])
     return Candidates(
         format=fmt,
         record=record,
         fields=_row_fields(records, columns),
         columns=columns,
-        target=code(records.column(target_col)),
-        score=code(records.column(score_col)),
+        target=target,
+        score=score,
         score_column=np.full(n, score_col, dtype=np.int64),
         target_column=np.full(n, target_col, dtype=np.int64),
         diagnostics=ignored_columns(path, records.header, set(columns.values())),

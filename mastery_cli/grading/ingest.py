@@ -23,9 +23,10 @@ Every unit read ends up in exactly one place, so ``rows_read == len(frame) + len
   ``score-off-scale``...), reported as warnings, at most 20 per reason and file on the terminal
   (rejects.csv has them all).
 
-Speed: all checks are vectorised. Each column is dictionary-encoded once by pyarrow; ids,
-targets, scores and dates are interpreted once per distinct text and gathered back to the rows
-with numpy indexing.
+Speed: all checks are vectorised. Each column is dictionary-encoded once by pyarrow (columns
+in parallel, straight from the parsed chunks); ids, targets, scores and dates are interpreted
+once per distinct text and gathered back to the rows with numpy indexing. The frame's text
+columns stay encoded: they are pandas categoricals whose categories are the texts used, sorted.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ from mastery_cli.grading.csvsniff import (
     read_records,
     sniff,
 )
-from mastery_cli.grading.formats import Candidates, Coded, TargetMatcher, code, info
+from mastery_cli.grading.formats import Candidates, Coded, TargetMatcher, code_all, info
 from mastery_cli.grading.scorecells import Outcome, ScoreCells, read_scores, reject_message
 
 INPUT_FORMATS = ("auto", *formats.FORMATS)
@@ -198,7 +199,7 @@ def read_evidence(files: Sequence[Path], framework: Framework, config: IngestCon
         )
     matcher = TargetMatcher(framework, config.outcome_map)
     diagnostics: list[Diagnostic] = list(matcher.problems)
-    frames: list[pa.Table] = []
+    frames: list[_Accepted] = []
     rejects: list[pa.Table] = []
     summaries: list[FileSummary] = []
     names: list[pa.Table] = []
@@ -216,6 +217,7 @@ def read_evidence(files: Sequence[Path], framework: Framework, config: IngestCon
         raise MasteryError(sorted_diagnostics(diagnostics))
     diagnostics += _conflicting_names(names, config.max_listed_per_reason)
     frame = _evidence_frame(frames)
+    del frames
     reject_frame = _reject_frame(rejects)
     return EvidenceSet(
         frame=frame,
@@ -230,7 +232,7 @@ def read_evidence(files: Sequence[Path], framework: Framework, config: IngestCon
 class _FileResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     summary: FileSummary | None = None
-    frame: pa.Table | None = None
+    frame: _Accepted | None = None
     rejects: pa.Table | None = None
     names: pa.Table | None = None
 
@@ -307,13 +309,16 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _Fil
             )
         )
         return result
+    # The bytes are parsed: let them go before the checks make their arrays (10M rows: ~1 GB).
+    del raw, decoded
     candidates = _candidates(fmt, records, shown, matcher, config)
     result.diagnostics += candidates.diagnostics
     checked = _check(candidates, records, shown, matcher, config)
+    del candidates, records
     result.diagnostics += checked.diagnostics
     result.frame, result.rejects, result.names = checked.frame, checked.rejects, checked.names
     summary.read = checked.read
-    summary.accepted = checked.frame.num_rows
+    summary.accepted = len(checked.frame.row)
     reasons = checked.rejects.column("reason").to_pylist()
     summary.set_aside = sum(1 for r in reasons if r in SET_ASIDE_REASONS)
     summary.rejected = len(reasons) - summary.set_aside
@@ -385,7 +390,7 @@ def _candidates(
 
 @dataclass
 class _Checked:
-    frame: pa.Table
+    frame: _Accepted
     rejects: pa.Table
     names: pa.Table
     read: int
@@ -393,10 +398,9 @@ class _Checked:
 
 
 def _trimmed_coded(
-    array: pa.Array, cands: Candidates, clean: Callable[[str], str] = str.strip
+    coded: Coded, cands: Candidates, clean: Callable[[str], str] = str.strip
 ) -> Coded:
     """Per-candidate codes of a per-record column, with the distinct texts cleaned."""
-    coded = code(array)
     codes = coded.codes if cands.one_per_record else coded.codes[cands.record]
     return Coded(codes, [clean(v) for v in coded.values])
 
@@ -416,14 +420,16 @@ def _check(
 ) -> _Checked:
     rec = cands.record
     diagnostics: list[Diagnostic] = []
+    present = [name for name in formats.ROW_FIELDS if name in cands.fields]
+    field_codes = dict(zip(present, code_all([cands.fields[n] for n in present]), strict=True))
     student = (
-        _trimmed_coded(cands.fields["student_id"], cands)
-        if "student_id" in cands.fields
+        _trimmed_coded(field_codes["student_id"], cands)
+        if "student_id" in field_codes
         else Coded(np.zeros(len(rec), dtype=np.int64), [""])
     )
     names = (
-        _trimmed_coded(cands.fields["student_name"], cands, _clean_name)
-        if "student_name" in cands.fields
+        _trimmed_coded(field_codes["student_name"], cands, _clean_name)
+        if "student_name" in field_codes
         else Coded(np.zeros(len(rec), dtype=np.int64), [""])
     )
     target_text = [v.strip() for v in cands.target.values]
@@ -448,7 +454,7 @@ def _check(
     date_bad = np.zeros(len(rec), dtype=bool)
     date_coded: Coded | None = None
     if "date" in cands.fields:
-        date_coded = _trimmed_coded(cands.fields["date"], cands)
+        date_coded = _trimmed_coded(field_codes["date"], cands)
         parsed, bad = parse_dates(date_coded.values, config.date_format)
         dates = (
             parsed[date_coded.codes]
@@ -487,10 +493,10 @@ def _check(
     else:
         first_line = np.zeros(len(rec), dtype=np.int64)
 
-    lines = records.lines[rec]
+    lines = records.lines if cands.one_per_record else records.lines[rec]
     accepted = np.flatnonzero((reason == Reason.OK) & keep)
-    frame = _accepted_table(
-        cands, accepted, student, names, target, matcher, cells, dates, lines, shown
+    frame = _accepted_part(
+        cands, accepted, student, names, target, matcher, cells, dates, lines, field_codes, shown
     )
     name_pairs = _name_pairs(accepted, student, names, lines, shown)
     rejected = np.flatnonzero((reason != Reason.OK) & keep)
@@ -565,13 +571,18 @@ def parse_dates(texts: Sequence[str], date_format: str | None) -> tuple[np.ndarr
 
 
 def _combine(parts: Sequence[np.ndarray]) -> np.ndarray:
-    """One int64 key per row equal exactly when every part is equal."""
+    """One int64 key per row equal exactly when every part is equal (parts are codes >= 0)."""
     key = np.zeros(len(parts[0]) if parts else 0, dtype=np.int64)
+    if not len(key):
+        return key
+    span = 1  # keys are below span
     for part in parts:
-        width = int(part.max()) + 1 if len(part) else 1
-        if len(key) and int(key.max()) >= (2**62) // max(width, 1):
+        width = int(part.max()) + 1
+        if span * width >= 2**62:
             key = pd.factorize(key)[0].astype(np.int64)
+            span = int(key.max()) + 1
         key = key * width + part
+        span *= width
     return key
 
 
@@ -604,10 +615,7 @@ def _duplicates(
     # Compare whole records (every column of the file, as written) among the suspects.
     suspect_records = np.unique(cands.record[suspects])
     taken = pa.array(suspect_records)
-    codes = [
-        pd.factorize(np.asarray(column.take(taken).to_numpy(zero_copy_only=False), dtype=object))[0]
-        for column in records.chunked
-    ]
+    codes = [c.codes for c in code_all([column.take(taken) for column in records.chunked])]
     record_key = _combine(codes)
     _, first_index, group = np.unique(record_key, return_index=True, return_inverse=True)
     first_record = suspect_records[first_index[group.reshape(-1)]]
@@ -619,18 +627,50 @@ def _duplicates(
     return duplicate, first_line
 
 
-def _strings(array: pa.Array | None, rows: np.ndarray, default: str = "") -> pa.Array:
-    if array is None:
-        return pa.repeat(pa.scalar(default, pa.string()), len(rows))
-    return pc.utf8_trim_whitespace(array.take(pa.array(rows)))
+@dataclass
+class _Accepted:
+    """The accepted evidence of one file, text columns kept as codes into distinct texts."""
+
+    texts: dict[str, Coded]
+    score: np.ndarray
+    status: np.ndarray  # Outcome.SCORED, EXCUSED or MISSING
+    date: np.ndarray
+    row: np.ndarray
 
 
-def _take(values: Sequence[str], codes: np.ndarray) -> pa.Array:
-    """The strings ``values[codes]`` as a pyarrow array (gathered in C, not in Python)."""
-    return pa.array(list(values) or [""], type=pa.string()).take(pa.array(codes))
+#: Text columns of the evidence frame, cleaned like the reader always did: ids, names and
+#: targets in Python (`str.strip`, Canvas names); the others with pyarrow's whitespace trim.
+_ARROW_TRIMMED = ("assessment", "type", "section", "course", "rater", "source", "comment")
 
 
-def _accepted_table(
+def _distinct(coded: Coded) -> Coded:
+    """The same texts with every distinct text once (cleaning can make two texts equal)."""
+    position: dict[str, int] = {}
+    remap = np.fromiter(
+        (position.setdefault(v, len(position)) for v in coded.values),
+        dtype=np.int32,
+        count=len(coded.values),
+    )
+    if len(position) == len(coded.values):
+        return coded
+    return Coded(remap[coded.codes], list(position))
+
+
+def _field_texts(
+    cands: Candidates, name: str, accepted: np.ndarray, field_codes: Mapping[str, Coded]
+) -> Coded:
+    """Codes of the accepted candidates into the distinct cleaned texts of field ``name``."""
+    coded = field_codes.get(name)
+    if coded is None:
+        return Coded(np.zeros(len(accepted), dtype=np.int8), [cands.defaults.get(name, "")])
+    cleaned = pc.utf8_trim_whitespace(pa.array(coded.values, type=pa.string()))
+    if name == "type":
+        cleaned = pc.utf8_lower(cleaned)
+    rows = accepted if cands.one_per_record else cands.record[accepted]
+    return _distinct(Coded(coded.codes[rows], cleaned.to_pylist()))
+
+
+def _accepted_part(
     cands: Candidates,
     accepted: np.ndarray,
     student: Coded,
@@ -640,23 +680,23 @@ def _accepted_table(
     cells: ScoreCells,
     dates: np.ndarray,
     lines: np.ndarray,
+    field_codes: Mapping[str, Coded],
     shown: str,
-) -> pa.Table:
-    rows = cands.record[accepted]
-    columns: dict[str, pa.Array] = {
-        "student_id": _take(student.values, student.codes[accepted]),
-        "student_name": _take(names.values, names.codes[accepted]),
-        "target": _take(matcher.ids, target[accepted]),
-        "score": pa.array(cells.score[accepted], type=pa.float64()),
-        "status": _STATUS.take(pa.array(np.minimum(cells.outcome[accepted], 2))),
-        "date": pa.array(dates[accepted], type=pa.timestamp("ns")),
+) -> _Accepted:
+    texts = {
+        "student_id": _distinct(Coded(student.codes[accepted], student.values)),
+        "student_name": _distinct(Coded(names.codes[accepted], names.values)),
+        "target": Coded(target[accepted].astype(np.int32), list(matcher.ids)),
+        **{name: _field_texts(cands, name, accepted, field_codes) for name in _ARROW_TRIMMED},
+        "file": Coded(np.zeros(len(accepted), dtype=np.int8), [shown]),
     }
-    for name in ("assessment", "type", "section", "course", "rater", "source", "comment"):
-        values = _strings(cands.fields.get(name), rows, cands.defaults.get(name, ""))
-        columns[name] = pc.utf8_lower(values) if name == "type" else values
-    columns["file"] = pa.repeat(pa.scalar(shown, pa.string()), len(accepted))
-    columns["row"] = pa.array(lines[accepted], type=pa.int64())
-    return pa.table(columns)
+    return _Accepted(
+        texts=texts,
+        score=cells.score[accepted],
+        status=np.minimum(cells.outcome[accepted], Outcome.MISSING).astype(np.int8),
+        date=dates[accepted],
+        row=lines[accepted].astype(np.int64, copy=False),
+    )
 
 
 def _canvas_name(text: str) -> str:
@@ -670,9 +710,19 @@ def _name_pairs(
     accepted: np.ndarray, student: Coded, names: Coded, lines: np.ndarray, shown: str
 ) -> pa.Table:
     """Each distinct (student id, name) of the accepted rows, with the first line it is on."""
-    key = _combine([student.codes[accepted], names.codes[accepted]])
-    _, first = np.unique(key, return_index=True)
-    chosen = accepted[np.sort(first)]
+    student_codes, name_codes = student.codes[accepted], names.codes[accepted]
+    name_of = np.zeros(len(student.values), dtype=np.int64)
+    name_of[student_codes] = name_codes
+    if bool(np.all(name_of[student_codes] == name_codes)):
+        # One name per id (the usual case): the pairs are the first row of each id.
+        first = np.flatnonzero(~pd.Series(student_codes).duplicated().to_numpy())
+    else:
+        # factorize numbers keys in order of first appearance: a key is new where its code
+        # exceeds every code before it.
+        key_codes = pd.factorize(_combine([student_codes, name_codes]))[0]
+        seen = np.maximum.accumulate(key_codes)
+        first = np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]])
+    chosen = accepted[first]
     return pa.table(
         {
             "student_id": pa.array([student.values[c] for c in student.codes[chosen]], pa.string()),
@@ -981,29 +1031,50 @@ def _reject_frame(parts: Sequence[pa.Table]) -> pd.DataFrame:
     return frame
 
 
-def _evidence_frame(parts: Sequence[pa.Table]) -> pd.DataFrame:
-    if parts:
-        table = pa.concat_tables(parts)
-    else:
-        table = pa.table(
-            {
-                name: pa.array(
-                    [],
-                    type=(
-                        pa.float64()
-                        if name == "score"
-                        else pa.timestamp("ns")
-                        if name == "date"
-                        else pa.int64()
-                        if name == "row"
-                        else pa.string()
-                    ),
-                )
-                for name in FRAME_COLUMNS
-                if name != "seq"
-            }
-        )
-    table = table.append_column("seq", pa.array(np.arange(table.num_rows, dtype=np.int64)))
-    frame = table.to_pandas()
-    frame["date"] = frame["date"].astype("datetime64[ns]")
-    return frame[list(FRAME_COLUMNS)]
+_STATUS_TEXT = ("scored", "excused", "missing")  # by Outcome value
+
+
+def _categorical(parts: Sequence[Coded]) -> pd.Categorical:
+    """One categorical column from per-file codes: categories are the texts used, sorted (so
+    sorting by the column sorts by text, byte order), codes as small as they can be."""
+    used_per_part = []
+    for part in parts:
+        counts = np.bincount(part.codes, minlength=len(part.values)).tolist() if len(
+            part.codes) else []
+        used_per_part.append([v for v, c in zip(part.values, counts, strict=False) if c])
+    categories = sorted(set().union(*used_per_part)) if used_per_part else []
+    position = {text: i for i, text in enumerate(categories)}
+    codes = [
+        np.array([position.get(v, -1) for v in part.values] or [-1], dtype=np.int32)[part.codes]
+        for part in parts
+    ]
+    joined = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int32)
+    # The codes are in range by construction: skip pandas' check of a million of them.
+    return pd.Categorical.from_codes(
+        joined, categories=pd.Index(categories, dtype="str"), validate=False
+    )
+
+
+def _evidence_frame(parts: Sequence[_Accepted]) -> pd.DataFrame:
+    """The EvidenceSet.frame of all files: text columns are categorical (a million rows hold a
+    few thousand distinct texts; the pipeline groups on the integer codes)."""
+    columns: dict[str, object] = {}
+    for name in FRAME_COLUMNS:
+        if name in ("score", "date", "row", "seq"):
+            continue
+        if name == "status":
+            columns[name] = _categorical(
+                [Coded(p.status, list(_STATUS_TEXT)) for p in parts]
+            )
+        else:
+            columns[name] = _categorical([p.texts[name] for p in parts])
+
+    def joined(name: str, dtype: str) -> np.ndarray:
+        arrays = [getattr(p, name) for p in parts]
+        return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
+
+    columns["score"] = joined("score", "float64")
+    columns["date"] = joined("date", "datetime64[ns]")
+    columns["row"] = joined("row", "int64")
+    columns["seq"] = np.arange(len(columns["row"]), dtype=np.int64)  # type: ignore[arg-type]
+    return pd.DataFrame({name: columns[name] for name in FRAME_COLUMNS})

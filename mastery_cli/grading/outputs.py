@@ -19,13 +19,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from mastery_cli.framework.model import level_key
 from mastery_cli.grading.pipeline import REJECT_COLUMNS, TARGET_COLUMNS, GradeResult
 from mastery_cli.grading.progress import PROGRESS_COLUMNS
 from mastery_cli.grading.rollup import COMPETENCY_COLUMNS, COURSE_COLUMNS
 from mastery_cli.grading.rounding import round_half_up
-from mastery_cli.output import neutralize_formula, write_text_atomic
+from mastery_cli.output import _FORMULA_START as FORMULA_START
+from mastery_cli.output import neutralize_formula, write_bytes_atomic, write_text_atomic
 
 CSV_FILES = ("target_grades.csv", "competency_grades.csv", "course_grades.csv", "progress.csv",
              "rejects.csv")
@@ -43,17 +46,122 @@ _INTEGERS = {"evidence_count", "targets_assessed", "targets_mastered", "targets_
 def decimals(values: npt.ArrayLike, places: int) -> npt.NDArray[np.object_]:
     """Plain decimal text for a column: half away from zero, fixed places, "" for NaN."""
     array = np.asarray(values, dtype=np.float64)
+    return np.asarray(_decimal_cells(array, places).to_pylist(), dtype=object)
+
+
+def _decimal_cells(array: npt.NDArray[np.float64], places: int) -> pa.Array:
+    """`decimals` as a pyarrow string array, built from integers (no per-value Python).
+
+    After rounding, ``rounded * 10**places`` is within a few ulps of the integer of its
+    digits, so ``rint`` gives those digits exactly while they stay below 2**52 (the range
+    `rounding.round_half_up` computes exactly); the rare larger or infinite values are
+    formatted one by one, the way `rounding.format_decimal` does.
+    """
     rounded = round_half_up(array, places) + 0.0  # + 0.0: no "-0.00"
-    text = np.char.mod(f"%.{places}f", rounded).astype(object)
-    text[np.isnan(array)] = ""
-    return text
+    scale = 10**places
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = np.abs(rounded) * scale
+        exact = scaled < _EXACT_DIGITS
+    digits = np.rint(np.where(exact, scaled, 0.0)).astype(np.int64)
+    whole = pc.cast(pa.array(digits // scale), pa.large_string())
+    text = whole
+    if places:
+        fraction = pc.utf8_lpad(pc.cast(pa.array(digits % scale), pa.large_string()), places, "0")
+        text = _join(whole, fraction, separator=".")
+    negative = pa.array((rounded < 0) & exact)
+    text = pc.if_else(negative, _join(_text("-"), text), text)
+    odd = np.flatnonzero(~exact & ~np.isnan(array))
+    if len(odd):  # huge or infinite: a handful at most
+        cells = np.asarray(text.to_pylist(), dtype=object)
+        cells[odd] = [f"{v:.{places}f}" for v in rounded[odd].tolist()]
+        text = pa.array(cells, type=pa.large_string())
+    return pc.if_else(pa.array(np.isnan(array)), "", text)
 
 
-def _by_distinct(values: pd.Series, render: Callable[[Any], str]) -> npt.NDArray[np.object_]:
-    """Render each distinct value once and gather the texts back to the rows ("" for NA)."""
-    codes, distinct = pd.factorize(values, use_na_sentinel=True)
-    texts = np.array([render(v) for v in distinct] + [""], dtype=object)
-    return texts[codes]  # code -1 (NA) picks the trailing ""
+def _text(value: str) -> pa.Scalar:
+    return pa.scalar(value, pa.large_string())
+
+
+def _join(*parts: pa.Array | pa.Scalar, separator: str = "") -> pa.Array:
+    """Element-wise concatenation of string arrays (and scalars) with ``separator``."""
+    return pc.binary_join_element_wise(*parts, _text(separator))
+
+
+#: Below this, ``|x| * 10**places`` rounds to its digits exactly (see `rounding`).
+_EXACT_DIGITS = 2.0**52 / 10.0
+
+
+def _quoted(text: str) -> str:
+    """One CSV cell of a row of several, exactly as Python's csv module writes it (quotes only
+    when needed; which characters need them is the csv module's call, so ask it)."""
+    if text and not any(c in text for c in ',"\r\n'):
+        return text  # nothing the csv module would quote
+    if not text:
+        return text
+    _QUOTE_BUFFER.seek(0)
+    _QUOTE_BUFFER.truncate()
+    _QUOTE_WRITER.writerow([text])
+    return _QUOTE_BUFFER.getvalue()[:-1]
+
+
+_QUOTE_BUFFER = io.StringIO()
+_QUOTE_WRITER = csv.writer(_QUOTE_BUFFER, lineterminator="\n")
+
+
+def _distinct_cells(values: pd.Series, render: Callable[[Any], str]) -> pa.Array:
+    """Render each distinct value once (NA as "") and gather the texts back to the rows."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        distinct: list[Any] = values.cat.categories.tolist()
+    else:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        distinct = uniques.tolist()
+    texts = pa.array([_quoted(render(v)) for v in distinct] + [""], type=pa.large_string())
+    indices = np.where(codes < 0, len(distinct), codes)  # NA picks the trailing ""
+    return texts.take(pa.array(indices))
+
+
+def _text_cells(values: pd.Series) -> pa.Array:
+    """Text cells, formula-safe and quoted where needed; each distinct text is checked once,
+    in pyarrow, and only the few that start like a formula or need quotes go through Python."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        distinct = pa.array(values.cat.categories.astype(object).tolist(), pa.large_string())
+    else:
+        encoded = pc.dictionary_encode(_arrow_text(values))
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False))
+        codes = np.where(pc.is_null(encoded.indices).to_numpy(zero_copy_only=False), -1, codes)
+        distinct = encoded.dictionary.cast(pa.large_string())
+    special = pc.or_(
+        pc.is_in(pc.utf8_slice_codeunits(distinct, 0, 1), value_set=_FORMULA_FIRST),
+        pc.match_substring_regex(distinct, '[,"\r\n]'),
+    )
+    texts = distinct
+    odd = np.flatnonzero(special.to_numpy(zero_copy_only=False))
+    if len(odd):
+        fixed = np.asarray(distinct.to_pylist(), dtype=object)
+        fixed[odd] = [_quoted(neutralize_formula(str(v))) for v in fixed[odd].tolist()]
+        texts = pa.array(fixed.tolist(), pa.large_string())
+    texts = pa.concat_arrays([texts, pa.array([""], pa.large_string())])
+    indices = np.where(codes < 0, len(distinct), codes)  # NA picks the trailing ""
+    return texts.take(pa.array(indices))
+
+
+def _arrow_text(values: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A text column as pyarrow strings (null for NA); other values as their str()."""
+    if pd.api.types.is_string_dtype(values) and values.dtype != object:
+        return pa.array(values)
+    return pa.array(
+        [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)
+         for v in values.tolist()],
+        pa.large_string(),
+    )
+
+
+#: First characters that make a spreadsheet run a cell (what neutralize_formula looks at).
+_FORMULA_FIRST = pa.array(list(FORMULA_START), pa.large_string())
 
 
 def _level_text(value: Any) -> str:
@@ -64,29 +172,56 @@ def _bool_text(value: Any) -> str:
     return "true" if value else "false"
 
 
+def _date_text(value: Any) -> str:
+    return pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def _column_cells(column: pd.Series, name: str, places: int) -> pa.Array:
+    """One column as CSV cells (quoted where needed), as a pyarrow string array."""
+    if name in _NUMERIC:
+        return _decimal_cells(column.to_numpy(dtype=np.float64, na_value=np.nan), places)
+    if name in _LEVELS:
+        return _distinct_cells(column, _level_text)
+    if name in _BOOLEANS and pd.api.types.is_bool_dtype(column):
+        return _distinct_cells(column, _bool_text)
+    if name in _DATES:
+        dates = column.to_numpy(dtype="datetime64[ns]")
+        return _distinct_cells(pd.Series(dates), _date_text)
+    if name in _INTEGERS:
+        return pc.cast(pa.array(column.to_numpy(dtype=np.int64)), pa.large_string())
+    return _text_cells(column)
+
+
+def csv_bytes(table: pd.DataFrame, columns: list[str], places: int) -> bytes:
+    """The table as UTF-8 CSV with plain, safe cells, in ``columns`` order: the same bytes
+    Python's csv writer gives (``\\n`` line ends, quotes only where needed), built column by
+    column in pyarrow."""
+    header = ",".join(_quoted(name) for name in columns) + "\n"
+    if len(columns) == 1 and columns[0] == "":
+        header = '""\n'  # the csv module quotes a lone empty field
+    if not len(table):
+        return header.encode("utf-8")
+    cells = [
+        _column_cells(table[name], name, places)
+        if name in table
+        else pa.repeat(pa.scalar("", pa.large_string()), len(table))
+        for name in columns
+    ]
+    if len(cells) == 1:
+        # A row of one empty field is written as "" (else it would read as a blank line).
+        cells[0] = pc.if_else(pc.equal(cells[0], ""), '""', cells[0])
+    lines = _join(_join(*cells, separator=","), _text(""), separator="\n")  # row + "\n"
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[
+        lines.offset : lines.offset + len(lines) + 1
+    ]
+    data = lines.buffers()[2]
+    body = data[int(offsets[0]) : int(offsets[-1])].to_pybytes() if data is not None else b""
+    return header.encode("utf-8") + body
+
+
 def csv_text(table: pd.DataFrame, columns: list[str], places: int) -> str:
     """The table as CSV text with plain, safe cells, in ``columns`` order."""
-    cells: list[Any] = []
-    for name in columns:
-        column = table[name] if name in table else pd.Series([""] * len(table), dtype="str")
-        if name in _NUMERIC:
-            cells.append(decimals(column.to_numpy(dtype=np.float64, na_value=np.nan), places))
-        elif name in _LEVELS:
-            cells.append(_by_distinct(column, _level_text))
-        elif name in _BOOLEANS and pd.api.types.is_bool_dtype(column):
-            cells.append(_by_distinct(column, _bool_text))
-        elif name in _DATES:
-            dates = pd.DatetimeIndex(column).strftime("%Y-%m-%d")
-            cells.append(np.where(pd.isna(dates), "", np.asarray(dates, dtype=object)))
-        elif name in _INTEGERS:
-            cells.append(column.to_numpy(dtype=np.int64).astype(str))
-        else:
-            cells.append(_by_distinct(column, lambda v: neutralize_formula(str(v))))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows(zip(*(list(c) for c in cells), strict=True))
-    return out.getvalue()
+    return csv_bytes(table, columns, places).decode("utf-8")
 
 
 def unused_rows(result: GradeResult) -> pd.DataFrame:
@@ -113,7 +248,7 @@ def write_outputs(result: GradeResult, out: Path, *, json_too: bool = False) -> 
     written = []
     for name, (table, columns) in tables.items():
         path = out / name
-        write_text_atomic(path, csv_text(table, columns, places))
+        write_bytes_atomic(path, csv_bytes(table, columns, places))
         written.append(path)
     if json_too:
         path = out / JSON_FILE

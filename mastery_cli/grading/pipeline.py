@@ -15,6 +15,11 @@ The work is a handful of whole-column operations, never a Python loop per studen
 The level is read from the score *as shown* (rounded half up to the policy's places), so a
 family never sees 3.00 next to "Developing" because the average of 3, 3, 3 is
 2.9999999999999996 in binary. Scores themselves stay at full precision until written.
+
+Text is worked on as integer codes (`text_codes`): the reader's text columns are categorical
+with sorted categories, so a code orders and groups exactly like its text, and students and
+targets are never hashed or compared as strings per row. Result tables carry their text
+columns as categoricals too (`text_column`), sorted by student id, then ids.
 """
 
 from __future__ import annotations
@@ -247,6 +252,40 @@ def _target_info(framework: Framework) -> dict[str, tuple[str, str | None]]:
     return info
 
 
+def text_codes(column: pd.Series) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """(code per row, distinct texts in sorted order) of a text column: code order is text
+    order (byte order), so sorting or grouping by codes is sorting or grouping by text.
+
+    The reader's categorical columns give their codes for free; any other column (plain
+    strings) is factorised once. NA reads as "".
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = column.cat.categories
+        codes = np.asarray(column.cat.codes.to_numpy(), dtype=np.int64)
+        texts = categories.tolist()  # one conversion (iterating an Index is slow)
+        if not pd.api.types.is_string_dtype(categories.dtype):
+            texts = [str(c) for c in texts]
+        missing = bool(len(codes)) and int(codes.min()) < 0
+        if not missing and texts == sorted(texts) and len(set(texts)) == len(texts):
+            return codes, texts
+    values = column.astype(object).fillna("").astype("str") if column.hasnans else column
+    factor, uniques = pd.factorize(values.astype("str"), sort=True, use_na_sentinel=False)
+    return np.asarray(factor, dtype=np.int64), [str(u) for u in uniques.tolist()]
+
+
+def text_column(texts: Sequence[str], codes: npt.NDArray[np.integer[Any]]) -> pd.Categorical:
+    """A categorical column ``texts[codes]`` with only the texts used, in sorted order."""
+    used = np.bincount(codes, minlength=len(texts)) if len(codes) else np.zeros(0, np.int64)
+    ordered = sorted({texts[c] for c in np.flatnonzero(used).tolist()})
+    position = {text: i for i, text in enumerate(ordered)}
+    remap = np.array([position.get(t, -1) for t in texts] or [-1], dtype=np.int32)
+    return pd.Categorical.from_codes(
+        remap[codes] if len(codes) else np.zeros(0, dtype=np.int32),
+        categories=pd.Index(ordered, dtype="str"),
+        validate=False,  # in range by construction
+    )
+
+
 def _categorical(codes: npt.NDArray[np.int64], labels: Sequence[str]) -> pd.Categorical[str]:
     """Text columns the pipeline adds are categorical: a million rows, a dozen values."""
     distinct = list(dict.fromkeys(labels))
@@ -260,82 +299,94 @@ def _prepare(frame: pd.DataFrame, framework: Framework, policy: Policy) -> pd.Da
     and ``weight``. String columns are compared whole (no per-row Python objects)."""
     ev = frame.reset_index(drop=True)
     n = len(ev)
-    is_excused = (ev["status"] == "excused").to_numpy(dtype=bool, na_value=False)
-    is_missing = (ev["status"] == "missing").to_numpy(dtype=bool, na_value=False)
+    status_codes, status_texts = text_codes(ev["status"])
+    is_excused = _is(status_codes, status_texts, "excused")
+    is_missing = _is(status_codes, status_texts, "missing")
     score = ev["score"].to_numpy(dtype=np.float64, copy=True)
     if policy.missing_score is not None:
         # Missing work counts as a score: it becomes ordinary scored evidence.
         score[is_missing] = policy.missing_score
-        ev = ev.assign(status=ev["status"].where(~is_missing, "scored"), score=score)
+        if "scored" not in status_texts:
+            status_texts = [*status_texts, "scored"]
+        status_codes = np.where(is_missing, status_texts.index("scored"), status_codes)
+        ev = ev.assign(status=text_column(status_texts, status_codes), score=score)
         is_missing = np.zeros(n, dtype=bool)
     info = _target_info(framework)
-    target_codes, target_ids = pd.factorize(ev["target"], use_na_sentinel=False)
-    target_codes = target_codes.astype(np.int64)
-    known = np.array([str(t) in info for t in target_ids], dtype=bool)
-    competency = _categorical(target_codes,
-                              [info.get(str(t), ("", None))[0] for t in target_ids])
+    target_codes, target_list = text_codes(ev["target"])
+    known = np.array([t in info for t in target_list], dtype=bool)
+    competency = _categorical(target_codes, [info.get(t, ("", None))[0] for t in target_list])
 
     rules = policy.evidence
-    type_codes, type_ids = pd.factorize(ev["type"].fillna(""), use_na_sentinel=False)
-    type_list = [str(t) for t in type_ids]
+    type_codes, type_list = text_codes(ev["type"])
 
     def by_type(test: Callable[[str], bool]) -> npt.NDArray[np.bool_]:
         per_type = np.array([test(t) for t in type_list], dtype=bool)
         return per_type[type_codes] if n else np.zeros(0, dtype=bool)
 
     dates = ev["date"]
-    never = np.zeros(n, dtype=bool)
-    conditions = [
-        ~known[target_codes] if n else never,
-        is_excused,
-        is_missing,
-        np.isnan(score),
-        by_type(lambda t: rules.count_types is not None and t not in rules.count_types),
-        by_type(lambda t: t in rules.exclude_types),
-        by_type(lambda t: rules.weight_of(t) == 0),
-        (dates < pd.Timestamp(rules.date_from)).to_numpy(dtype=bool)
-        if rules.date_from else never,
-        (dates >= pd.Timestamp(rules.date_to) + pd.Timedelta(days=1)).to_numpy(dtype=bool)
-        if rules.date_to else never,
+    date_from, date_to = rules.date_from, rules.date_to
+    conditions: list[Callable[[], npt.NDArray[np.bool_]] | None] = [
+        lambda: ~known[target_codes] if n else np.zeros(0, dtype=bool),
+        lambda: is_excused,
+        lambda: is_missing,
+        lambda: np.isnan(score),
+        lambda: by_type(lambda t: rules.count_types is not None and t not in rules.count_types),
+        lambda: by_type(lambda t: t in rules.exclude_types),
+        lambda: by_type(lambda t: rules.weight_of(t) == 0),
+        (lambda: (dates < pd.Timestamp(date_from)).to_numpy(dtype=bool))
+        if date_from else None,
+        (lambda: (dates >= pd.Timestamp(date_to) + pd.Timedelta(days=1)).to_numpy(dtype=bool))
+        if date_to else None,
     ]
-    # Reason codes: 0 = used, k = the k-th reason (the first condition that holds wins).
-    reason_code = np.select(conditions, list(range(1, len(conditions) + 1)), default=0)
+    # Reason codes: 0 = used, k = the k-th reason. The first condition that holds wins, so
+    # they are applied from the last to the first.
+    reason_code = np.zeros(n, dtype=np.int8)
+    for k in range(len(conditions), 0, -1):
+        condition = conditions[k - 1]
+        if condition is not None:
+            reason_code[condition()] = k
     weights = np.array([rules.weight_of(t) for t in type_list], dtype=np.float64)
     return ev.assign(
         competency=competency,
-        reason=pd.Categorical.from_codes(reason_code.astype(np.int64),
+        reason=pd.Categorical.from_codes(reason_code,
                                          categories=pd.Index(["", *SET_ASIDE_REASONS])),
         used=reason_code == 0,
         weight=weights[type_codes] if n else np.zeros(0),
     )
 
 
+def _is(codes: npt.NDArray[np.int64], texts: list[str], text: str) -> npt.NDArray[np.bool_]:
+    return codes == texts.index(text) if text in texts else np.zeros(len(codes), dtype=bool)
+
+
 def _set_aside_rows(ev: pd.DataFrame) -> pd.DataFrame:
-    aside = ev.loc[~ev["used"].to_numpy(dtype=bool)]
-    aside = aside.assign(reason=aside["reason"].astype(object).astype("str"))
-    column = aside["reason"].map(_REASON_COLUMN)
-    value = np.where(
-        column == "target",
-        aside["target"],
-        np.where(
-            column == "type",
-            aside["type"],
-            np.where(
-                column == "date", aside["date"].dt.strftime("%Y-%m-%d").fillna(""), aside["status"]
-            ),
-        ),
-    )
-    table = pd.DataFrame(
+    """The rows the policy set aside, as rejects.csv rows; the value shown is the cell the
+    reason is about (the target, the type, the date or the status)."""
+    aside = ev.take(np.flatnonzero(~ev["used"].to_numpy(dtype=bool)))
+    reason_codes = aside["reason"].cat.codes.to_numpy()  # 0 is "" (used)
+    reasons = ["", *SET_ASIDE_REASONS]
+    about = np.array(["", *(_REASON_COLUMN[r] for r in SET_ASIDE_REASONS)], dtype=object)
+    column_of = about[reason_codes]
+    value = np.full(len(aside), "", dtype=object)
+    for about_column, source in (("target", "target"), ("type", "type"), ("score", "status")):
+        rows = np.flatnonzero(column_of == about_column)
+        if len(rows):
+            value[rows] = aside[source].take(rows).astype(object).fillna("").to_numpy()
+    rows = np.flatnonzero(column_of == "date")
+    if len(rows):
+        dates = pd.DatetimeIndex(aside["date"].to_numpy()[rows])
+        value[rows] = np.asarray(dates.strftime("%Y-%m-%d").fillna(""), dtype=object)
+    messages = np.array(["", *SET_ASIDE_REASONS.values()], dtype=object)
+    return pd.DataFrame(
         {
-            "file": aside["file"].astype("str"),
-            "row": aside["row"].astype("int64"),
-            "column": column.astype("str"),
-            "value": pd.array(value.astype(object), dtype="str"),
-            "reason": aside["reason"].astype("str"),
-            "message": aside["reason"].map(SET_ASIDE_REASONS).astype("str"),
+            "file": pd.array(aside["file"].astype(object).to_numpy(), dtype="str"),
+            "row": aside["row"].to_numpy(dtype=np.int64),
+            "column": pd.array(column_of, dtype="str"),
+            "value": pd.array(value, dtype="str"),
+            "reason": pd.array(np.array(reasons, dtype=object)[reason_codes], dtype="str"),
+            "message": pd.array(messages[reason_codes], dtype="str"),
         }
     )
-    return table.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -343,11 +394,14 @@ def _set_aside_rows(ev: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-def _order_key(dates: pd.Series, policy: Policy) -> npt.NDArray[np.int64]:
+def _order_key(dates_ns: npt.NDArray[np.int64], policy: Policy) -> npt.NDArray[np.int64]:
+    """Sort key of evidence dates (nanoseconds; NaT is the smallest int64)."""
     if policy.order_by == "input":
-        return np.zeros(len(dates), dtype=np.int64)
-    values = dates.to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
-    undated = np.isnat(dates.to_numpy(dtype="datetime64[ns]"))
+        return np.zeros(len(dates_ns), dtype=np.int64)
+    undated = dates_ns == np.iinfo(np.int64).min
+    if not undated.any():
+        return dates_ns
+    values = dates_ns.copy()
     values[undated] = np.iinfo(np.int64).max if policy.undated == "last" else np.iinfo(np.int64).min
     return values
 
@@ -373,70 +427,113 @@ def level_values(
     return result
 
 
+def group_index(keys: npt.NDArray[np.int64], key_count: int) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int64]
+]:
+    """(0-based group of each row, the key of each group) with groups in key order.
+
+    Keys below ``key_count`` (student code × targets + target code): a bincount when that
+    range is not much larger than the rows, else a hash factorisation.
+    """
+    if key_count <= max(4 * len(keys), 1 << 20):
+        present = np.bincount(keys, minlength=key_count) > 0
+        group_of_key = np.cumsum(present) - 1
+        return group_of_key[keys], np.flatnonzero(present).astype(np.int64)
+    codes, uniques = pd.factorize(keys, sort=True, use_na_sentinel=False)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=np.int64)
+
+
+def _evidence_order(
+    group: npt.NDArray[np.int64], dates: npt.NDArray[np.int64], seq: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """Row order by group, then date, then input order (``seq``)."""
+    if len(seq) > 1 and not bool(np.all(seq[1:] > seq[:-1])):
+        return np.lexsort((seq, dates, group))
+    # Rows already in input order (as the reader gives them): a stable sort on one combined
+    # key does it, and it is fast on data that is mostly in order already.
+    date_rank, distinct = pd.factorize(dates, sort=True)
+    key = group * max(len(distinct), 1) + np.asarray(date_rank, dtype=np.int64)
+    return np.argsort(key, kind="stable")
+
+
 def _target_results(ev: pd.DataFrame, framework: Framework, policy: Policy) -> pd.DataFrame:
     info = _target_info(framework)
-    known = (ev["reason"] != "unknown-target").to_numpy(dtype=bool)
-    needed = ["student_id", "student_name", "target", "score", "date", "seq", "used",
-              "reason", "weight"]
-    rows = ev[needed] if known.all() else ev.loc[known, needed]
-    student_codes, student_ids = pd.factorize(rows["student_id"], use_na_sentinel=False)
-    target_codes, target_ids = pd.factorize(rows["target"], use_na_sentinel=False)
-    n_targets = max(len(target_ids), 1)
-    gid_all = student_codes.astype(np.int64) * n_targets + target_codes.astype(np.int64)
-    group_codes, group_keys = pd.factorize(gid_all, sort=True, use_na_sentinel=False)
-    group_keys = np.asarray(group_keys, dtype=np.int64)
+    reason_codes = ev["reason"].cat.codes.to_numpy()
+    known = reason_codes != 1 + list(SET_ASIDE_REASONS).index("unknown-target")
+    all_known = bool(known.all())
+
+    def known_rows(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return values if all_known else values[known]
+
+    student_all, student_texts = text_codes(ev["student_id"])
+    target_all, target_texts = text_codes(ev["target"])
+    student_codes = known_rows(student_all)
+    target_codes = known_rows(target_all)
+    n_targets = max(len(target_texts), 1)
+    group_codes, group_keys = group_index(
+        student_codes * n_targets + target_codes, max(len(student_texts), 1) * n_targets
+    )
     n_groups = len(group_keys)
     group_student = group_keys // n_targets
     group_target = group_keys % n_targets
 
     # Per target: competency, scale, method spec, minimum evidence (a few hundred at most).
-    target_list = [str(t) for t in target_ids]
-    competency_list = [info[t][0] for t in target_list]
-    scale_list = [info[t][1] or "" for t in target_list]
+    target_list = target_texts
+    competency_list = [info[t][0] if t in info else "" for t in target_list]
+    scale_list = [info[t][1] or "" if t in info else "" for t in target_list]
     specs: list[methods.MethodSpec] = []
     spec_index = np.array(
         [
-            _index_of(specs, policy.spec_for(t, c))
+            _index_of(specs, policy.spec_for(t, c)) if t in info else 0
             for t, c in zip(target_list, competency_list, strict=True)
         ],
         dtype=np.int64,
     )
     min_evidence = np.array(
-        [policy.min_evidence_for(t, c) for t, c in zip(target_list, competency_list, strict=True)],
+        [
+            policy.min_evidence_for(t, c) if t in info else 1
+            for t, c in zip(target_list, competency_list, strict=True)
+        ],
         dtype=np.int64,
     )
+    if not specs:
+        specs.append(policy.spec_for("", ""))
     scale_ids = sorted(set(scale_list))
     scale_index = np.array([scale_ids.index(s) for s in scale_list], dtype=np.int64)
 
     # Order used evidence: group, then date, then input order.
-    used = rows["used"].to_numpy(dtype=bool)
-    u_group = group_codes[used].astype(np.int64)
-    u_date = _order_key(rows["date"], policy)[used]
-    u_seq = rows["seq"].to_numpy(dtype=np.int64)[used]
-    order = np.lexsort((u_seq, u_date, u_group))
+    used = known_rows(ev["used"].to_numpy(dtype=bool))
+    used_at = np.flatnonzero(used)
+    u_group = group_codes[used_at]
+    all_dates = ev["date"].to_numpy(dtype="datetime64[ns]")
+    dates_ns = known_rows(all_dates.view(np.int64))[used_at]
+    u_seq = known_rows(ev["seq"].to_numpy(dtype=np.int64))[used_at]
+    order = _evidence_order(u_group, _order_key(dates_ns, policy), u_seq)
     u_group = u_group[order]
-    u_score = rows["score"].to_numpy(dtype=np.float64)[used][order]
-    u_weight = rows["weight"].to_numpy(dtype=np.float64)[used][order]
+    u_score = known_rows(ev["score"].to_numpy(dtype=np.float64))[used_at][order]
+    u_weight = known_rows(ev["weight"].to_numpy(dtype=np.float64))[used_at][order]
     u_partition = (spec_index * len(scale_ids) + scale_index)[group_target[u_group]]
 
     # Position of each used row in evidence order (for explain and grades.json).
-    position = np.full(len(rows), -1, dtype=np.int64)
-    if u_group.size:
-        starts = np.flatnonzero(np.r_[True, u_group[1:] != u_group[:-1]])
+    starts = np.flatnonzero(np.r_[True, u_group[1:] != u_group[:-1]]) if u_group.size else None
+    full_position = np.full(len(ev), -1, dtype=np.int64)
+    if starts is not None:
         counts = np.diff(np.r_[starts, u_group.size])
         within = np.arange(u_group.size) - np.repeat(starts, counts)
-        used_positions = np.flatnonzero(used)[order]
-        position[used_positions] = within
-    full_position = np.full(len(ev), -1, dtype=np.int64)
-    full_position[np.flatnonzero(known)] = position
+        rows_used = used_at[order] if all_known else np.flatnonzero(known)[used_at[order]]
+        full_position[rows_used] = within
     ev["order"] = full_position
 
     value = np.full(n_groups, np.nan)
     count = np.zeros(n_groups, dtype=np.int64)
     method_status = np.full(n_groups, -1, dtype=np.int8)  # -1: no used evidence
     weights_given = bool(policy.evidence.type_weights)
-    for partition in np.unique(u_partition):
-        mask = u_partition == partition
+    partitions: list[int] = (
+        np.unique(u_partition[starts]).tolist() if starts is not None else []
+    )
+    for partition in partitions:
+        # Whole groups share a partition, so a single partition needs no mask at all.
+        mask = u_partition == partition if len(partitions) > 1 else slice(None)
         spec = specs[int(partition) // len(scale_ids)]
         scale = framework.scales.get(scale_ids[int(partition) % len(scale_ids)])
         if scale is None:
@@ -455,68 +552,71 @@ def _target_results(ev: pd.DataFrame, framework: Framework, policy: Policy) -> p
         method_status[result.groups] = result.status
 
     # Status: excused-only groups, too little evidence, the method's own verdict.
-    not_excused = (rows["reason"] != "excused").to_numpy(dtype=bool)
+    excused_code = 1 + list(SET_ASIDE_REASONS).index("excused")
+    not_excused = known_rows(reason_codes) != excused_code
     all_excused = np.bincount(group_codes[not_excused], minlength=n_groups) == 0
-    status = np.full(n_groups, OK, dtype=object)
-    status[method_status == methods.STATUS_INSUFFICIENT] = INSUFFICIENT
-    status[method_status == methods.STATUS_NO_RESULT] = NO_RESULT
+    status = np.zeros(n_groups, dtype=np.int8)  # index into _TARGET_STATUS
+    status[method_status == methods.STATUS_INSUFFICIENT] = 1
+    status[method_status == methods.STATUS_NO_RESULT] = 2
     too_few = count < min_evidence[group_target]
-    status[too_few] = INSUFFICIENT
-    status[(count == 0) & all_excused] = EXCUSED
-    value[status != OK] = np.nan
+    status[too_few] = 1
+    status[(count == 0) & all_excused] = 3
+    ok = status == 0
+    value[~ok] = np.nan
 
-    # Last date of used evidence per group (NaT when undated).
-    dates_ns = rows["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)[used]
-    # Used rows are sorted by group (u_group): one segment maximum per group with evidence.
+    # Last date of used evidence per group (NaT when undated): groups are runs of u_group.
     last = np.full(n_groups, np.iinfo(np.int64).min, dtype=np.int64)
-    if u_group.size:
-        sorted_dates = dates_ns[order]
-        segment = np.flatnonzero(np.r_[True, u_group[1:] != u_group[:-1]])
-        last[u_group[segment]] = np.maximum.reduceat(sorted_dates, segment)
+    if starts is not None:
+        last[u_group[starts]] = np.maximum.reduceat(dates_ns[order], starts)
     last_date = last.view("datetime64[ns]").copy()
     last_date[last == np.iinfo(np.int64).min] = np.datetime64("NaT")
 
     # Levels, per scale (a loop over a couple of scales).
     level = np.full(n_groups, np.nan)
-    label = np.full(n_groups, "", dtype=object)
+    label_code = np.zeros(n_groups, dtype=np.int64)
+    label_texts = [""]
     mastered = np.zeros(n_groups, dtype=bool)
     group_scale = scale_index[group_target]
     for index, scale_id in enumerate(scale_ids):
         scale = framework.scales.get(scale_id) or _fallback_scale(framework)
-        mask = group_scale == index
-        level[mask] = level_values(
+        mask = group_scale == index if len(scale_ids) > 1 else slice(None)
+        scale_levels = level_values(
             value[mask], scale, policy.cut_points_for(scale.id), policy.places
         )
+        level[mask] = scale_levels
+        values = sorted(scale.values)
         labels = {lv.value: framework.text(lv.label) for lv in scale.levels}
-        label[mask] = [labels.get(v, "") for v in level[mask]]  # a few distinct values
-        mastered[mask] = level[mask] >= scale.mastery_value
-    ok = status == OK
+        first = len(label_texts)
+        label_texts += [labels.get(v, "") for v in values]
+        at = np.searchsorted(np.asarray(values, dtype=np.float64), scale_levels)
+        label_code[mask] = np.where(np.isnan(scale_levels), 0, first + np.minimum(
+            at, len(values) - 1))
+        mastered[mask] = scale_levels >= scale.mastery_value
+    label_code[~ok] = 0
 
-    names = _student_names(rows)
-    spec_labels = np.array([method_label(s) for s in specs], dtype=object)
-    group_ids = pd.Series(np.asarray(student_ids, dtype=object)[group_student], dtype="str")
-    table = pd.DataFrame(
+    names = _student_names(ev, student_all, len(student_texts), known)
+    spec_labels = [method_label(s) for s in specs]
+    return pd.DataFrame(
         {
-            "student_id": group_ids,
-            "student_name": group_ids.map(names).astype(object).fillna("").astype("str"),
-            "target": pd.array(np.asarray(target_list, dtype=object)[group_target], dtype="str"),
-            "competency": pd.array(
-                np.asarray(competency_list, dtype=object)[group_target], dtype="str"
-            ),
-            "method": pd.array(spec_labels[spec_index[group_target]], dtype="str"),
+            "student_id": text_column(student_texts, group_student),
+            "student_name": text_column(names, group_student),
+            "target": text_column(target_list, group_target),
+            "competency": text_column(competency_list, group_target),
+            "method": text_column(spec_labels, spec_index[group_target]),
             "score": value,
             "level": np.where(ok, level, np.nan),
-            "label": pd.array(np.where(ok, label, ""), dtype="str"),
+            "label": text_column(label_texts, label_code),
             "mastered": nullable_bool(mastered, ok),
             "evidence_count": count,
-            "status": pd.array(status, dtype="str"),
+            "status": text_column(list(_TARGET_STATUS), status),
             "last_evidence_date": last_date,
-            "scale": pd.array(
-                np.asarray(scale_ids, dtype=object)[group_scale] if n_groups else [], dtype="str"
-            ),
+            "scale": text_column(scale_ids, group_scale),
         }
     )
-    return sort_table(table, ["student_id", "target"])
+
+
+#: Status of a target result, by code (see `_target_results`).
+_TARGET_STATUS = (OK, INSUFFICIENT, NO_RESULT, EXCUSED)
 
 
 def _index_of(specs: list[methods.MethodSpec], spec: methods.MethodSpec) -> int:
@@ -532,18 +632,28 @@ def _fallback_scale(framework: Framework) -> Scale:
     return scale
 
 
-def _student_names(rows: pd.DataFrame) -> pd.Series:
-    """student id -> the first non-empty name in input order."""
-    named = rows.loc[
-        rows["student_name"].fillna("").astype("str") != "", ["student_id", "student_name", "seq"]
-    ]
-    if not named["seq"].is_monotonic_increasing:  # the reader emits rows in input order
-        named = named.sort_values("seq", kind="stable")
-    named = named.drop_duplicates("student_id")
-    return pd.Series(
-        named["student_name"].to_numpy(dtype=object),
-        index=named["student_id"].to_numpy(dtype=object),
-    )
+def _student_names(
+    ev: pd.DataFrame,
+    student_codes: npt.NDArray[np.int64],
+    n_students: int,
+    rows: npt.NDArray[np.bool_],
+) -> list[str]:
+    """Per student code: the first non-empty name in input order among ``rows`` ("" when
+    none)."""
+    name_codes, name_texts = text_codes(ev["student_name"])
+    has_name = np.array([bool(t) for t in name_texts] or [False])[name_codes]
+    named = np.flatnonzero(has_name & rows)
+    seq = ev["seq"].to_numpy(dtype=np.int64)[named]
+    if len(seq) > 1 and not bool(np.all(seq[1:] >= seq[:-1])):
+        named = named[np.argsort(seq, kind="stable")]
+    first = ~pd.Series(student_codes[named]).duplicated().to_numpy()
+    chosen = named[first]
+    names = [""] * n_students
+    for student, name in zip(
+        student_codes[chosen].tolist(), name_codes[chosen].tolist(), strict=True
+    ):
+        names[student] = name_texts[name]
+    return names
 
 
 def nullable_bool(values: npt.ArrayLike, known: npt.ArrayLike) -> pd.arrays.BooleanArray:
@@ -551,8 +661,3 @@ def nullable_bool(values: npt.ArrayLike, known: npt.ArrayLike) -> pd.arrays.Bool
     array = pd.array(np.asarray(values, dtype=bool), dtype="boolean")
     array[~np.asarray(known, dtype=bool)] = pd.NA
     return array
-
-
-def sort_table(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Sorted by ``keys`` as text (byte order), ignoring input order; fresh index."""
-    return table.sort_values(keys, kind="stable").reset_index(drop=True)

@@ -12,9 +12,13 @@ names no known course takes every course in which they have an academic result.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from mastery_cli.framework.model import Framework, level_key
 from mastery_cli.grading.pipeline import (
@@ -24,7 +28,8 @@ from mastery_cli.grading.pipeline import (
     OK,
     level_values,
     nullable_bool,
-    sort_table,
+    text_codes,
+    text_column,
 )
 from mastery_cli.grading.policy import Policy
 from mastery_cli.grading.rounding import format_decimal, round_half_up
@@ -66,136 +71,186 @@ _ROLLUP_WORDS = {
 }
 
 
-def _count(n: pd.Series, word: str) -> pd.Series:
-    return n.astype("int64").astype("str") + " " + word + np.where(n == 1, "", "s")
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _texts_by_key(keys: npt.NDArray[np.int64], render: Callable[[int], str]) -> pd.Categorical:
+    """A text column rendered once per distinct key (a handful) and gathered to the rows."""
+    codes, distinct = pd.factorize(keys, sort=True)
+    return text_column([render(int(k)) for k in distinct], np.asarray(codes, dtype=np.int64))
 
 
 def competency_table(targets: pd.DataFrame, framework: Framework, policy: Policy) -> pd.DataFrame:
     """One row per student × competency with any target result."""
     rollup = policy.competency_rollup
     t = targets
-    ok = (t["status"] == OK).to_numpy(dtype=bool)
+    status_codes, status_texts = text_codes(t["status"])
+    ok = status_codes == (status_texts.index(OK) if OK in status_texts else -1)
     score_ok = np.where(ok, t["score"].to_numpy(dtype=np.float64), np.nan)
+    target_codes, target_texts = text_codes(t["target"])
     weight = (
-        t["target"].map(lambda target: rollup.weights.get(target, 1.0)).to_numpy(dtype=np.float64)
+        np.array([rollup.weights.get(target, 1.0) for target in target_texts] or [1.0],
+                 dtype=np.float64)[target_codes]
         if rollup.weights
         else np.ones(len(t))
     )
+    student_codes, student_texts = text_codes(t["student_id"])
+    competency_codes, competency_texts = text_codes(t["competency"])
+    n_competencies = max(len(competency_texts), 1)
+    # One integer key per student × competency, in (student id, competency id) text order.
     work = pd.DataFrame(
         {
-            "student_id": t["student_id"],
-            "competency": t["competency"],
-            "student_name": t["student_name"],
+            "key": student_codes * n_competencies + competency_codes,
             "ok": ok.astype(np.int64),
             "score_ok": score_ok,
             "weighted": np.where(ok, score_ok * weight, 0.0),
             "weight_ok": np.where(ok, weight, 0.0),
             "mastered_ok": (ok & t["mastered"].fillna(False).to_numpy(dtype=bool)).astype(np.int64),
-            "excused": (t["status"] == EXCUSED).to_numpy(dtype=np.int64),
+            "excused": status_codes == (
+                status_texts.index(EXCUSED) if EXCUSED in status_texts else -1),
         }
     )
-    grouped = work.groupby(["student_id", "competency"], sort=True, observed=True)
-    agg = grouped.agg(
-        student_name=("student_name", "first"),
-        assessed=("ok", "sum"),
-        rows=("ok", "size"),
-        excused=("excused", "sum"),
-        mastered=("mastered_ok", "sum"),
-        mean=("score_ok", "mean"),
-        minimum=("score_ok", "min"),
-        median=("score_ok", "median"),
-        weighted=("weighted", "sum"),
-        weight=("weight_ok", "sum"),
-    ).reset_index()
+    work["excused"] = work["excused"].astype(np.int64)
+    grouped = work.groupby("key", sort=True)
     method = rollup.method
-    if method == "weighted_mean":
+    score_column = {"weighted_mean": None, "minimum": "min", "median": "median"}.get(
+        method, "mean"
+    )
+    sums = grouped[["ok", "excused", "mastered_ok", "weighted", "weight_ok"]].sum()
+    agg = pd.DataFrame(
+        {
+            "assessed": sums["ok"].to_numpy(),
+            "rows": grouped.size().to_numpy(),
+            "excused": sums["excused"].to_numpy(),
+            "mastered": sums["mastered_ok"].to_numpy(),
+        }
+    )
+    keys = np.asarray(sums.index, dtype=np.int64)
+    if score_column is None:
         with np.errstate(invalid="ignore", divide="ignore"):
-            score = (agg["weighted"] / agg["weight"]).to_numpy(dtype=np.float64)
-    elif method in ("minimum", "median"):
-        score = agg[method].to_numpy(dtype=np.float64)
+            score = sums["weighted"].to_numpy(dtype=np.float64) / sums["weight_ok"].to_numpy(
+                dtype=np.float64)
     else:
-        score = agg["mean"].to_numpy(dtype=np.float64)
+        score = grouped["score_ok"].agg(score_column).to_numpy(dtype=np.float64)
+    group_student = keys // n_competencies
+    group_competency = keys % n_competencies
 
     competencies = framework.competencies
-    total = (
-        agg["competency"]
-        .map(lambda c: len(competencies[c].targets) if c in competencies else 0)
-        .astype("int64")
-    )
+    total = np.array(
+        [len(competencies[c].targets) if c in competencies else 0 for c in competency_texts]
+        or [0],
+        dtype=np.int64,
+    )[group_competency]
+    assessed = agg["assessed"].to_numpy(dtype=np.int64)
+    mastered_count = agg["mastered"].to_numpy(dtype=np.int64)
     status = np.where(
-        agg["assessed"] >= rollup.min_targets,
-        OK,
-        np.where(agg["rows"] == agg["excused"], EXCUSED, INSUFFICIENT),
-    )
-    ok_rows = status == OK
+        assessed >= rollup.min_targets,
+        0,
+        np.where(agg["rows"].to_numpy() == agg["excused"].to_numpy(), 1, 2),
+    )  # index into (OK, EXCUSED, INSUFFICIENT)
+    ok_rows = status == 0
     score = np.where(ok_rows, score, np.nan)
 
     level = np.full(len(agg), np.nan)
-    label = np.full(len(agg), "", dtype=object)
+    label_code = np.zeros(len(agg), dtype=np.int64)
+    label_texts = [""]
     at_mastery = np.zeros(len(agg), dtype=bool)
     scale_of = {c.id: framework.scale_of(c) for c in competencies.values()}
-    scale_ids = agg["competency"].map(lambda c: s.id if (s := scale_of.get(c)) else "")
-    for scale_id in sorted(set(scale_ids)):
+    scale_list = [s.id if (s := scale_of.get(c)) else "" for c in competency_texts]
+    scale_ids = sorted(set(scale_list))
+    group_scale = np.array([scale_ids.index(s) for s in scale_list] or [0], dtype=np.int64)[
+        group_competency
+    ]
+    for index, scale_id in enumerate(scale_ids):
         scale = framework.scales.get(scale_id) or framework.default_scale
         if scale is None:
             continue
-        mask = (scale_ids == scale_id).to_numpy(dtype=bool)
-        level[mask] = level_values(
+        mask = group_scale == index
+        scale_levels = level_values(
             score[mask], scale, policy.cut_points_for(scale.id), policy.places
         )
+        level[mask] = scale_levels
         labels = {lv.value: framework.text(lv.label) for lv in scale.levels}
-        label[mask] = [labels.get(v, "") for v in level[mask]]
-        at_mastery[mask] = level[mask] >= scale.mastery_value
+        values = sorted(scale.values)
+        at = np.searchsorted(np.asarray(values, dtype=np.float64), scale_levels)
+        label_code[mask] = np.where(
+            np.isnan(scale_levels), 0, len(label_texts) + np.minimum(at, len(values) - 1)
+        )
+        label_texts += [labels.get(v, "") for v in values]
+        at_mastery[mask] = scale_levels >= scale.mastery_value
 
-    assessed = agg["assessed"]
-    words = _ROLLUP_WORDS[method] + " of " + _count(assessed, "target")
-    if method == "all_mastered":
-        mastered = agg["mastered"].to_numpy() >= total.to_numpy()
-        rule = (
-            agg["mastered"].astype("str")
-            + " of "
-            + total.astype("str")
-            + " targets at mastery (all needed); score: "
-            + words
-        )
-    elif method == "n_of_m":
-        n = rollup.n or 1
-        mastered = agg["mastered"].to_numpy() >= n
-        rule = (
-            agg["mastered"].astype("str")
-            + " of "
-            + total.astype("str")
-            + f" targets at mastery ({n} needed); score: "
-            + words
-        )
-    else:
-        mastered = at_mastery
-        rule = words
+    words = _ROLLUP_WORDS[method] + " of "
     too_few = f"fewer than {rollup.min_targets} target{'s' if rollup.min_targets > 1 else ''} " \
         "with a result"
-    kind = agg["competency"].map(lambda c: competencies[c].kind if c in competencies else "")
-    table = pd.DataFrame(
+    # The rule text depends on (status, assessed, mastered, total): a handful of distinct
+    # combinations, each written once.
+    width = 1 + int(
+        max(assessed.max(initial=0), mastered_count.max(initial=0), total.max(initial=0))
+    )
+    rule_key = ((status * width + assessed) * width + mastered_count) * width + total
+    if method == "all_mastered":
+        mastered = mastered_count >= total
+
+        def rule_of(done: int, of: int, scored: int) -> str:
+            return (f"{done} of {of} targets at mastery (all needed); score: "
+                    f"{words}{_count(scored, 'target')}")
+    elif method == "n_of_m":
+        n = rollup.n or 1
+        mastered = mastered_count >= n
+
+        def rule_of(done: int, of: int, scored: int) -> str:
+            return (f"{done} of {of} targets at mastery ({n} needed); score: "
+                    f"{words}{_count(scored, 'target')}")
+    else:
+        mastered = at_mastery
+
+        def rule_of(done: int, of: int, scored: int) -> str:
+            return words + _count(scored, "target")
+
+    def render_rule(key: int) -> str:
+        key, of = divmod(key, width)
+        key, done = divmod(key, width)
+        state, scored = divmod(key, width)
+        if state == 0:
+            return rule_of(done, of, scored)
+        return "" if state == 1 else too_few
+
+    kinds = [competencies[c].kind if c in competencies else "" for c in competency_texts]
+    return pd.DataFrame(
         {
-            "student_id": agg["student_id"].astype("str"),
-            "student_name": agg["student_name"].fillna("").astype("str"),
-            "competency": agg["competency"].astype("str"),
-            "kind": kind.astype("str"),
+            "student_id": text_column(student_texts, group_student),
+            "student_name": _first_names(t, student_codes, len(student_texts), group_student),
+            "competency": text_column(competency_texts, group_competency),
+            "kind": text_column(kinds, group_competency),
             "score": score,
             "level": np.where(ok_rows, level, np.nan),
-            "label": pd.array(np.where(ok_rows, label, ""), dtype="str"),
+            "label": text_column(label_texts, np.where(ok_rows, label_code, 0)),
             "mastered": nullable_bool(mastered, ok_rows),
-            "status": pd.array(status, dtype="str"),
-            "targets_assessed": assessed.astype("int64"),
-            "targets_mastered": agg["mastered"].astype("int64"),
+            "status": text_column([OK, EXCUSED, INSUFFICIENT], status),
+            "targets_assessed": assessed,
+            "targets_mastered": mastered_count,
             "targets_total": total,
-            "rule": pd.Series(
-                np.where(ok_rows, rule, np.where(status == EXCUSED, "", too_few)),
-                dtype="str",
-            ),
-            "scale": scale_ids.astype("str"),
+            "rule": _texts_by_key(rule_key, render_rule),
+            "scale": text_column(scale_ids, group_scale),
         }
     )
-    return sort_table(table, ["student_id", "competency"])
+
+
+def _first_names(
+    t: pd.DataFrame,
+    student_codes: npt.NDArray[np.int64],
+    n_students: int,
+    rows: npt.NDArray[np.int64],
+) -> pd.Categorical:
+    """The student name column for result rows of students ``rows``: each student's first
+    non-empty name in the target table."""
+    name_codes, name_texts = text_codes(t["student_name"])
+    named = np.flatnonzero(np.array([bool(n) for n in name_texts] or [False])[name_codes])
+    first = named[~pd.Series(student_codes[named]).duplicated().to_numpy()]
+    name_of = np.full(n_students, len(name_texts), dtype=np.int64)  # "" when no name
+    name_of[student_codes[first]] = name_codes[first]
+    return text_column([*name_texts, ""], name_of[rows])
 
 
 # --------------------------------------------------------------------------------------------
@@ -242,21 +297,68 @@ def _course_names(framework: Framework) -> dict[str, str]:
     return names
 
 
-def _enrolments(
-    evidence: pd.DataFrame, units: pd.DataFrame, membership: pd.DataFrame, framework: Framework
-) -> pd.DataFrame:
+def _ranges(starts: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int64]
+]:
+    """For runs ``[starts[i], starts[i] + counts[i])``: (run of each position, position)."""
+    run = np.repeat(np.arange(len(counts)), counts)
+    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    return run, starts[run] + within
+
+
+def _all_texts(*columns: pd.Series) -> tuple[list[str], list[npt.NDArray[np.int64]]]:
+    """One sorted text universe for several text columns, and each column's codes in it."""
+    coded = [text_codes(column) for column in columns]
+    texts = sorted(set().union(*(t for _, t in coded)))
+    position = {text: i for i, text in enumerate(texts)}
+    return texts, [
+        np.array([position[t] for t in own] or [0], dtype=np.int64)[codes] for codes, own in coded
+    ]
+
+
+def _enrolled_pairs(
+    evidence: pd.DataFrame,
+    evidence_students: npt.NDArray[np.int64],
+    n_students: int,
+    course_ids: list[str],
+    unit_ok_rows: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
+    member_unit: npt.NDArray[np.int64],
+    member_course: npt.NDArray[np.int64],
+    framework: Framework,
+) -> npt.NDArray[np.int64]:
+    """Keys ``student * len(course_ids) + course`` of the courses each student takes: the
+    courses the evidence names, or else every course with a unit the student has a result in.
+
+    In the order a merge of the tables gives (named pairs in order of first appearance, then
+    the others): pandas sums a group with ``np.add.reduceat`` when the rows come sorted by
+    group and with compensated (Kahan) summation otherwise, and the last bit of a course score
+    must not depend on how this function is written.
+    """
     names = _course_names(framework)
-    distinct = evidence[["student_id", "course"]].drop_duplicates()
-    distinct = distinct.assign(
-        course=distinct["course"].fillna("").astype("str").str.strip().str.casefold().map(names)
+    n_courses = max(len(course_ids), 1)
+    course_codes, course_texts = text_codes(evidence["course"])
+    folded = pc.utf8_trim_whitespace(pa.array(course_texts, pa.string())).to_pylist()
+    index = {c: i for i, c in enumerate(course_ids)}
+    named_ids = [names.get(t.casefold()) for t in folded]
+    # -2: names no course; -1: a course whose grade uses no unit (it gets no row).
+    course_of_text = np.array(
+        [-2 if c is None else index.get(c, -1) for c in named_ids] or [-2], dtype=np.int64
     )
-    named = distinct.dropna(subset=["course"]).drop_duplicates()
-    unnamed_students = set(evidence["student_id"].unique()) - set(named["student_id"])
-    covered = units.loc[
-        (units["status"] == OK) & units["student_id"].isin(unnamed_students), ["student_id", "unit"]
-    ].merge(membership, on="unit")
-    pairs = pd.concat([named[["student_id", "course"]], covered[["student_id", "course"]]])
-    return pairs.drop_duplicates().astype({"student_id": "str", "course": "str"})
+    course_of_row = course_of_text[course_codes]
+    has_named = np.zeros(n_students, dtype=bool)
+    has_named[evidence_students[course_of_row > -2]] = True
+    graded = course_of_row >= 0
+    named_keys = pd.unique(evidence_students[graded] * n_courses + course_of_row[graded])
+    in_evidence = np.zeros(n_students, dtype=bool)
+    in_evidence[evidence_students] = True
+    unnamed = in_evidence & ~has_named
+    students, units = unit_ok_rows
+    chosen = unnamed[students]
+    covered = pd.DataFrame({"student": students[chosen], "unit": units[chosen]}).merge(
+        pd.DataFrame({"unit": member_unit, "course": member_course}), on="unit"
+    )
+    covered_keys = (covered["student"] * n_courses + covered["course"]).to_numpy(dtype=np.int64)
+    return np.asarray(pd.unique(np.concatenate([named_keys, covered_keys])), dtype=np.int64)
 
 
 def course_table(
@@ -266,35 +368,77 @@ def course_table(
     framework: Framework,
     policy: Policy,
 ) -> pd.DataFrame:
-    """One row per student × course the student takes."""
+    """One row per student × course the student takes.
+
+    Worked on integer codes: (student, course) pairs, each expanded to the course's units in
+    the order the framework lists them, each unit joined to the student's result for it. The
+    sums run over the rows of a pair in that order, as a merge of the tables would give them.
+    """
     membership = _membership(framework, policy)
-    unit_columns = ["student_id", "unit", "score", "level", "status"]
-    units = pd.concat(
-        [
-            competencies.rename(columns={"competency": "unit"})[unit_columns],
-            targets.rename(columns={"target": "unit"})[unit_columns],
-        ],
-        ignore_index=True,
+    students, (evidence_students, competency_students, target_students) = _all_texts(
+        evidence["student_id"], competencies["student_id"], targets["student_id"]
     )
-    enrolled = _enrolments(evidence, units, membership, framework)
-    merged = enrolled.merge(membership, on="course").merge(
-        units, on=["student_id", "unit"], how="left"
+    units, (competency_units, target_units, member_unit) = _all_texts(
+        competencies["competency"], targets["target"], membership["unit"]
     )
-    ok = (merged["status"] == OK).to_numpy(dtype=bool)
-    level = np.where(ok, merged["level"].to_numpy(dtype=np.float64), np.nan)
-    weight = merged["weight"].to_numpy(dtype=np.float64)
+    course_ids = sorted(set(membership["course"].tolist()))
+    course_index = {c: i for i, c in enumerate(course_ids)}
+    member_course = np.array([course_index[c] for c in membership["course"].tolist()],
+                             dtype=np.int64)
+    member_weight = membership["weight"].to_numpy(dtype=np.float64)
+    n_students, n_units, n_courses = len(students), max(len(units), 1), max(len(course_ids), 1)
+
+    # Unit results: competencies, then targets (the order a concatenation gives).
+    unit_student = np.concatenate([competency_students, target_students])
+    unit_unit = np.concatenate([competency_units, target_units])
+    unit_score = np.concatenate([competencies["score"].to_numpy(dtype=np.float64),
+                                 targets["score"].to_numpy(dtype=np.float64)])
+    unit_level = np.concatenate([competencies["level"].to_numpy(dtype=np.float64),
+                                 targets["level"].to_numpy(dtype=np.float64)])
+    unit_ok = np.concatenate([(competencies["status"] == OK).to_numpy(dtype=bool),
+                              (targets["status"] == OK).to_numpy(dtype=bool)])
+    pairs = _enrolled_pairs(
+        evidence, evidence_students, n_students, course_ids,
+        (unit_student[unit_ok], unit_unit[unit_ok]), member_unit, member_course, framework,
+    )
+
+    # Each pair -> the course's units (framework order) -> the student's results for them.
+    by_course = np.argsort(member_course, kind="stable")
+    members_per_course = np.bincount(member_course, minlength=n_courses)
+    first_member = np.cumsum(members_per_course) - members_per_course
+    pair_course = pairs % n_courses
+    pair_of_row, member_at = _ranges(first_member[pair_course], members_per_course[pair_course])
+    member = by_course[member_at]
+    unit_keys = unit_student * n_units + unit_unit
+    unit_order = np.argsort(unit_keys, kind="stable")
+    sorted_keys = unit_keys[unit_order]
+    wanted = (pairs[pair_of_row] // n_courses) * n_units + member_unit[member]
+    left = np.searchsorted(sorted_keys, wanted, side="left")
+    found = np.searchsorted(sorted_keys, wanted, side="right") - left
+    row_of, at = _ranges(left, np.maximum(found, 1))
+    seen = found[row_of] > 0
+    result = (
+        np.where(seen, unit_order[np.minimum(at, len(unit_order) - 1)], -1)
+        if len(unit_order)
+        else np.full(len(row_of), -1, dtype=np.int64)
+    )
+
+    ok = seen & np.where(seen, unit_ok[np.maximum(result, 0)], False) if len(unit_ok) else seen
+    level = np.where(ok, unit_level[np.maximum(result, 0)], np.nan) if len(unit_level) else (
+        np.full(len(result), np.nan))
+    score = np.where(seen, unit_score[np.maximum(result, 0)], np.nan) if len(unit_score) else (
+        np.full(len(result), np.nan))
+    weight = member_weight[member[row_of]]
     if policy.course_grade.combine == "mean":
         weight = np.ones_like(weight)
-    score = merged["score"].to_numpy(dtype=np.float64)
     work = pd.DataFrame(
         {
-            "student_id": merged["student_id"],
-            "course": merged["course"],
+            "key": pairs[pair_of_row][row_of],
             "ok": ok.astype(np.int64),
             "weighted": np.where(ok, score * weight, 0.0),
             "weight": np.where(ok, weight, 0.0),
-            "units": 1,
-            "seen": merged["status"].notna().to_numpy(dtype=np.int64),
+            "units": np.ones(len(row_of), dtype=np.int64),
+            "seen": seen.astype(np.int64),
         }
     )
     grade_rules = policy.course_grade.rules
@@ -303,11 +447,9 @@ def course_table(
             work[f"at_least_{index}"] = (ok & (level >= rule.at_least_level)).astype(np.int64)
         if rule.none_below is not None:
             work[f"below_{index}"] = (ok & (level < rule.none_below)).astype(np.int64)
-    grouped = (
-        work.groupby(["student_id", "course"], sort=True, observed=True)
-        .sum(numeric_only=True)
-        .reset_index()
-    )
+    grouped = work.groupby("key", sort=True).sum().reset_index()
+    group_student = grouped["key"].to_numpy(dtype=np.int64) // n_courses
+    group_course = grouped["key"].to_numpy(dtype=np.int64) % n_courses
     with np.errstate(invalid="ignore", divide="ignore"):
         combined = (grouped["weighted"] / grouped["weight"]).to_numpy(dtype=np.float64)
     assessed = grouped["ok"].to_numpy(dtype=np.int64)
@@ -327,24 +469,33 @@ def course_table(
         f"fewer than {policy.course_grade.min_competencies} competencies with a result",
     )
     status = np.where(has_grade & (grade == ""), "no-grade", status)
-    credits = grouped["course"].map(lambda c: framework.courses[c].credits)
-    names = targets.drop_duplicates("student_id").set_index("student_id")["student_name"]
-    table = pd.DataFrame(
+    credits = np.array([framework.courses[c].credits for c in course_ids] or [np.nan],
+                       dtype=np.float64)[group_course]
+    # Names: each student's first row in the target table ("" without one).
+    name_codes, name_texts = text_codes(targets["student_name"])
+    first_row = np.flatnonzero(~pd.Series(target_students).duplicated().to_numpy())
+    name_of = np.full(n_students, len(name_texts), dtype=np.int64)
+    name_of[target_students[first_row]] = name_codes[first_row]
+    return pd.DataFrame(
         {
-            "student_id": grouped["student_id"].astype("str"),
-            "student_name": grouped["student_id"].map(names).astype(object).fillna("")
-            .astype("str"),
-            "course": grouped["course"].astype("str"),
-            "grade": pd.array(grade.astype(object), dtype="str"),
+            "student_id": text_column(students, group_student),
+            "student_name": text_column([*name_texts, ""], name_of[group_student]),
+            "course": text_column(course_ids, group_course),
+            "grade": _categorical_of(grade),
             "score": combined,
-            "status": pd.array(status.astype(object), dtype="str"),
-            "rule": pd.array(rule_text.astype(object), dtype="str"),
-            "credits": credits.astype("float64"),
+            "status": _categorical_of(status),
+            "rule": _categorical_of(rule_text),
+            "credits": credits,
             "units_assessed": assessed,
-            "units_total": grouped["units"].astype("int64"),
+            "units_total": grouped["units"].to_numpy(dtype=np.int64),
         }
     )
-    return sort_table(table, ["student_id", "course"])
+
+
+def _categorical_of(values: npt.NDArray[np.object_] | npt.NDArray[np.str_]) -> pd.Categorical:
+    """A categorical text column from a (small) array of texts."""
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object).astype(str))
+    return text_column([str(d) for d in distinct], np.asarray(codes, dtype=np.int64))
 
 
 def _decide(
