@@ -5,6 +5,8 @@ Set MASTERY_UPDATE_GOLDEN=1 to rewrite the golden files after a deliberate chang
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 from pathlib import Path
@@ -159,3 +161,159 @@ def test_example_school_grades(tmp_path: Path) -> None:
     assert "Lakeside" in sources  # evidence from the previous school came along
     courses = {c["course"] for s in grades["students"] for c in s["courses"]}
     assert {"ALG1", "BIO", "GEOM"} <= courses
+
+
+def test_strict_exits_1_on_a_rejected_row_after_writing(tmp_path: Path) -> None:
+    lenient = grade_golden_inputs(tmp_path / "lenient", "--quiet")
+    assert lenient.exit_code == 0  # type: ignore[attr-defined]
+    result = grade_golden_inputs(tmp_path / "strict", "--quiet", "--strict")
+    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+    output = result.output  # type: ignore[attr-defined]
+    assert "--strict: 1 row rejected" in output
+    assert "Traceback" not in output
+    for name in GOLDEN_FILES[:-1]:  # every output is still written, the same bytes
+        assert (tmp_path / "strict" / name).read_bytes() == (
+            tmp_path / "lenient" / name).read_bytes()
+
+
+def test_strict_passes_when_only_the_policy_set_rows_aside(tmp_path: Path) -> None:
+    # Blank score, excused, duplicate, missing and an excluded type: set aside, not rejected.
+    lines = (INPUTS / "scores.csv").read_text(encoding="utf-8").splitlines()
+    clean = tmp_path / "scores.csv"
+    clean.write_text("\n".join(line for line in lines if ",T9," not in line) + "\n",
+                     encoding="utf-8")
+    result = invoke("grade", clean, "--framework", INPUTS / "framework.yaml", "--policy",
+                    INPUTS / "policy.yaml", "--out", tmp_path / "out", "--strict")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "0 rejected" in result.output  # type: ignore[attr-defined]
+    assert (tmp_path / "out" / "rejects.csv").read_text(encoding="utf-8").count("\n") == 6
+
+
+def test_strict_exits_1_on_a_warning_without_rejects(tmp_path: Path) -> None:
+    lines = (INPUTS / "scores.csv").read_text(encoding="utf-8").splitlines()
+    clean = tmp_path / "scores.csv"
+    clean.write_text("\n".join(line for line in lines if ",T9," not in line) + "\n",
+                     encoding="utf-8")
+    policy = tmp_path / "policy.yaml"
+    # A last rule with conditions: a warning (no-catch-all-rule), not an error.
+    policy.write_text((INPUTS / "policy.yaml").read_text(encoding="utf-8").replace(
+        "    - grade: F\n", ""), encoding="utf-8")
+    common = ["grade", clean, "--framework", INPUTS / "framework.yaml", "--policy", policy,
+              "--quiet"]
+    assert invoke(*common, "--out", tmp_path / "a").exit_code == 0  # type: ignore[attr-defined]
+    result = invoke(*common, "--out", tmp_path / "b", "--strict")
+    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+    assert "no-catch-all-rule" in result.output  # type: ignore[attr-defined]
+    assert "0 rows rejected, 1 warning" in result.output  # type: ignore[attr-defined]
+    assert (tmp_path / "b" / "course_grades.csv").exists()
+
+
+def test_help_mentions_strict() -> None:
+    result = invoke("grade", "--help")
+    assert "--strict" in result.output  # type: ignore[attr-defined]
+    assert "rejected" in result.output  # type: ignore[attr-defined]
+
+
+def test_explain_shows_the_competency_s_own_rollup(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text((INPUTS / "policy.yaml").read_text(encoding="utf-8").replace(
+        "  H1: {method: latest}\n",
+        "  H1: {method: latest}\n  C1: {rollup: {method: n_of_m, n: 2}}\n"), encoding="utf-8")
+    common = [INPUTS / "scores.csv", "--framework", INPUTS / "framework.yaml", "--policy", policy]
+    result = invoke("explain", "0012", "C1", *common)
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    text = result.output  # type: ignore[attr-defined]
+    assert ("Roll-up: n of m (n = 2); needs results on at least 1 target (this competency's "
+            "override; the policy's roll-up is mean).") in text
+    assert "2 of 3 targets at mastery; 2 needed: mastered yes." in text
+    other = invoke("explain", "0012", "C2", *common).output  # type: ignore[attr-defined]
+    assert "Roll-up: mean; needs results on at least 1 target.\n" in other
+    graded = invoke("grade", *common, "--out", tmp_path / "out", "--quiet")
+    assert graded.exit_code == 0  # type: ignore[attr-defined]
+    competencies = (tmp_path / "out" / "competency_grades.csv").read_text(encoding="utf-8")
+    assert "2 of 3 targets at mastery (2 needed); score: mean of 2 targets" in competencies
+
+
+CANVAS_RESULTS_HEADER = (
+    "student name,student id,student sis id,assessment title,assessment id,assessment type,"
+    "submission date,submission score,learning outcome name,learning outcome id,attempt,"
+    "outcome score,assessment question,assessment question id,course name,course id,"
+    "course sis id,section name,section id,section sis id,assignment url,"
+    "learning outcome friendly name,learning outcome points possible,"
+    "learning outcome mastery score,learning outcome mastered,learning outcome rating,"
+    "learning outcome rating points,learning outcome group title,learning outcome group id,"
+    "account id,account name,enrollment state")
+
+
+def canvas_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A Canvas outcomes CSV as Canvas exports it after importing ours (canvas ids filled in,
+    two outcomes renamed by the teacher) and an Outcome Results report using those names."""
+    exported = tmp_path / "ours.csv"
+    made = invoke("export", "canvas-outcomes", INPUTS / "framework.yaml", "--out", exported)
+    assert made.exit_code == 0, made.output  # type: ignore[attr-defined]
+    rows = list(csv.reader(io.StringIO(exported.read_text(encoding="utf-8"), newline="")))
+    renamed = {"T1": "Linear equations", "T2": "Graphing"}
+    for number, row in enumerate(rows[1:], 1):
+        row[0] = str(9000 + number)
+        row[3] = renamed.get(row[1], row[3])
+    outcomes = tmp_path / "canvas_outcomes.csv"
+    with outcomes.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    ids = {row[1]: row[0] for row in rows[1:]}
+    results = tmp_path / "outcome_results.csv"
+    lines = [CANVAS_RESULTS_HEADER]
+    for target, score, title in (("T1", 4, "Quiz 1"), ("T2", 3, "Quiz 1"), ("T1", 5, "Test")):
+        cells = ["" for _ in CANVAS_RESULTS_HEADER.split(",")]
+        cells[0:12] = ['"Rivera, Ana"', "101", "0012", title, "11", "quiz",
+                       "2026-09-10T10:00:00Z", "", renamed[target], ids[target], "1", str(score)]
+        cells[14], cells[22], cells[23], cells[27] = "Mathematics", "5", "3", "Algebra"
+        lines.append(",".join(cells))
+    results.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return outcomes, results
+
+
+def test_canvas_outcomes_map_renamed_outcomes_to_targets(tmp_path: Path) -> None:
+    outcomes, results = canvas_files(tmp_path)
+    common = [results, "--framework", INPUTS / "framework.yaml", "--method", "latest"]
+    without = invoke("grade", *common, "--out", tmp_path / "a", "--quiet")
+    assert without.exit_code == 0  # type: ignore[attr-defined]
+    rejects = (tmp_path / "a" / "rejects.csv").read_text(encoding="utf-8")
+    assert rejects.count("unknown-target") == 3  # the names are not the target titles
+    result = invoke("grade", *common, "--canvas-outcomes", outcomes, "--out", tmp_path / "b",
+                    "--quiet", "--strict")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    targets = (tmp_path / "b" / "target_grades.csv").read_text(encoding="utf-8")
+    assert '0012,"Rivera, Ana",T1,C1,latest,5.00,5,' in targets
+    assert '0012,"Rivera, Ana",T2,C1,latest,3.00,3,' in targets
+    explained = invoke("explain", "0012", "T1", *common, "--canvas-outcomes", outcomes)
+    assert explained.exit_code == 0, explained.output  # type: ignore[attr-defined]
+    text = explained.output  # type: ignore[attr-defined]
+    assert "1. 2026-09-10  Quiz 1 (quiz)  score 4.00" in text
+    assert "2. 2026-09-10  Test (quiz)  score 5.00" in text
+    assert "Most recent score, from 2 scores: 5.00." in text
+
+
+def test_policy_outcome_map_wins_over_canvas_outcomes(tmp_path: Path) -> None:
+    outcomes, results = canvas_files(tmp_path)
+    graphing_id = next(row[0] for row in csv.reader(outcomes.open(encoding="utf-8"))
+                       if row[1] == "T2")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("kind: policy\nschema_version: 1\nid: p\nframework: test-school\n"
+                      f"method: latest\ninput:\n  outcome_map: {{'{graphing_id}': T3}}\n",
+                      encoding="utf-8")
+    result = invoke("grade", results, "--framework", INPUTS / "framework.yaml", "--policy",
+                    policy, "--canvas-outcomes", outcomes, "--out", tmp_path, "--quiet")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    targets = (tmp_path / "target_grades.csv").read_text(encoding="utf-8")
+    assert '0012,"Rivera, Ana",T3,C1,latest,3.00,3,' in targets  # the policy's mapping
+    assert ",T2,C1," not in targets
+    assert '0012,"Rivera, Ana",T1,C1,latest,5.00,5,' in targets  # the rest from Canvas
+
+
+def test_missing_canvas_outcomes_file_exits_1(tmp_path: Path) -> None:
+    _, results = canvas_files(tmp_path)
+    result = invoke("grade", results, "--framework", INPUTS / "framework.yaml",
+                    "--canvas-outcomes", tmp_path / "nope.csv", "--out", tmp_path / "o")
+    assert result.exit_code == 1
+    assert "cannot read the file" in result.output  # type: ignore[attr-defined]
+    assert "Traceback" not in result.output  # type: ignore[attr-defined]

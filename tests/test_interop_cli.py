@@ -81,7 +81,8 @@ def test_import_checks_only_the_files_it_wrote(tmp_path: Path) -> None:
                                  str(tmp_path), "--format", "json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)["summary"]
-    assert [Path(p).name for p in summary["written"]] == ["habits.yaml"]
+    # COLLAB's rule ("all children") is its roll-up override in policy.yaml
+    assert [Path(p).name for p in summary["written"]] == ["habits.yaml", "policy.yaml"]
     assert summary["counts"]["moodle_competencies"] == 6
     assert summary["suggestions"] >= 1
 

@@ -153,12 +153,16 @@ def test_export_with_the_policy_gives_the_rules_back(tmp_path: Path) -> None:
 
 def test_rules_without_one_roll_up_are_kept_and_reported(tmp_path: Path) -> None:
     result = read_moodle_csv(DATA / "small-moodle.csv")
-    assert [name for name, _ in result.files] == ["habits.yaml"]  # no policy.yaml
+    assert [name for name, _ in result.files] == ["habits.yaml", "policy.yaml"]
+    policy = dict(result.files)["policy.yaml"]
+    # COLLAB (all children) is all_mastered, as its own override; SELF requires a child: no
+    # equivalent, so it keeps the policy's default roll-up and its rule stays in case.moodle
+    assert policy["overrides"] == {"COLLAB": {"rollup": {"method": "all_mastered"}}}
+    assert "competency_rollup" not in policy
     notes = {d.code: d for d in result.diagnostics if d.code.startswith("moodle-rule")}
-    # COLLAB (all children) would be all_mastered, but SELF requires a child: no equivalent
-    assert notes["moodle-rule-per-competency"].severity.value == "info"
-    assert notes["moodle-rule-per-competency"].line == 3
-    assert "all its targets are at mastery" in notes["moodle-rule-per-competency"].message
+    assert "moodle-rule-per-competency" not in notes
+    assert notes["moodle-rules-as-policy"].severity.value == "info"
+    assert "1 of the 2 competencies" in notes["moodle-rules-as-policy"].message
     assert notes["moodle-rule-no-equivalent"].severity.value == "warning"
     assert notes["moodle-rule-no-equivalent"].line == 6
     assert "requires particular children" in notes["moodle-rule-no-equivalent"].message
@@ -247,3 +251,88 @@ def test_core_fixture_summary_shows_the_64(tmp_path: Path) -> None:
     result = runner.invoke(app, ["import", "moodle", str(CORE_FIXTURE), "--out", str(tmp_path)])
     assert "imported 64 Moodle competencies as 16 competencies, 44 targets and 4 groups" in (
         result.output)
+
+
+MIXED = DATA / "rules-mixed-moodle.csv"
+
+
+def _rule_columns(text: str) -> list[list[str]]:
+    """Rule type, outcome, config and exported id of every row after the framework row."""
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    return [[row[1], *row[7:10], row[11]] for row in rows[2:]]
+
+
+def test_mixed_rules_become_per_competency_overrides(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["import", "moodle", str(MIXED), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "as roll-up overrides in policy.yaml" in result.output
+    policy = yaml.safe_load((tmp_path / "policy.yaml").read_text(encoding="utf-8"))
+    # SAFE: 2 points to pass at one each; MEAS: all children; OBS: no rule; REC: a required
+    # child, which no roll-up says (kept in case.moodle, reported)
+    assert policy["overrides"] == {"SAFE": {"rollup": {"method": "n_of_m", "n": 2}},
+                                   "MEAS": {"rollup": {"method": "all_mastered"}}}
+    assert "competency_rollup" not in policy
+    assert "moodle-rule-no-equivalent" in result.output and "'REC'" in result.output
+    # the policy validates together with the framework (ids resolve, n fits SAFE's 3 targets)
+    validated = runner.invoke(app, ["validate", str(tmp_path / "policy.yaml"),
+                                    str(tmp_path / "lab.yaml")])
+    assert validated.exit_code == 0, validated.output
+    assert "0 errors" in validated.output
+    framework, _ = load_framework([tmp_path / "lab.yaml"])
+    from mastery_cli.grading.policy_check import load_policy
+
+    built, _ = load_policy(tmp_path / "policy.yaml", framework)
+    assert (built.rollup_for("SAFE").method, built.rollup_for("SAFE").n) == ("n_of_m", 2)
+    assert built.rollup_for("MEAS").method == "all_mastered"
+    assert built.rollup_for("OBS").method == "mean"
+
+
+def test_mixed_rules_round_trip_through_the_policy(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["import", "moodle", str(MIXED), "--out",
+                               str(tmp_path / "fw")]).exit_code == 0
+    original = _rule_columns(MIXED.read_text(encoding="utf-8"))
+    out = tmp_path / "lab.csv"
+    result = runner.invoke(app, ["export", "moodle", str(tmp_path / "fw"), "--policy",
+                                 str(tmp_path / "fw" / "policy.yaml"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert _rule_columns(out.read_text(encoding="utf-8")) == original
+    # The rules now come from the policy: strip the stored SAFE and MEAS rules and export again.
+    framework_file = tmp_path / "fw" / "lab.yaml"
+    data = yaml.safe_load(framework_file.read_text(encoding="utf-8"))
+    for competency in data["competencies"]:
+        if competency["id"] in ("SAFE", "MEAS"):
+            for key in ("rule_type", "rule_outcome", "rule_config"):
+                competency["case"]["moodle"].pop(key, None)
+    framework_file.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                              encoding="utf-8")
+    stripped = runner.invoke(app, ["export", "moodle", str(tmp_path / "fw"), "--out",
+                                   str(tmp_path / "bare.csv")])
+    assert stripped.exit_code == 0, stripped.output
+    bare = {row[0]: row for row in _rule_columns((tmp_path / "bare.csv").read_text("utf-8"))}
+    assert bare["SAFE"][1] == bare["MEAS"][1] == ""  # really gone without the policy
+    again = runner.invoke(app, ["export", "moodle", str(tmp_path / "fw"), "--policy",
+                                str(tmp_path / "fw" / "policy.yaml"), "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    assert _rule_columns(out.read_text(encoding="utf-8")) == original
+
+
+def test_export_prefers_a_competency_override_to_the_policy_roll_up(tmp_path: Path) -> None:
+    imported = read_moodle_csv(DATA / "small-moodle.csv")
+    write_framework_files(imported.files, tmp_path / "fw", source="x")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("kind: policy\nschema_version: 1\nid: p\n"
+                      "competency_rollup: {method: all_mastered}\n"
+                      "overrides:\n  SELF: {rollup: {method: n_of_m, n: 1}}\n"
+                      "  COLLAB: {rollup: {method: median}}\n", encoding="utf-8")
+    out = tmp_path / "m.csv"
+    result = runner.invoke(app, ["export", "moodle", str(tmp_path / "fw"), "--policy",
+                                 str(policy), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "competency 'COLLAB': its roll-up 'median' has no Moodle rule" in result.output
+    rows = {row[1]: row for row in csv.reader(io.StringIO(out.read_text("utf-8"), newline=""))}
+    from mastery_cli.interop.moodle_rules import RULE_ALL, RULE_POINTS
+
+    assert rows["COLLAB"][7:10] == [RULE_ALL, "1", "null"]  # stored rule kept as it was
+    assert rows["SELF"][7] == RULE_POINTS
+    assert rows["SELF"][9] == ('{"base":{"points":1},"competencies":[{"id":5,"points":1,'
+                               '"required":0},{"id":6,"points":1,"required":0}]}')

@@ -341,3 +341,58 @@ def test_progressions(tmp_path: Path) -> None:
 def test_student_ids_stay_text(tmp_path: Path) -> None:
     result = run(tmp_path, series("0012345", "T1", [3]))
     assert result.targets["student_id"].tolist() == ["0012345"]
+
+
+def test_per_competency_rollup_overrides(tmp_path: Path) -> None:
+    rows = (series("a", "T1", [4]) + series("a", "T2", [2]) + series("a", "T3", [3])
+            + series("a", "T4", [2]))
+    # C1: 2 of its 3 targets at mastery; C2 keeps the policy's mean.
+    policy, problems = policy_from_data({
+        "method": "latest", "competency_rollup": {"method": "mean"},
+        "overrides": {"C1": {"rollup": {"method": "n_of_m", "n": 2}}}})
+    assert problems == [] and policy is not None
+    result = run(tmp_path, rows, policy=policy)
+    c1, c2 = competency_result(result, "a", "C1"), competency_result(result, "a", "C2")
+    assert (c1["score"], bool(c1["mastered"])) == (3.0, True)
+    assert c1["rule"] == "2 of 3 targets at mastery (2 needed); score: mean of 3 targets"
+    assert (c2["score"], bool(c2["mastered"]), c2["rule"]) == (2.0, False, "mean of 1 target")
+    # The other way round: n_of_m for all, C1 back to mean (mastered by its level 3).
+    strict, _ = policy_from_data({
+        "method": "latest", "competency_rollup": {"method": "n_of_m", "n": 1},
+        "overrides": {"C1": {"rollup": {"method": "all_mastered"}},
+                      "C2": {"rollup": {"method": "mean"}}}})
+    assert strict is not None
+    result = run(tmp_path, rows, policy=strict)
+    c1, c2 = competency_result(result, "a", "C1"), competency_result(result, "a", "C2")
+    assert not c1["mastered"] and c1["rule"].startswith("2 of 3 targets at mastery (all needed)")
+    assert not c2["mastered"] and c2["rule"] == "mean of 1 target"
+
+
+def test_rollup_override_weights_minimum_and_min_targets(tmp_path: Path) -> None:
+    rows = (series("a", "T1", [4]) + series("a", "T2", [2]) + series("a", "T4", [2])
+            + series("b", "T1", [4]) + series("b", "T2", [2]) + series("b", "T3", [3]))
+    policy, _ = policy_from_data({
+        "method": "latest", "competency_rollup": {"method": "minimum"},
+        "overrides": {"C1": {"rollup": {"method": "weighted_mean", "weights": {"T1": 3},
+                                        "min_targets": 3}}}})
+    assert policy is not None
+    result = run(tmp_path, rows, policy=policy)
+    a1 = competency_result(result, "a", "C1")
+    assert a1["status"] == "insufficient-evidence"
+    assert a1["rule"] == "fewer than 3 targets with a result"
+    assert competency_result(result, "b", "C1")["score"] == pytest.approx((4 * 3 + 2 + 3) / 5)
+    assert competency_result(result, "a", "C2")["score"] == 2.0  # minimum, min_targets 1
+    assert policy.to_dict()["overrides"]["C1"]["rollup"] == {
+        "method": "weighted_mean", "n": None, "weights": {"T1": 3.0}, "min_targets": 3}
+
+
+def test_same_rollup_as_an_override_gives_the_same_table(tmp_path: Path) -> None:
+    rows = series("a", "T1", [4, 1]) + series("a", "T2", [2]) + series("a", "T4", [3])
+    plain, _ = policy_from_data({"method": "average",
+                                 "competency_rollup": {"method": "median"}})
+    spelled, _ = policy_from_data({"method": "average", "competency_rollup": {"method": "median"},
+                                   "overrides": {"C2": {"rollup": {"method": "median"}}}})
+    assert plain is not None and spelled is not None
+    left = run(tmp_path, rows, policy=plain).competencies
+    right = run(tmp_path, rows, policy=spelled).competencies
+    pd.testing.assert_frame_equal(left, right)

@@ -183,3 +183,35 @@ def test_override_applies_to_target_before_competency(tmp_path: Path) -> None:
     assert policy.spec_for("T4", "C2").name == "average"
     assert policy.min_evidence_for("T2", "C1") == 3
     assert policy.min_evidence_for("T1", "C1") == 1
+
+
+def test_a_clean_rollup_override_has_no_problems(tmp_path: Path) -> None:
+    body = ("overrides:\n  C1:\n    rollup: {method: n_of_m, n: 3}\n"
+            "  C2: {rollup: {method: all_mastered}, method: highest}\n")
+    assert check(tmp_path, body) == []
+
+
+def test_rollup_override_method_has_did_you_mean_at_its_line(tmp_path: Path) -> None:
+    lines = check(tmp_path, "overrides:\n  C1:\n    rollup: {method: n_of_n, n: 2}\n")
+    assert lines == ["policy.yaml:7:22 [unknown-rollup] unknown roll-up method 'n_of_n'"]
+    policy = tmp_path / "policy.yaml"
+    diagnostics = validate_paths([policy, FRAMEWORK]).diagnostics
+    assert diagnostics[0].hint == "did you mean 'n_of_m'?"
+
+
+def test_rollup_override_n_must_fit_the_competency(tmp_path: Path) -> None:
+    lines = check(tmp_path, "overrides:\n  C1:\n    rollup:\n      method: n_of_m\n      n: 4\n")
+    assert lines == ["policy.yaml:9:10 [policy-rollup] n = 4, but competency 'C1' has 3 targets"]
+    assert check(tmp_path, "overrides:\n  C1: {rollup: {method: n_of_m}}\n") == [
+        "policy.yaml:6:25 [policy-rollup] method n_of_m needs 'n' (how many targets at mastery)"]
+
+
+def test_rollup_override_ids_resolve(tmp_path: Path) -> None:
+    lines = check(tmp_path, "overrides:\n  C9: {rollup: {method: mean}}\n"
+                            "  T1: {rollup: {method: mean}}\n"
+                            "  C2: {rollup: {method: weighted_mean, weights: {T1: 2}}}\n")
+    assert lines == [
+        "policy.yaml:6:3 [unresolved-reference] override id 'C9' is not defined in the framework",
+        "policy.yaml:7:3 [rollup-on-target] 'T1' is a target: only a competency has a roll-up",
+        "policy.yaml:8:50 [unresolved-reference] target 'T1' is not a target of competency 'C2'",
+    ]

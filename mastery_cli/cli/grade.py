@@ -41,6 +41,13 @@ ParamOpt = Annotated[
                                    "repeatable: weight=0.75, n=3, min_evidence=2, places=1.",
                                    show_default=False)
 ]
+CanvasOutcomesOpt = Annotated[
+    Path | None, typer.Option(
+        "--canvas-outcomes", help="Canvas's outcomes CSV (exported from Canvas, or written by "
+        "'mastery export canvas-outcomes'): maps Canvas outcome ids, names and 'group > title' "
+        "paths to targets, on top of the policy's input.outcome_map (the policy wins).",
+        show_default=False)
+]
 InputFormatOpt = Annotated[
     str, typer.Option("--input-format", help="auto, long, wide, canvas-results, canvas-lmgb "
                       "or mapped.")
@@ -69,6 +76,15 @@ def _load(framework_path: Path, policy_path: Path | None, method: str | None,
     return framework, policy, warnings
 
 
+def _canvas_map(framework: Framework, outcomes: Path | None) -> dict[str, str] | None:
+    """--canvas-outcomes as an outcome map (None without the option)."""
+    if outcomes is None:
+        return None
+    from mastery_cli.interop.canvas_outcomes import canvas_outcome_map
+
+    return canvas_outcome_map(framework, outcomes)
+
+
 def _print_warnings(diagnostics: list[Any], limit: int = 40) -> None:
     from mastery_cli.diagnostics import render_text, sorted_diagnostics
 
@@ -87,6 +103,7 @@ def grade(
                                       show_default=False)],
     policy: PolicyOpt = None,
     input_format: InputFormatOpt = "auto",
+    canvas_outcomes: CanvasOutcomesOpt = None,
     keep_duplicates: Annotated[bool, typer.Option(
         "--keep-duplicates", help="Keep exact duplicate rows (dropped by default).")] = False,
     method: MethodOpt = None,
@@ -94,6 +111,9 @@ def grade(
     output_kind: Annotated[str, typer.Option(
         "--format", help="csv, or json to also write grades.json.")] = "csv",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit 1 (after writing the outputs) when any row was rejected or any "
+        "warning was raised.")] = False,
 ) -> None:
     """Compute mastery grades from gradebook exports: targets, competencies, courses, progress.
 
@@ -101,6 +121,10 @@ def grade(
     rejects.csv (every row not used, with the reason) into --out; with --format json also
     grades.json. Without --policy the method is a decaying average (weight 0.65); --method and
     --param change it. Exit 0 when graded, 1 when the files or the policy have errors.
+    Rejected rows (unknown target, off-scale or non-numeric score, bad date) are warnings and
+    the run still exits 0; with --strict it exits 1 after writing the outputs when any row was
+    rejected or any warning was raised (blank scores, excused work, duplicates and rows the
+    policy filters out are set aside, not rejected).
 
     Examples:
 
@@ -109,6 +133,12 @@ def grade(
 
         mastery grade scores.csv --framework framework/ --method n_mastery --param n=3
         --param min_evidence=2 --out out/ --format json
+
+        mastery grade scores.csv --framework framework/ --policy policy.yaml --out out/
+        --strict
+
+        mastery grade outcome_results.csv --framework framework/ --canvas-outcomes
+        canvas_outcomes.csv --out out/
     """
     from mastery_cli.grading.outputs import write_outputs
     from mastery_cli.grading.pipeline import grade as run_grade
@@ -123,12 +153,33 @@ def grade(
             files, loaded_framework, loaded_policy,
             input_format=None if input_format == "auto" else input_format,
             keep_duplicates=keep_duplicates, on_step=steps.step,
+            outcome_map=_canvas_map(loaded_framework, canvas_outcomes),
         )
         steps.step("write")
         written = write_outputs(result, out, json_too=output_kind == "json")
     _print_warnings([*warnings, *result.diagnostics])
     if not quiet:
         _summary(result, written)
+    if strict:
+        _exit_if_not_clean(result, [*warnings, *result.diagnostics])
+
+
+def _exit_if_not_clean(result: GradeResult, diagnostics: list[Any]) -> None:
+    """--strict: exit 1 when a row was rejected or a warning (or worse) was raised.
+
+    The reader's note about dropped duplicates is a warning, but a duplicate is set aside, not
+    rejected (``READER_SET_ASIDE``), so it does not fail a strict run.
+    """
+    from mastery_cli.diagnostics import Severity
+    from mastery_cli.grading.pipeline import READER_SET_ASIDE
+
+    raised = sum(1 for d in diagnostics
+                 if d.severity != Severity.INFO and d.code not in READER_SET_ASIDE)
+    rejected = result.counts.rejected
+    if rejected or raised:
+        emit(f"--strict: {rejected} row{'s' if rejected != 1 else ''} rejected, {raised} "
+             f"warning{'s' if raised != 1 else ''}; outputs written, exit 1", err=True)
+        raise typer.Exit(1)
 
 
 class _Steps:
@@ -217,6 +268,7 @@ def explain(
     framework: FrameworkOpt,
     policy: PolicyOpt = None,
     input_format: InputFormatOpt = "auto",
+    canvas_outcomes: CanvasOutcomesOpt = None,
     method: MethodOpt = None,
     param: ParamOpt = None,
 ) -> None:
@@ -237,7 +289,8 @@ def explain(
     loaded_framework, loaded_policy, _ = _load(framework, policy, method, param)
     result = run_grade(files, loaded_framework, loaded_policy,
                        input_format=None if input_format == "auto" else input_format,
-                       only_student=student)
+                       only_student=student,
+                       outcome_map=_canvas_map(loaded_framework, canvas_outcomes))
     emit(explain_result(result, student, subject))
 
 

@@ -130,9 +130,10 @@ def import_moodle(
     """Import a Moodle competency framework CSV (14-column, or the older 12-column format).
 
     The scale comes from the framework row (the lowest proficient value is the mastery level);
-    rules, cross references and HTML descriptions are kept under 'case.moodle'. When every
-    competency's rule means the same roll-up ("all children" = all_mastered, equal points =
-    n_of_m), policy.yaml gets that competency roll-up.
+    rules, cross references and HTML descriptions are kept under 'case.moodle'. Rules that
+    mean a roll-up ("all children" = all_mastered, equal points = n_of_m) go into policy.yaml:
+    as its competency roll-up when every competency has the same one, else as each
+    competency's roll-up override.
 
     Example:
 
@@ -209,14 +210,16 @@ def export_moodle(
     frameworks: Frameworks,
     out: ExportOut,
     policy: Annotated[Path | None, typer.Option(
-        "--policy", help="A grading policy; its competency roll-up (all_mastered, n_of_m) "
-        "becomes each competency's Moodle rule.", show_default=False)] = None,
+        "--policy", help="A grading policy; its competency roll-ups (all_mastered, n_of_m; "
+        "per-competency overrides first) become the competencies' Moodle rules.",
+        show_default=False)] = None,
     output_format: Format = None,
 ) -> None:
     """Export a framework as a Moodle competency framework CSV (14 columns).
 
-    Rules imported from Moodle go back as they came. With --policy, the roll-up all_mastered
-    becomes "all children proficient" and n_of_m a points rule (one point per target, n to
+    Rules imported from Moodle go back as they came. With --policy, each competency's roll-up
+    (its 'overrides.<id>.rollup', else the policy's 'competency_rollup') becomes its rule:
+    all_mastered "all children proficient", n_of_m a points rule (one point per target, n to
     pass); other roll-ups have no Moodle rule.
 
     Examples:
@@ -227,11 +230,11 @@ def export_moodle(
     """
     from mastery_cli.documents import display_path
     from mastery_cli.interop.moodle import export_moodle_csv
-    from mastery_cli.interop.moodle_rules import rollup_from_policy
+    from mastery_cli.interop.moodle_rules import rollups_from_policy
 
     fmt = resolve_format(output_format)
     framework, _warnings = _load(frameworks)
-    rollup, notes = (rollup_from_policy(policy, display_path(policy)) if policy is not None
+    rollup, notes = (rollups_from_policy(policy, display_path(policy)) if policy is not None
                      else (None, []))
     text, problems = export_moodle_csv(framework, rollup)  # type: ignore[arg-type]
     _finish(text, out, [*notes, *problems], fmt)

@@ -199,12 +199,15 @@ def explain_competency(result: GradeResult, student: str, competency_id: str) ->
                  "evidence):")
     records = targets.to_dict("records")
     lines += [_target_line(r, places) for r in records]
-    rollup = policy.competency_rollup
+    rollup = policy.rollup_for(competency_id)
+    own = rollup is not policy.competency_rollup
     ok = [r for r in records if r["status"] == OK]
     lines += ["", f"Roll-up: {rollup.method.replace('_', ' ')}"
               + (f" (n = {rollup.n})" if rollup.method == "n_of_m" else "")
               + f"; needs results on at least {rollup.min_targets} target"
-              + ("s." if rollup.min_targets != 1 else ".")]
+              + ("s" if rollup.min_targets != 1 else "")
+              + (f" (this competency's override; the policy's roll-up is "
+                 f"{policy.competency_rollup.method.replace('_', ' ')})." if own else ".")]
     row = _row(result.competencies, student_id=student, competency=competency_id)
     if ok:
         scores = [float(r["score"]) for r in ok]

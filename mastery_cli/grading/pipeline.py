@@ -24,7 +24,7 @@ columns as categoricals too (`text_column`), sorted by student id, then ids.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,11 +145,14 @@ def grade(
     keep_duplicates: bool = False,
     on_step: StepCallback | None = None,
     only_student: str | None = None,
+    outcome_map: Mapping[str, str] | None = None,
 ) -> GradeResult:
     """Read gradebook ``files`` and grade them with ``policy``.
 
     Raises MasteryError when the files cannot be read at all; row-level problems end up in
     ``rejects``. ``only_student`` grades one student's evidence (for ``mastery explain``).
+    ``outcome_map`` (e.g. from a Canvas outcomes CSV) adds export names -> target ids to the
+    policy's ``input.outcome_map``; the policy wins where both name the same outcome.
     """
     from mastery_cli.grading.ingest import IngestConfig, read_evidence
 
@@ -161,7 +164,7 @@ def grade(
         date_format=policy.input.date_format,
         missing="ignore" if policy.missing_score is None else policy.missing_score,
         keep_duplicates=keep_duplicates,
-        outcome_map=dict(policy.input.outcome_map),
+        outcome_map=merged_outcome_map(policy.input.outcome_map, outcome_map or {}),
         decimal=policy.input.decimal,
     )
     evidence = read_evidence(list(files), framework, config)
@@ -177,6 +180,20 @@ def grade(
         diagnostics=list(evidence.diagnostics),
         on_step=step,
     )
+
+
+def merged_outcome_map(
+    policy_map: Mapping[str, str], extra: Mapping[str, str]
+) -> dict[str, str]:
+    """The policy's outcome map, then the names only ``extra`` has.
+
+    The policy's entries come first because the matcher keeps the first entry for names that
+    differ only in case or spacing: the policy wins those conflicts too.
+    """
+    merged = dict(policy_map)
+    for name, target in extra.items():
+        merged.setdefault(name, target)
+    return merged
 
 
 def grade_frame(

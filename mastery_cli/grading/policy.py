@@ -32,11 +32,12 @@ DEFAULT_PLACES: Final = 2
 
 @dataclass(frozen=True)
 class Override:
-    """A different method or minimum of evidence for one competency or target."""
+    """A different method, minimum of evidence or (for a competency) roll-up for one id."""
 
     id: str
     method: MethodSpec | None = None
     min_evidence: int | None = None
+    rollup: CompetencyRollup | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,29 @@ class CompetencyRollup:
     # target id -> weight, for weighted_mean
     weights: Mapping[str, float] = field(default_factory=dict)
     min_targets: int = 1
+
+    def key(self) -> tuple[object, ...]:
+        """What makes two roll-ups compute the same (for grouping competencies by roll-up)."""
+        return (self.method, self.n, tuple(sorted(self.weights.items())), self.min_targets)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "n": self.n,
+            "weights": dict(sorted(self.weights.items())),
+            "min_targets": self.min_targets,
+        }
+
+    def text(self) -> str:
+        """In words, e.g. "n of m (n = 3); needs results on at least 2 targets"."""
+        weights = ", ".join(f"{k} × {_num(v)}" for k, v in sorted(self.weights.items()))
+        return (
+            self.method.replace("_", " ")
+            + (f" (n = {self.n})" if self.method == "n_of_m" else "")
+            + (f" (weights: {weights}; others × 1)" if self.weights else "")
+            + f"; needs results on at least {self.min_targets} target"
+            + ("s" if self.min_targets != 1 else "")
+        )
 
 
 @dataclass(frozen=True)
@@ -177,6 +201,13 @@ class Policy:
                 return override.min_evidence
         return self.min_evidence
 
+    def rollup_for(self, competency_id: str) -> CompetencyRollup:
+        """The roll-up of a competency: its own override, else the policy's."""
+        override = self.overrides.get(competency_id)
+        if override is not None and override.rollup is not None:
+            return override.rollup
+        return self.competency_rollup
+
     def cut_points_for(self, scale_id: str) -> Mapping[float, float]:
         return self.scale_cut_points.get(scale_id, self.cut_points)
 
@@ -195,6 +226,8 @@ class Policy:
                     "method": o.method.name if o.method else None,
                     "params": dict(o.method.params) if o.method else {},
                     "min_evidence": o.min_evidence,
+                    # only when set: grades.json of policies without one keeps its bytes
+                    **({"rollup": o.rollup.to_dict()} if o.rollup is not None else {}),
                 }
                 for key, o in sorted(self.overrides.items())
             },
@@ -366,6 +399,33 @@ def _conversion(items: Sequence[Any], reader: _Reader, pointer: Pointer) -> tupl
     return rows
 
 
+def _rollup(data: Mapping[str, Any], reader: _Reader, pointer: Pointer) -> CompetencyRollup:
+    """A roll-up (the policy's or one competency's), its method name checked."""
+    rollup = CompetencyRollup(
+        method=str(data.get("method", "mean")),
+        n=data.get("n"),
+        weights=MappingProxyType({k: float(v) for k, v in (data.get("weights") or {}).items()}),
+        min_targets=int(data.get("min_targets", 1)),
+    )
+    if rollup.method not in ROLLUPS:
+        from mastery_cli.validation.rules import did_you_mean
+
+        reader.problem(
+            "unknown-rollup",
+            f"unknown roll-up method '{rollup.method}'",
+            (*pointer, "method"),
+            did_you_mean(rollup.method, ROLLUPS) or "roll-up methods: " + ", ".join(ROLLUPS),
+        )
+    elif rollup.method == "n_of_m" and rollup.n is None:
+        reader.problem(
+            "policy-rollup",
+            "method n_of_m needs 'n' (how many targets at mastery)",
+            (*pointer, "method"),
+            "e.g. {method: n_of_m, n: 3}",
+        )
+    return rollup
+
+
 def policy_from_data(
     data: Mapping[str, Any], document: MasteryDocument | None = None, origin: str = "<policy>"
 ) -> tuple[Policy | None, list[Diagnostic]]:
@@ -379,7 +439,12 @@ def policy_from_data(
             if ("method" in value)
             else None
         )
-        overrides[key] = Override(key, spec, value.get("min_evidence"))
+        override_rollup = (
+            _rollup(value["rollup"], reader, ("overrides", key, "rollup"))
+            if "rollup" in value
+            else None
+        )
+        overrides[key] = Override(key, spec, value.get("min_evidence"), override_rollup)
     evidence_data = data.get("evidence") or {}
     window = {}
     for name in ("from", "to"):
@@ -410,22 +475,7 @@ def policy_from_data(
         for scale_id, table in (levels_data.get("scales") or {}).items()
     }
     missing = data.get("missing", "ignore")
-    rollup_data = data.get("competency_rollup") or {}
-    rollup = CompetencyRollup(
-        method=rollup_data.get("method", "mean"),
-        n=rollup_data.get("n"),
-        weights=MappingProxyType(
-            {k: float(v) for k, v in (rollup_data.get("weights") or {}).items()}
-        ),
-        min_targets=int(rollup_data.get("min_targets", 1)),
-    )
-    if rollup.method == "n_of_m" and rollup.n is None:
-        reader.problem(
-            "policy-rollup",
-            "method n_of_m needs 'n' (how many targets at mastery)",
-            ("competency_rollup", "method"),
-            "e.g. {method: n_of_m, n: 3}",
-        )
+    rollup = _rollup(data.get("competency_rollup") or {}, reader, ("competency_rollup",))
     course_data = data.get("course_grade") or {}
     course = CourseGradePolicy(
         combine=course_data.get("combine", "weighted_mean"),

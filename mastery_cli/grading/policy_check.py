@@ -163,6 +163,45 @@ def _check_outcome_map(
     ]
 
 
+def _check_rollup_overrides(
+    document: MasteryDocument, overrides: Mapping[str, Any], framework: Framework
+) -> list[Diagnostic]:
+    """A roll-up override names a competency, its n fits that competency, weights its targets."""
+    problems = []
+    for key, value in overrides.items():
+        rollup = value.get("rollup") if isinstance(value, Mapping) else None
+        if not isinstance(rollup, Mapping):
+            continue
+        at = ("overrides", key, "rollup")
+        competency = framework.competencies.get(key)
+        if competency is None:
+            if key in framework.targets:
+                problems.append(_at(
+                    document, "rollup-on-target",
+                    f"'{key}' is a target: only a competency has a roll-up",
+                    ("overrides", key), f"put it under the target's competency "
+                    f"'{framework.targets[key].competency_id}'", key=True))
+            continue  # an unknown id is reported by the id check
+        target_ids = [t.id for t in competency.targets]
+        targets = len(target_ids)
+        n = rollup.get("n")
+        if rollup.get("method") == "n_of_m" and isinstance(n, int) and not 1 <= n <= targets:
+            problems.append(_at(
+                document, "policy-rollup",
+                f"n = {n}, but competency '{key}' has {targets} target"
+                f"{'s' if targets != 1 else ''}",
+                (*at, "n"), f"n is between 1 and {targets}"))
+        for target_id in rollup.get("weights") or {}:
+            if target_id not in target_ids:
+                problems.append(_at(
+                    document, "unresolved-reference",
+                    f"target '{target_id}' is not a target of competency '{key}'",
+                    (*at, "weights", target_id),
+                    did_you_mean(target_id, target_ids)
+                    or "targets: " + ", ".join(target_ids), key=True))
+    return problems
+
+
 def _check_course_grade(
     document: MasteryDocument, policy: Policy, framework: Framework | None
 ) -> list[Diagnostic]:
@@ -224,6 +263,7 @@ def check_policy(
     }
     for pointer, (what, mapping) in named.items():
         problems.extend(_check_ids(document, mapping or {}, pointer, known, what))
+    problems.extend(_check_rollup_overrides(document, data.get("overrides") or {}, framework))
     problems.extend(_check_levels(document, framework))
     outcome_map = (data.get("input") or {}).get("outcome_map") or {}
     problems.extend(_check_outcome_map(document, outcome_map, known))

@@ -31,7 +31,7 @@ from mastery_cli.grading.pipeline import (
     text_codes,
     text_column,
 )
-from mastery_cli.grading.policy import Policy
+from mastery_cli.grading.policy import CompetencyRollup, Policy
 from mastery_cli.grading.rounding import format_decimal, round_half_up
 
 COMPETENCY_COLUMNS = [
@@ -81,31 +81,79 @@ def _texts_by_key(keys: npt.NDArray[np.int64], render: Callable[[int], str]) -> 
     return text_column([render(int(k)) for k in distinct], np.asarray(codes, dtype=np.int64))
 
 
+def _rollup_groups(
+    competency_texts: list[str], policy: Policy
+) -> tuple[list[CompetencyRollup], npt.NDArray[np.int64]]:
+    """The distinct roll-ups in use (the policy's first) and each competency's index into them.
+
+    A policy has one roll-up plus a few per-competency overrides: the table is computed once
+    per distinct roll-up, not once per competency.
+    """
+    specs = [policy.competency_rollup]
+    keys = [specs[0].key()]
+    index_of = []
+    for competency_id in competency_texts:
+        rollup = policy.rollup_for(competency_id)
+        if rollup.key() not in keys:
+            keys.append(rollup.key())
+            specs.append(rollup)
+        index_of.append(keys.index(rollup.key()))
+    return specs, np.array(index_of or [0], dtype=np.int64)
+
+
+def _rollup_scores(
+    rollup: CompetencyRollup,
+    grouped: pd.api.typing.DataFrameGroupBy,
+    work: pd.DataFrame,
+    target_codes: npt.NDArray[np.int64],
+    target_texts: list[str],
+) -> npt.NDArray[np.float64]:
+    """The score of every student × competency group as ``rollup`` computes it."""
+    score_column = {"weighted_mean": None, "minimum": "min", "median": "median"}.get(
+        rollup.method, "mean"
+    )
+    if score_column is not None:
+        return np.asarray(grouped["score_ok"].agg(score_column).to_numpy(dtype=np.float64))
+    weight = (
+        np.array([rollup.weights.get(target, 1.0) for target in target_texts] or [1.0],
+                 dtype=np.float64)[target_codes]
+        if rollup.weights
+        else np.ones(len(work))
+    )
+    ok = work["ok"].to_numpy(dtype=bool)
+    sums = pd.DataFrame(
+        {
+            "key": work["key"],
+            "weighted": np.where(ok, work["score_ok"].to_numpy(dtype=np.float64) * weight, 0.0),
+            "weight_ok": np.where(ok, weight, 0.0),
+        }
+    ).groupby("key", sort=True).sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(sums["weighted"].to_numpy(dtype=np.float64)
+                          / sums["weight_ok"].to_numpy(dtype=np.float64))
+
+
 def competency_table(targets: pd.DataFrame, framework: Framework, policy: Policy) -> pd.DataFrame:
-    """One row per student × competency with any target result."""
-    rollup = policy.competency_rollup
+    """One row per student × competency with any target result.
+
+    Each competency rolls up as its override says (else as the policy's ``competency_rollup``):
+    every column is computed once per distinct roll-up and each group takes its own.
+    """
     t = targets
     status_codes, status_texts = text_codes(t["status"])
     ok = status_codes == (status_texts.index(OK) if OK in status_texts else -1)
     score_ok = np.where(ok, t["score"].to_numpy(dtype=np.float64), np.nan)
     target_codes, target_texts = text_codes(t["target"])
-    weight = (
-        np.array([rollup.weights.get(target, 1.0) for target in target_texts] or [1.0],
-                 dtype=np.float64)[target_codes]
-        if rollup.weights
-        else np.ones(len(t))
-    )
     student_codes, student_texts = text_codes(t["student_id"])
     competency_codes, competency_texts = text_codes(t["competency"])
     n_competencies = max(len(competency_texts), 1)
+    specs, spec_of_competency = _rollup_groups(competency_texts, policy)
     # One integer key per student × competency, in (student id, competency id) text order.
     work = pd.DataFrame(
         {
             "key": student_codes * n_competencies + competency_codes,
             "ok": ok.astype(np.int64),
             "score_ok": score_ok,
-            "weighted": np.where(ok, score_ok * weight, 0.0),
-            "weight_ok": np.where(ok, weight, 0.0),
             "mastered_ok": (ok & t["mastered"].fillna(False).to_numpy(dtype=bool)).astype(np.int64),
             "excused": status_codes == (
                 status_texts.index(EXCUSED) if EXCUSED in status_texts else -1),
@@ -113,11 +161,7 @@ def competency_table(targets: pd.DataFrame, framework: Framework, policy: Policy
     )
     work["excused"] = work["excused"].astype(np.int64)
     grouped = work.groupby("key", sort=True)
-    method = rollup.method
-    score_column = {"weighted_mean": None, "minimum": "min", "median": "median"}.get(
-        method, "mean"
-    )
-    sums = grouped[["ok", "excused", "mastered_ok", "weighted", "weight_ok"]].sum()
+    sums = grouped[["ok", "excused", "mastered_ok"]].sum()
     agg = pd.DataFrame(
         {
             "assessed": sums["ok"].to_numpy(),
@@ -127,14 +171,15 @@ def competency_table(targets: pd.DataFrame, framework: Framework, policy: Policy
         }
     )
     keys = np.asarray(sums.index, dtype=np.int64)
-    if score_column is None:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            score = sums["weighted"].to_numpy(dtype=np.float64) / sums["weight_ok"].to_numpy(
-                dtype=np.float64)
-    else:
-        score = grouped["score_ok"].agg(score_column).to_numpy(dtype=np.float64)
     group_student = keys // n_competencies
     group_competency = keys % n_competencies
+    group_spec = spec_of_competency[group_competency]
+    score = np.full(len(keys), np.nan)
+    for index, rollup in enumerate(specs):
+        mask = group_spec == index
+        if mask.any():
+            score[mask] = _rollup_scores(rollup, grouped, work, target_codes, target_texts)[mask]
+    min_targets = np.array([r.min_targets for r in specs], dtype=np.int64)[group_spec]
 
     competencies = framework.competencies
     total = np.array(
@@ -145,7 +190,7 @@ def competency_table(targets: pd.DataFrame, framework: Framework, policy: Policy
     assessed = agg["assessed"].to_numpy(dtype=np.int64)
     mastered_count = agg["mastered"].to_numpy(dtype=np.int64)
     status = np.where(
-        assessed >= rollup.min_targets,
+        assessed >= min_targets,
         0,
         np.where(agg["rows"].to_numpy() == agg["excused"].to_numpy(), 1, 2),
     )  # index into (OK, EXCUSED, INSUFFICIENT)
@@ -180,41 +225,41 @@ def competency_table(targets: pd.DataFrame, framework: Framework, policy: Policy
         label_texts += [labels.get(v, "") for v in values]
         at_mastery[mask] = scale_levels >= scale.mastery_value
 
-    words = _ROLLUP_WORDS[method] + " of "
-    too_few = f"fewer than {rollup.min_targets} target{'s' if rollup.min_targets > 1 else ''} " \
-        "with a result"
-    # The rule text depends on (status, assessed, mastered, total): a handful of distinct
-    # combinations, each written once.
+    # all_mastered: every target; n_of_m: n of them; otherwise the competency's own level.
+    needed = np.array(
+        [r.n or 1 if r.method == "n_of_m" else 0 for r in specs], dtype=np.int64
+    )[group_spec]
+    counts_targets = np.array([r.method in ("all_mastered", "n_of_m") for r in specs])[group_spec]
+    needed = np.where(
+        np.array([r.method == "all_mastered" for r in specs])[group_spec], total, needed
+    )
+    mastered = np.where(counts_targets, mastered_count >= needed, at_mastery)
+
+    # The rule text depends on (roll-up, status, assessed, mastered, total): a handful of
+    # distinct combinations, each written once.
     width = 1 + int(
         max(assessed.max(initial=0), mastered_count.max(initial=0), total.max(initial=0))
     )
-    rule_key = ((status * width + assessed) * width + mastered_count) * width + total
-    if method == "all_mastered":
-        mastered = mastered_count >= total
-
-        def rule_of(done: int, of: int, scored: int) -> str:
-            return (f"{done} of {of} targets at mastery (all needed); score: "
-                    f"{words}{_count(scored, 'target')}")
-    elif method == "n_of_m":
-        n = rollup.n or 1
-        mastered = mastered_count >= n
-
-        def rule_of(done: int, of: int, scored: int) -> str:
-            return (f"{done} of {of} targets at mastery ({n} needed); score: "
-                    f"{words}{_count(scored, 'target')}")
-    else:
-        mastered = at_mastery
-
-        def rule_of(done: int, of: int, scored: int) -> str:
-            return words + _count(scored, "target")
+    rule_key = (((group_spec * 3 + status) * width + assessed) * width
+                + mastered_count) * width + total
 
     def render_rule(key: int) -> str:
         key, of = divmod(key, width)
         key, done = divmod(key, width)
-        state, scored = divmod(key, width)
-        if state == 0:
-            return rule_of(done, of, scored)
-        return "" if state == 1 else too_few
+        key, scored = divmod(key, width)
+        spec_index, state = divmod(key, 3)
+        rollup = specs[spec_index]
+        if state == 1:
+            return ""
+        if state == 2:
+            return (f"fewer than {rollup.min_targets} target"
+                    f"{'s' if rollup.min_targets > 1 else ''} with a result")
+        words = _ROLLUP_WORDS[rollup.method] + " of " + _count(scored, "target")
+        if rollup.method == "all_mastered":
+            return f"{done} of {of} targets at mastery (all needed); score: {words}"
+        if rollup.method == "n_of_m":
+            return f"{done} of {of} targets at mastery ({rollup.n or 1} needed); score: {words}"
+        return words
 
     kinds = [competencies[c].kind if c in competencies else "" for c in competency_texts]
     return pd.DataFrame(

@@ -10,8 +10,9 @@ Moodle competencies nest to any depth; they are placed as competencies, targets 
 for CASE (see ``tree``). What has no field of ours — cross references, the HTML description as
 written, per-competency scales, the rules exactly as written — is kept under ``case.moodle`` and
 written back on export. Rules that mean a competency roll-up ("all children" ↔ all_mastered,
-equal points ↔ n_of_m) also become a grading policy when every competency agrees, and a
-policy's roll-up becomes rules on export (see ``moodle_rules``).
+equal points ↔ n_of_m) also become a grading policy (one roll-up when every competency agrees,
+else one override per competency), and a policy's roll-ups become rules on export (see
+``moodle_rules``).
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ from mastery_cli.interop.moodle_rules import (
     OUTCOME_COMPLETE,
     RULE_NAMES,
     Child,
+    PolicyRollups,
     Rollup,
     policy_file,
+    policy_file_per_competency,
     rollup_to_rule,
     rule_to_rollup,
 )
@@ -294,17 +297,20 @@ def read_moodle_csv(path: Path, *, levels: str | None = None, split: bool = Fals
     summary = summary_line(f"{found} Moodle competenc{'ies' if found != 1 else 'y'}", counts,
                            ("folded", "placeholder_indicators"))
     if policy is not None:
-        summary += f"; the competency rules as the roll-up of {policy_name}"
+        summary += (f"; the competency rules as the roll-up of {policy_name}"
+                    if "competency_rollup" in policy
+                    else f"; the competency rules as roll-up overrides in {policy_name}")
     return ImportResult(files=files, diagnostics=diagnostics, counts=counts, summary=summary)
 
 
 def _rules_as_policy(roots: list[Node], lines: dict[str, int], shown: str, framework_id: str,
                      policy_name: str, *, has_synthetic: bool
                      ) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
-    """A policy when every competency's rule is the same roll-up; a note for each rule kept.
+    """A policy for the rules that mean a roll-up; a warning for each rule without one.
 
-    See ``moodle_rules``: the policy's roll-up is one for all competencies, so rules that
-    differ between competencies (or competencies without a rule) stay under ``case.moodle``.
+    See ``moodle_rules``: when every competency's rule is the same roll-up it becomes the
+    policy's ``competency_rollup``, otherwise each such competency gets its own override. Every
+    rule also stays under ``case.moodle``.
     """
     found: list[tuple[Node, Rollup | None, str]] = []
     for node in walk(roots):
@@ -318,10 +324,11 @@ def _rules_as_policy(roots: list[Node], lines: dict[str, int], shown: str, frame
                                         str(stored.get("rule_config", "")), children)
         found.append((node, rollup, reason))
     competencies = [n for n in walk(roots) if n.role == "competency"]
+    by_competency = {node.id: rollup for node, rollup, _ in found
+                     if node.role == "competency" and rollup is not None}
     rollups = {rollup for node, rollup, _ in found if node.role == "competency"}
-    covered = sum(1 for node, rollup, _ in found if node.role == "competency" and rollup)
-    uniform = (len(rollups) == 1 and None not in rollups and covered == len(competencies)
-               and not has_synthetic)
+    uniform = (len(rollups) == 1 and None not in rollups
+               and len(by_competency) == len(competencies) and not has_synthetic)
     notes: list[Diagnostic] = []
     for node, rollup, reason in found:
         rule = RULE_NAMES.get(str(node.case["moodle"]["rule_type"]).strip(), "a custom rule")
@@ -332,25 +339,33 @@ def _rules_as_policy(roots: list[Node], lines: dict[str, int], shown: str, frame
                 f"{where}: its rule ({rule}) has no equivalent roll-up because {reason}; kept "
                 "under case.moodle and written back on export", shown, lines.get(node.key), 8,
                 pointer="Rule type (optional)"))
-        elif not uniform:
+        elif node.role != "competency":
             notes.append(Diagnostic(
                 shown, lines.get(node.key), 8, "moodle-rule-per-competency",
-                f"{where}: its rule ({rule}) means it is met when {rollup.describe()}, but a "
-                "grading policy "
-                "has one competency roll-up for all competencies and theirs differ; kept under "
+                f"{where}: its rule ({rule}) means it is met when {rollup.describe()}, but it "
+                f"was placed as a {node.role or 'group'}, which has no roll-up; kept under "
                 "case.moodle and written back on export", Severity.INFO,
-                "set 'competency_rollup' in your policy; 'mastery export moodle --policy' "
-                "writes it back as rules", "Rule type (optional)"))
-    if not uniform:
+                None, "Rule type (optional)"))
+    if not by_competency:
         return None, notes
-    rollup = next(iter(rollups))
-    assert rollup is not None
+    if uniform:
+        rollup = next(iter(rollups))
+        assert rollup is not None
+        notes.append(Diagnostic(
+            shown, None, None, "moodle-rules-as-policy",
+            f"every competency's Moodle rule means it is met when {rollup.describe()}: written "
+            f"as the roll-up of {policy_name} ({rollup.method})", Severity.INFO,
+            f"use it with 'mastery grade --policy {policy_name}'", "Rule type (optional)"))
+        return policy_file(framework_id, rollup, len(by_competency)), notes
+    methods = ", ".join(f"{c} {r.method}" + (f" n={r.n}" if r.n else "")
+                        for c, r in by_competency.items())
     notes.append(Diagnostic(
         shown, None, None, "moodle-rules-as-policy",
-        f"every competency's Moodle rule means it is met when {rollup.describe()}: written "
-        f"as the roll-up of {policy_name} ({rollup.method})", Severity.INFO,
-        f"use it with 'mastery grade --policy {policy_name}'", "Rule type (optional)"))
-    return policy_file(framework_id, rollup, covered), notes
+        f"the Moodle rules of {len(by_competency)} of the {len(competencies)} competencies "
+        f"differ: written as their roll-up overrides in {policy_name} ({methods})",
+        Severity.INFO, f"use it with 'mastery grade --policy {policy_name}'",
+        "Rule type (optional)"))
+    return policy_file_per_competency(framework_id, by_competency, len(competencies)), notes
 
 
 def _taxonomies(value: str) -> dict[int, str]:
@@ -452,12 +467,13 @@ def _competency_rows(framework: Framework, competency: Competency, id_numbers: s
                 _description(c_stored, text), c_stored)
 
 
-def moodle_rows(framework: Framework, rollup: Rollup | None = None
+def moodle_rows(framework: Framework, rollup: Rollup | PolicyRollups | None = None
                 ) -> tuple[list[list[str]], list[Diagnostic]]:
     """The rows of Moodle's 14-column CSV (header first) for ``framework``.
 
-    With ``rollup`` (a policy's competency roll-up), every competency gets the Moodle rule
-    that stands for it (see ``moodle_rules``).
+    With ``rollup`` (a policy's competency roll-up, or its roll-ups with per-competency
+    overrides), every competency gets the Moodle rule that stands for its roll-up (see
+    ``moodle_rules``).
     """
     diagnostics: list[Diagnostic] = []
     stored = _moodle(framework.case)
@@ -496,7 +512,8 @@ def moodle_rows(framework: Framework, rollup: Rollup | None = None
         row[0] = parent if parent in known and parent != id_number else ""
         rows.append(row)
     if rollup is not None:
-        diagnostics.extend(_apply_rollup(framework, rollup, entries))
+        plan = rollup if isinstance(rollup, PolicyRollups) else PolicyRollups(rollup)
+        diagnostics.extend(_apply_rollup(framework, plan, entries))
     return rows, diagnostics
 
 
@@ -504,9 +521,10 @@ def moodle_rows(framework: Framework, rollup: Rollup | None = None
 _RULE_TYPE, _RULE_OUTCOME, _RULE_CONFIG, _EXPORTED_ID = 7, 8, 9, 11
 
 
-def _apply_rollup(framework: Framework, rollup: Rollup,
+def _apply_rollup(framework: Framework, plan: PolicyRollups,
                   entries: list[tuple[str, str, list[str]]]) -> list[Diagnostic]:
-    """Write the roll-up as each competency's rule; a stored rule that says the same is kept.
+    """Write each competency's roll-up (its override, else the policy's) as its rule; a stored
+    rule that says the same is kept, and so is the rule of a competency whose roll-up has none.
 
     A points rule names the children by their "Exported id"; targets without one get the next
     free number, so that Moodle can resolve the rule when it imports the file.
@@ -518,7 +536,8 @@ def _apply_rollup(framework: Framework, rollup: Rollup,
     next_id = max(numbers, default=0) + 1
     for competency in framework.competencies.values():
         stored = _moodle(competency.case)
-        if (competency.case or {}).get("synthetic") or not competency.targets:
+        rollup = plan.for_competency(competency.id)
+        if rollup is None or (competency.case or {}).get("synthetic") or not competency.targets:
             continue
         comp_id = str(stored.get("id_number") or competency.id)
         row = rows.get(comp_id)
@@ -567,7 +586,7 @@ def moodle_csv_text(rows: list[list[str]]) -> str:
     return buffer.getvalue()
 
 
-def export_moodle_csv(framework: Framework, rollup: Rollup | None = None
+def export_moodle_csv(framework: Framework, rollup: Rollup | PolicyRollups | None = None
                       ) -> tuple[str, list[Diagnostic]]:
     rows, diagnostics = moodle_rows(framework, rollup)
     return moodle_csv_text(rows), diagnostics

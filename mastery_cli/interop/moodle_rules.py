@@ -15,21 +15,25 @@ competency's children are exactly its targets and:
 
 Anything else (required children, unequal points, children that are not targets, a rule that
 does nothing) has no equivalent: the rule stays verbatim under ``case.moodle`` and goes back to
-Moodle as it came. The policy format has one roll-up for every competency and no per-competency
-roll-up, so an import writes a policy only when every competency has the same corresponding
-rule; otherwise each rule is reported as kept.
+Moodle as it came. When every competency has the same corresponding rule, an import writes it
+as the policy's ``competency_rollup``; otherwise each competency with a corresponding rule gets
+its own ``overrides.<id>.rollup`` (the others keep the policy's default, the mean). An export
+with a policy reads both back: a competency's override first, else the policy's roll-up.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mastery_cli.diagnostics import Diagnostic, MasteryError, Severity
+
+if TYPE_CHECKING:
+    from mastery_cli.grading.policy import CompetencyRollup
 
 RULE_ALL = "core_competency\\competency_rule_all"
 RULE_POINTS = "core_competency\\competency_rule_points"
@@ -124,9 +128,55 @@ def policy_file(framework_id: str, rollup: Rollup, rules: int) -> dict[str, Any]
     }
 
 
-def rollup_from_policy(path: Path, display: str | None = None
-                       ) -> tuple[Rollup | None, list[Diagnostic]]:
-    """The policy's roll-up when a Moodle rule can express it, else None and a note why.
+def policy_file_per_competency(framework_id: str, rollups: Mapping[str, Rollup],
+                               competencies: int) -> dict[str, Any]:
+    """The ``kind: policy`` data an import writes when the rules differ between competencies:
+    each competency's roll-up as its override, in the order of the file."""
+    return {
+        "kind": "policy", "schema_version": 1, "id": f"{framework_id}-moodle",
+        "title": "Grading policy from Moodle",
+        "description": f"Written on import: {len(rollups)} of the {competencies} competencies "
+        "have a Moodle rule with an equivalent roll-up, written as that competency's override "
+        "(the others use the mean of their targets). 'latest' is how Moodle rates: the latest "
+        "rating counts.",
+        "framework": framework_id,
+        "method": "latest",
+        "overrides": {competency_id: {"rollup": rollup.policy_data()}
+                      for competency_id, rollup in rollups.items()},
+    }
+
+
+@dataclass(frozen=True)
+class PolicyRollups:
+    """What a policy says about competency roll-ups, as Moodle rules can express it.
+
+    ``default`` is the policy's ``competency_rollup`` (None when no rule expresses it);
+    ``by_competency`` holds every competency id with a roll-up override (None: no rule
+    expresses that one, its stored rule is kept).
+    """
+
+    default: Rollup | None = None
+    by_competency: Mapping[str, Rollup | None] = field(default_factory=dict)
+
+    def for_competency(self, competency_id: str) -> Rollup | None:
+        if competency_id in self.by_competency:
+            return self.by_competency[competency_id]
+        return self.default
+
+
+def as_moodle_rollup(rollup: CompetencyRollup) -> Rollup | None:
+    """The Moodle-expressible form of a policy roll-up, or None."""
+    if rollup.method == "all_mastered":
+        return Rollup("all_mastered")
+    if rollup.method == "n_of_m" and rollup.n is not None:
+        return Rollup("n_of_m", rollup.n)
+    return None
+
+
+def rollups_from_policy(path: Path, display: str | None = None
+                        ) -> tuple[PolicyRollups, list[Diagnostic]]:
+    """The policy's roll-ups (its default and each competency override) as Moodle rules, with
+    a note for each that no rule can express.
 
     The policy is read and checked as ``mastery grade`` reads it; a broken policy raises
     MasteryError with its diagnostics.
@@ -137,14 +187,25 @@ def rollup_from_policy(path: Path, display: str | None = None
     policy, problems = build_policy(document)
     if policy is None:
         raise MasteryError(problems)
-    rollup = policy.competency_rollup
-    if rollup.method == "all_mastered":
-        return Rollup("all_mastered"), []
-    if rollup.method == "n_of_m" and rollup.n is not None:
-        return Rollup("n_of_m", rollup.n), []
-    return None, [Diagnostic(
-        display or str(path), None, None, "moodle-rollup-no-equivalent",
-        f"the policy's competency roll-up '{rollup.method}' has no Moodle rule; competencies "
-        "keep the rules stored under case.moodle (if any)", Severity.INFO,
-        "Moodle rules express all_mastered (all children proficient) and n_of_m (points)",
-        "competency_rollup")]
+    shown = display or str(path)
+    hint = "Moodle rules express all_mastered (all children proficient) and n_of_m (points)"
+    notes = []
+    default = as_moodle_rollup(policy.competency_rollup)
+    overrides = {key: o.rollup for key, o in policy.overrides.items() if o.rollup is not None}
+    if default is None:
+        whose = "competencies without a roll-up override" if overrides else "competencies"
+        notes.append(Diagnostic(
+            shown, None, None, "moodle-rollup-no-equivalent",
+            f"the policy's competency roll-up '{policy.competency_rollup.method}' has no Moodle "
+            f"rule; {whose} keep the rules stored under case.moodle (if any)", Severity.INFO,
+            hint, "competency_rollup"))
+    by_competency: dict[str, Rollup | None] = {}
+    for competency_id, rollup in sorted(overrides.items()):
+        by_competency[competency_id] = as_moodle_rollup(rollup)
+        if by_competency[competency_id] is None:
+            notes.append(Diagnostic(
+                shown, None, None, "moodle-rollup-no-equivalent",
+                f"competency '{competency_id}': its roll-up '{rollup.method}' has no Moodle rule; "
+                "it keeps the rule stored under case.moodle (if any)", Severity.INFO, hint,
+                f"overrides/{competency_id}/rollup"))
+    return PolicyRollups(default, by_competency), notes
