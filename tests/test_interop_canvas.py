@@ -96,3 +96,25 @@ def test_outcome_map_reads_canvas_ids_back(tmp_path: Path) -> None:
     target_rows = [row for row in rows[1:] if row[2] == "outcome"]
     assert all(mapping[row[0]] == row[1] for row in target_rows)
     assert mapping["SCI.PS.1.2"] == "SCI.PS.1.2"
+
+
+def test_outcome_map_follows_outcomes_renamed_in_canvas(tmp_path: Path) -> None:
+    framework = small_framework(tmp_path)
+    exported = tmp_path / "from-canvas.csv"
+    rows = list(csv.reader(io.StringIO(export_canvas_outcomes(framework), newline="")))
+    header = rows[0]
+    title_at, guid_at = header.index("title"), header.index("vendor_guid")
+    renamed = {}
+    for row in rows[1:]:
+        if row[2] == "outcome":
+            row[title_at] = f"Renamed in Canvas: {row[guid_at]}"
+            renamed[row[title_at]] = row[guid_at]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    exported.write_text(buffer.getvalue(), encoding="utf-8")
+    assert renamed
+    without = canvas_outcome_map(framework)
+    mapping = canvas_outcome_map(framework, exported)
+    for name, target in renamed.items():
+        assert name not in without
+        assert mapping[name] == target

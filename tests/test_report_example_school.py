@@ -56,3 +56,29 @@ def test_every_kind_renders_for_the_example_school(graded: Path, tmp_path: Path,
     for page in pages:
         text = page.read_text(encoding="utf-8")
         assert '<html lang="es"' in text
+
+
+def test_reporting_from_csv_checks_the_policy_like_grade(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "kind: policy\nschema_version: 1\nid: p\nframework: riverside-hs\n"
+        "method: {name: decaying_average, weight: 65}\n", encoding="utf-8")
+    result = CliRunner().invoke(app, [
+        "report", "report-card", str(EXAMPLES / "gradebook" / "algebra1_fall.csv"),
+        "--framework", str(EXAMPLES / "framework"), "--policy", str(policy),
+        "--out", str(tmp_path / "out"), "--quiet",
+    ])
+    assert result.exit_code == 1
+    assert "weight" in result.output and "0.65" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_report_from_csv_takes_canvas_outcomes(tmp_path: Path) -> None:
+    canvas = EXAMPLES / "gradebook" / "geometry_canvas_outcome_results.csv"
+    result = CliRunner().invoke(app, [
+        "report", "report-card", str(canvas),
+        "--framework", str(EXAMPLES / "framework"), "--canvas-outcomes",
+        str(tmp_path / "missing.csv"), "--out", str(tmp_path / "out"), "--quiet",
+    ])
+    assert result.exit_code == 1
+    assert "missing.csv" in result.output

@@ -76,7 +76,7 @@ def _load(framework_path: Path, policy_path: Path | None, method: str | None,
     return framework, policy, warnings
 
 
-def _canvas_map(framework: Framework, outcomes: Path | None) -> dict[str, str] | None:
+def canvas_map(framework: Framework, outcomes: Path | None) -> dict[str, str] | None:
     """--canvas-outcomes as an outcome map (None without the option)."""
     if outcomes is None:
         return None
@@ -153,7 +153,7 @@ def grade(
             files, loaded_framework, loaded_policy,
             input_format=None if input_format == "auto" else input_format,
             keep_duplicates=keep_duplicates, on_step=steps.step,
-            outcome_map=_canvas_map(loaded_framework, canvas_outcomes),
+            outcome_map=canvas_map(loaded_framework, canvas_outcomes),
         )
         steps.step("write")
         written = write_outputs(result, out, json_too=output_kind == "json")
@@ -290,7 +290,7 @@ def explain(
     result = run_grade(files, loaded_framework, loaded_policy,
                        input_format=None if input_format == "auto" else input_format,
                        only_student=student,
-                       outcome_map=_canvas_map(loaded_framework, canvas_outcomes))
+                       outcome_map=canvas_map(loaded_framework, canvas_outcomes))
     emit(explain_result(result, student, subject))
 
 

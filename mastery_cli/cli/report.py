@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mastery_cli.cli.common import emit, guarded
+from mastery_cli.cli.grade import CanvasOutcomesOpt, canvas_map
 
 if TYPE_CHECKING:
     from mastery_cli.framework.model import Framework
@@ -74,6 +75,7 @@ def report(
                                  show_default=False)
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    canvas_outcomes: CanvasOutcomesOpt = None,
 ) -> None:
     """Render report cards, transcripts, "I can" sheets or class summaries as HTML (and PDF).
 
@@ -124,7 +126,7 @@ def report(
     if grades is not None:
         document = _read_grades(grades)
     elif scores:
-        document = _grade(scores, framework, policy_path)
+        document = _grade(scores, framework, policy_path, canvas_outcomes)
     else:
         raise MasteryError(error(
             "no-input", "nothing to report on", "SCORES.csv",
@@ -188,23 +190,20 @@ def _read_grades(folder: Path) -> dict[str, Any]:
     return document
 
 
-def _grade(scores: list[Path], framework: Framework, policy_path: Path | None) -> dict[str, Any]:
-    """Grade the CSV files in-process and return the grades.json document."""
-    from mastery_cli.diagnostics import MasteryError, Severity
+def _grade(
+    scores: list[Path], framework: Framework, policy_path: Path | None,
+    canvas_outcomes: Path | None,
+) -> dict[str, Any]:
+    """Grade the CSV files in-process, exactly as `mastery grade` does; the grades.json document."""
     from mastery_cli.grading.outputs import grades_document
     from mastery_cli.grading.pipeline import grade
-    from mastery_cli.grading.policy import build_policy, default_policy, load_policy_document
+    from mastery_cli.grading.policy import default_policy
+    from mastery_cli.grading.policy_check import load_policy
 
-    if policy_path is None:
-        policy = default_policy()
-    else:
-        document, _ = load_policy_document(policy_path)
-        built, problems = build_policy(document)
-        errors = [p for p in problems if p.severity is Severity.ERROR]
-        if built is None or errors:
-            raise MasteryError(errors or problems)
-        policy = built
-    return grades_document(grade(scores, framework, policy))
+    policy = default_policy() if policy_path is None else load_policy(policy_path, framework)[0]
+    result = grade(scores, framework, policy,
+                   outcome_map=canvas_map(framework, canvas_outcomes))
+    return grades_document(result)
 
 
 def _warning_framework(document: dict[str, Any], framework: Framework) -> Any:

@@ -144,7 +144,9 @@ def canvas_outcome_map(framework: Framework, outcomes_csv: Path | None = None) -
 
     Without a file: each target's id, title and "group > title" path as exported. With the
     outcomes CSV Canvas exports after the import: also its ``canvas_id`` (the "learning outcome
-    id" of results reports), matched through ``vendor_guid``.
+    id" of results reports) and its current ``title`` and ``display_name`` (outcomes are often
+    renamed in Canvas, and older results reports carry only the name), matched through
+    ``vendor_guid``.
     """
     mapping: dict[str, str] = {}
     for competency in framework.competencies.values():
@@ -165,8 +167,13 @@ def canvas_outcome_map(framework: Framework, outcomes_csv: Path | None = None) -
         for row in csv.DictReader(io.StringIO(text, newline="")):
             guid, canvas_id = (row.get("vendor_guid") or "").strip(), (
                 row.get("canvas_id") or "").strip()
-            if guid in framework.targets and canvas_id:
+            if guid not in framework.targets:
+                continue
+            if canvas_id:
                 mapping[canvas_id] = guid
+            for name in (row.get("title"), row.get("display_name")):
+                if name and name.strip():
+                    mapping[name.strip()] = guid
     return mapping
 
 

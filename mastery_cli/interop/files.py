@@ -47,8 +47,9 @@ def render_framework_files(
             comment += ["The CASE rubric itself is kept under 'case.rubrics' of the framework,",
                         "which is what 'mastery export case' writes back."]
         elif data.get("kind") == "policy":
-            comment += ["The competency roll-up stands for the source's rules (kept verbatim",
-                        "under 'case.moodle' of the framework)."]
+            comment += ["The competency roll-ups (and per-competency overrides) stand for the",
+                        "source's rules, which are kept verbatim under 'case.moodle' of the",
+                        "framework."]
         else:
             comment += ["Identifiers under 'case:' keep the link to the source: edit statements "
                         "freely,", "but keep those identifiers so that exporting again gives "
