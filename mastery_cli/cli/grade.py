@@ -128,17 +128,17 @@ def grade(
 
     Examples:
 
-        mastery grade examples/gradebook/*.csv --framework examples/framework
-        --policy examples/policy.yaml --out out/grades
+        mastery grade examples/gradebook/*.csv --framework examples/framework \\
+            --policy examples/policy.yaml --out out/grades
 
-        mastery grade scores.csv --framework framework/ --method n_mastery --param n=3
-        --param min_evidence=2 --out out/ --format json
+        mastery grade scores.csv --framework framework/ --method n_mastery --param n=3 \\
+            --param min_evidence=2 --out out/ --format json
 
-        mastery grade scores.csv --framework framework/ --policy policy.yaml --out out/
-        --strict
+        mastery grade scores.csv --framework framework/ --policy policy.yaml --out out/ \\
+            --strict
 
-        mastery grade outcome_results.csv --framework framework/ --canvas-outcomes
-        canvas_outcomes.csv --out out/
+        mastery grade outcome_results.csv --framework framework/ --canvas-outcomes \\
+            canvas_outcomes.csv --out out/
     """
     from mastery_cli.grading.outputs import write_outputs
     from mastery_cli.grading.pipeline import grade as run_grade
@@ -277,10 +277,10 @@ def explain(
 
     Examples:
 
-        mastery explain 100123 MATH.ALG.1 examples/gradebook/*.csv
-        --framework examples/framework --policy examples/policy.yaml
+        mastery explain 0041066 MATH.ALG.2 examples/gradebook/*.csv \\
+            --framework examples/framework --policy examples/policy.yaml
 
-        mastery explain 100123 ALG1 scores.csv --framework framework/ --method highest
+        mastery explain 0041066 ALG1 scores.csv --framework framework/ --method highest
     """
     from mastery_cli.grading.explain import explain_result
     from mastery_cli.grading.pipeline import grade as run_grade
