@@ -17,12 +17,24 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _file_mode() -> int:
+    """The mode a plain ``open()`` would give a new file (0o666 less the umask).
+
+    mkstemp creates its file 0o600, and the rename keeps that: report cards written for a
+    school's shared folder would be readable by their writer alone.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            os.fchmod(handle.fileno(), _file_mode())
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):
