@@ -1,4 +1,5 @@
-"""Writing grade results: CSV files and ``grades.json``, deterministic to the byte.
+"""Writing grade results: CSV files and ``grades.json`` (built in `json_output`), deterministic
+to the byte.
 
 Rows are sorted by student id, then ids; numbers are plain decimals rounded half away from
 zero to the policy's places (:func:`rounding.format_decimal` semantics); dates are ISO
@@ -10,8 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,17 +22,25 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mastery_cli.framework.model import level_key
+from mastery_cli.grading.json_output import (
+    GRADES_VERSION,
+    JSON_FILE,
+    grades_document,
+    grades_json,
+    grades_json_bytes,
+)
 from mastery_cli.grading.pipeline import REJECT_COLUMNS, TARGET_COLUMNS, GradeResult
 from mastery_cli.grading.progress import PROGRESS_COLUMNS
 from mastery_cli.grading.rollup import COMPETENCY_COLUMNS, COURSE_COLUMNS
 from mastery_cli.grading.rounding import round_half_up
 from mastery_cli.output import _FORMULA_START as FORMULA_START
-from mastery_cli.output import neutralize_formula, write_bytes_atomic, write_text_atomic
+from mastery_cli.output import neutralize_formula, write_bytes_atomic
+
+__all__ = ["CSV_FILES", "GRADES_VERSION", "JSON_FILE", "csv_bytes", "csv_text", "decimals",
+           "grades_document", "grades_json", "grades_json_bytes", "unused_rows", "write_outputs"]
 
 CSV_FILES = ("target_grades.csv", "competency_grades.csv", "course_grades.csv", "progress.csv",
              "rejects.csv")
-JSON_FILE = "grades.json"
-GRADES_VERSION = 1
 
 _NUMERIC = {"score", "credits"}
 _LEVELS = {"level"}
@@ -252,132 +259,6 @@ def write_outputs(result: GradeResult, out: Path, *, json_too: bool = False) -> 
         written.append(path)
     if json_too:
         path = out / JSON_FILE
-        write_text_atomic(path, grades_json(result))
+        write_bytes_atomic(path, grades_json_bytes(result))
         written.append(path)
     return written
-
-
-# --------------------------------------------------------------------------------------------
-# grades.json
-# --------------------------------------------------------------------------------------------
-
-
-def _number(value: Any, places: int) -> float | int | None:
-    if value is None or pd.isna(value):
-        return None
-    rounded = float(round_half_up(float(value), places)) + 0.0
-    return int(rounded) if rounded.is_integer() and places == 0 else rounded
-
-
-def _level(value: Any) -> float | int | None:
-    if value is None or pd.isna(value):
-        return None
-    number = float(value)
-    return int(number) if number.is_integer() else number
-
-
-def _optional_bool(value: Any) -> bool | None:
-    return None if value is None or pd.isna(value) else bool(value)
-
-
-def _date(value: Any) -> str | None:
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
-
-
-def _by_student(records: list[dict[Any, Any]]) -> dict[str, list[dict[Any, Any]]]:
-    grouped: dict[str, list[dict[Any, Any]]] = defaultdict(list)
-    for record in records:
-        grouped[str(record["student_id"])].append(record)
-    return grouped
-
-
-def _evidence_lists(result: GradeResult) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """(student, target) -> evidence in evidence order, set-aside rows in their date place."""
-    places = result.policy.places
-    ev = result.evidence
-    ev = ev.loc[ev["reason"] != "unknown-target"]
-    undated_last = result.policy.undated == "last"
-    dates = ev["date"].to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
-    dates[np.isnat(ev["date"].to_numpy(dtype="datetime64[ns]"))] = (
-        np.iinfo(np.int64).max if undated_last else np.iinfo(np.int64).min)
-    if result.policy.order_by == "input":
-        dates[:] = 0
-    order = np.lexsort((ev["seq"].to_numpy(dtype=np.int64), dates,
-                        ev["target"].to_numpy(dtype=object).astype(str),
-                        ev["student_id"].to_numpy(dtype=object).astype(str)))
-    ev = ev.iloc[order]
-    lists: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    columns = zip(ev["student_id"], ev["target"], ev["date"], ev["assessment"], ev["type"],
-                  ev["score"], ev["status"], ev["used"], ev["reason"], strict=True)
-    for student, target, when, assessment, kind, score, status, used, reason in columns:
-        lists[(str(student), str(target))].append({
-            "date": _date(when), "assessment": str(assessment or ""), "type": str(kind or ""),
-            "score": _number(score, places), "status": str(status), "used": bool(used),
-            "reason": str(reason or ""),
-        })
-    return lists
-
-
-def grades_document(result: GradeResult) -> dict[str, Any]:
-    """The grades.json document (docs/CONTRACTS.md, "Grades") as plain data."""
-    places = result.policy.places
-    evidence = _evidence_lists(result)
-    targets = _by_student(result.targets.to_dict("records"))
-    competencies = _by_student(result.competencies.to_dict("records"))
-    courses = _by_student(result.courses.to_dict("records"))
-    progress = _by_student(result.progress.to_dict("records"))
-    sections: dict[str, set[str]] = defaultdict(set)
-    for student, section in result.evidence[["student_id", "section"]].drop_duplicates(
-    ).itertuples(index=False):
-        if isinstance(section, str) and section:
-            sections[str(student)].add(section)
-    names = dict(zip(result.targets["student_id"], result.targets["student_name"], strict=True))
-    students = []
-    for student_id in sorted(set(targets) | set(courses)):
-        students.append({
-            "id": student_id,
-            "name": names.get(student_id, ""),
-            "sections": sorted(sections.get(student_id, ())),
-            "targets": [{
-                "target": t["target"], "competency": t["competency"], "method": t["method"],
-                "score": _number(t["score"], places), "level": _level(t["level"]),
-                "label": t["label"], "mastered": _optional_bool(t["mastered"]),
-                "evidence_count": int(t["evidence_count"]), "status": t["status"],
-                "last_evidence_date": _date(t["last_evidence_date"]),
-                "evidence": evidence.get((student_id, t["target"]), []),
-            } for t in targets.get(student_id, [])],
-            "competencies": [{
-                "competency": c["competency"], "kind": c["kind"],
-                "score": _number(c["score"], places), "level": _level(c["level"]),
-                "label": c["label"], "mastered": _optional_bool(c["mastered"]),
-                "status": c["status"], "targets_assessed": int(c["targets_assessed"]),
-                "targets_mastered": int(c["targets_mastered"]),
-                "targets_total": int(c["targets_total"]), "rule": c["rule"],
-            } for c in competencies.get(student_id, [])],
-            "courses": [{
-                "course": c["course"], "grade": c["grade"] or None,
-                "score": _number(c["score"], places), "status": c["status"], "rule": c["rule"],
-                "credits": None if pd.isna(c["credits"]) else float(c["credits"]),
-            } for c in courses.get(student_id, [])],
-            "progress": [{
-                "progression": p["progression"],
-                "mastered": [t for t in str(p["mastered"]).split(";") if t],
-                "ready_to_advance": bool(p["ready_to_advance"]),
-                "next_target": p["next_target"] or None,
-            } for p in progress.get(student_id, [])],
-        })
-    counts = result.counts
-    return {
-        "version": GRADES_VERSION,
-        "framework": result.framework.id,
-        "policy": result.policy.to_dict(),
-        "counts": {"rows_read": counts.rows_read, "used": counts.used,
-                   "set_aside": counts.set_aside, "rejected": counts.rejected,
-                   "duplicates_dropped": counts.duplicates_dropped},
-        "students": students,
-    }
-
-
-def grades_json(result: GradeResult) -> str:
-    return json.dumps(grades_document(result), indent=2, ensure_ascii=False,
-                      sort_keys=False) + "\n"
