@@ -359,23 +359,29 @@ def _student_of(values: pd.Series, position: dict[str, int]) -> Codes:
 def grades_json_bytes(result: GradeResult) -> bytes:
     """``json.dumps(grades_document(result), indent=2, ensure_ascii=False) + "\\n"`` as UTF-8,
     built without the document (see "The fast writer")."""
+    return b"".join(grades_json_chunks(result))
+
+
+def grades_json_chunks(result: GradeResult) -> list[bytes]:
+    """The bytes of `grades_json_bytes` as pieces in order, so a large file can be written
+    without first joining hundreds of megabytes into one object."""
     targets = result.targets
     target_texts = _text_codes(targets["target"])
     if not all(isinstance(v, str) for v in _distinct(targets["target"])[1]):
         # Evidence is keyed by target text; a missing target id would not find it. Never
         # happens for a pipeline result; the reference path keeps the bytes right anyway.
-        return _reference_bytes(result)
+        return [_reference_bytes(result)]
     student_ids = sorted({*_present_texts(targets["student_id"]),
                           *_present_texts(result.courses["student_id"])})
     position = {student: i for i, student in enumerate(student_ids)}
     head = _dumps({**_head(result), "students": []})
     if not student_ids:
-        return (head + "\n").encode("utf-8")
+        return [(head + "\n").encode("utf-8")]
     target_student = _student_of(targets["student_id"], position)
     target_code = target_texts[0]
     key = target_student.astype(np.int64) * len(target_texts[1]) + target_code
     if len(np.unique(key)) != len(key):  # one evidence list per (student, target) text
-        return _reference_bytes(result)
+        return [_reference_bytes(result)]
     target_rows = _sorted_by(target_student)
     target_groups = _Groups(target_student[target_rows], len(student_ids))
     evidence_groups, evidence_codes, evidence_texts = _evidence_pieces(
@@ -413,7 +419,7 @@ def grades_json_bytes(result: GradeResult) -> bytes:
     order[target_start] = base_targets + target_codes
     order[target_start + target_sizes - 1] = base_closing + closing_codes
     order[evidence_start] = base_evidence + evidence_codes
-    return b"".join(np.asarray(table, dtype=object)[order].tolist())
+    return list(np.asarray(table, dtype=object)[order].tolist())
 
 
 def _owners(groups: _Groups) -> Codes:

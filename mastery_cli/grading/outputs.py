@@ -28,16 +28,18 @@ from mastery_cli.grading.json_output import (
     grades_document,
     grades_json,
     grades_json_bytes,
+    grades_json_chunks,
 )
 from mastery_cli.grading.pipeline import REJECT_COLUMNS, TARGET_COLUMNS, GradeResult
 from mastery_cli.grading.progress import PROGRESS_COLUMNS
 from mastery_cli.grading.rollup import COMPETENCY_COLUMNS, COURSE_COLUMNS
 from mastery_cli.grading.rounding import round_half_up
 from mastery_cli.output import _FORMULA_START as FORMULA_START
-from mastery_cli.output import neutralize_formula, write_bytes_atomic
+from mastery_cli.output import neutralize_formula, write_bytes_atomic, write_chunks_atomic
 
 __all__ = ["CSV_FILES", "GRADES_VERSION", "JSON_FILE", "csv_bytes", "csv_text", "decimals",
-           "grades_document", "grades_json", "grades_json_bytes", "unused_rows", "write_outputs"]
+           "grades_document", "grades_json", "grades_json_bytes", "grades_json_chunks",
+           "unused_rows", "write_outputs"]
 
 CSV_FILES = ("target_grades.csv", "competency_grades.csv", "course_grades.csv", "progress.csv",
              "rejects.csv")
@@ -259,6 +261,6 @@ def write_outputs(result: GradeResult, out: Path, *, json_too: bool = False) -> 
         written.append(path)
     if json_too:
         path = out / JSON_FILE
-        write_bytes_atomic(path, grades_json_bytes(result))
+        write_chunks_atomic(path, grades_json_chunks(result))
         written.append(path)
     return written
