@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from mastery_cli.diagnostics import Diagnostic, MasteryError, error
 from mastery_cli.documents import MasteryDocument, load_documents
+from mastery_cli.framework.model import localize
 from mastery_cli.grading.methods import MethodSpec, validate_params
 from mastery_cli.yamlfile import Pointer
 
@@ -103,16 +104,19 @@ class GradeRule:
     at_least_share: float | None = None
     none_below: float | None = None
     min_score: float | None = None
-    description: str | None = None
+    # Plain text or a per-language map, like every text families read.
+    description: str | Mapping[str, str] | None = None
 
     @property
     def is_catch_all(self) -> bool:
         return self.at_least_level is None and self.none_below is None and self.min_score is None
 
-    def text(self) -> str:
-        """The rule in words, e.g. "A: at least 50% of competencies at 4 and none below 3"."""
+    def text(self, language: str | None = None) -> str:
+        """The rule in words, e.g. "A: at least 50% of competencies at 4 and none below 3".
+
+        A per-language description is given in ``language`` (else its first language)."""
         if self.description:
-            return f"{self.grade}: {self.description}"
+            return f"{self.grade}: {localize(self.description, language or '', '')}"
         parts = []
         if self.at_least_level is not None:
             how_many = (
@@ -136,6 +140,10 @@ class Conversion:
 
     minimum: float
     grade: str
+
+    def text(self) -> str:
+        """The row in words, as the outputs show what decided a course grade."""
+        return f"conversion: {_plain_number(self.minimum)} or more is {self.grade}"
 
 
 @dataclass(frozen=True)
@@ -235,7 +243,44 @@ class Policy:
             "min_evidence": self.min_evidence,
             "rounding": self.places,
             "efficacy_in_course_grade": self.efficacy_in_course_grade,
+            # only when set: grades.json of policies without them keeps its bytes
+            **self._course_grade_dict(),
         }
+
+    def _course_grade_dict(self) -> dict[str, Any]:
+        """The course-grade rules or conversion rows, each with the exact text the outputs
+        show for it, so reports can say it again in another language."""
+        course = self.course_grade
+        if course.rules:
+            return {"course_rules": [
+                {"grade": r.grade, "text": "rule " + r.text(), "description": r.description,
+                 "at_least": None if r.at_least_level is None else {
+                     "level": r.at_least_level, "count": r.at_least_count,
+                     "share": r.at_least_share},
+                 "none_below": r.none_below, "min_score": r.min_score}
+                for r in course.rules
+            ]}
+        if course.conversion:
+            return {"course_conversion": [
+                {"grade": row.grade, "minimum": row.minimum, "text": row.text()}
+                for row in course.conversion
+            ]}
+        return {}
+
+
+def _rule_description(value: Any) -> str | Mapping[str, str] | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and value and all(isinstance(v, str) for v in value.values()):
+        return {str(k): v for k, v in value.items()}
+    return None
+
+
+def _plain_number(value: float) -> str:
+    """A conversion row's minimum as the outputs write it (2.5, 3)."""
+    from mastery_cli.grading.rounding import format_decimal
+
+    return format_decimal(value, 2).rstrip("0").rstrip(".") if value % 1 else str(int(value))
 
 
 def _num(value: float) -> str:
@@ -372,7 +417,7 @@ def _rules(items: Sequence[Any], reader: _Reader, pointer: Pointer) -> tuple[Gra
             at_least_share=float(share) if share is not None else None,
             none_below=float(item["none_below"]) if "none_below" in item else None,
             min_score=float(item["min_score"]) if "min_score" in item else None,
-            description=item.get("description"),
+            description=_rule_description(item.get("description")),
         )
         if rules and rules[-1].is_catch_all:
             reader.problem(

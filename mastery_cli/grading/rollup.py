@@ -32,7 +32,7 @@ from mastery_cli.grading.pipeline import (
     text_column,
 )
 from mastery_cli.grading.policy import CompetencyRollup, Policy
-from mastery_cli.grading.rounding import format_decimal, round_half_up
+from mastery_cli.grading.rounding import round_half_up
 
 COMPETENCY_COLUMNS = [
     "student_id",
@@ -580,10 +580,7 @@ def _decide(
         grades = np.select(conditions, [row.grade for row in course.conversion], default="")
         texts = np.select(
             conditions,
-            [
-                f"conversion: {_plain(row.minimum)} or more is {row.grade}"
-                for row in course.conversion
-            ],
+            [row.text() for row in course.conversion],
             default="below every row of the conversion table",
         )
         return grades.astype(object), texts.astype(object)
@@ -603,7 +600,3 @@ def _decide(
     text_of = as_series.map({v: t for v, (_, t) in distinct.items()}).astype(object)
     return (grade_of.where(grade_of.notna(), "").to_numpy(dtype=object),
             text_of.where(text_of.notna(), "").to_numpy(dtype=object))
-
-
-def _plain(value: float) -> str:
-    return format_decimal(value, 2).rstrip("0").rstrip(".") if value % 1 else str(int(value))

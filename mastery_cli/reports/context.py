@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from babel import Locale
+from babel.numbers import format_percent
 
 from mastery_cli.diagnostics import MasteryError, error
 from mastery_cli.framework.model import (
@@ -525,8 +526,44 @@ class ReportData:
             else self.number(grade),
             "score": self.number(result.get("score")) if result and status == "ok" else "",
             "rule": str(result.get("rule") or "") if result else "",
+            "decided_by": self._decided_by(str(result.get("rule") or "")) if result else None,
             "level": self._grade_level(grade) if status == "ok" else None,
         }
+
+    def _decided_by(self, rule_text: str) -> Context | None:
+        """What decided a course grade, as data the template words in the report's language.
+
+        grades.json carries the rule text in the policy's language and, in its policy header,
+        every rule and conversion row with that same text; None when there is no match (the
+        template then shows the text as it is).
+        """
+        policy = self.grades.get("policy") or {}
+        for rule in policy.get("course_rules") or []:
+            if rule.get("text") == rule_text:
+                at_least = rule.get("at_least") or {}
+                share = at_least.get("share")
+                return {
+                    "kind": "rule", "grade": str(rule.get("grade", "")),
+                    "description": self.text(rule.get("description")),
+                    "at_least_level": self._level_number(at_least.get("level")),
+                    "at_least_count": at_least.get("count"),
+                    "at_least_share": "" if share is None else format_percent(
+                        float(share), locale=self.options.locale),
+                    "none_below": self._level_number(rule.get("none_below")),
+                    "min_score": self._level_number(rule.get("min_score")),
+                }
+        for row in policy.get("course_conversion") or []:
+            if row.get("text") == rule_text:
+                return {"kind": "conversion", "grade": str(row.get("grade", "")),
+                        "minimum": self._level_number(row.get("minimum"))}
+        if rule_text in ("no rule matched", "below every row of the conversion table"):
+            return {"kind": "none"}
+        return None
+
+    def _level_number(self, value: object) -> str:
+        if value is None:
+            return ""
+        return self.number(float(str(value)))
 
     def _grade_level(self, grade: object) -> Context | None:
         """A course grade that is a level of the academic scale, shown with its label."""
