@@ -50,6 +50,15 @@ def graded(folder: Path, rows: list[list[str]], method: str = "decaying_average"
     return grade([path], FRAMEWORK, replace(policy, **policy_changes))  # type: ignore[arg-type]
 
 
+def with_frames(result: GradeResult, **frames: object) -> GradeResult:
+    """A copy of ``result`` whose DataFrames (targets, evidence...) are replaced by ``frames``:
+    grades.json is written from the DataFrames, whatever the tables hold."""
+    copy = replace(result)
+    for name, frame in frames.items():
+        setattr(copy, name, frame)  # the DataFrame attributes are cached properties
+    return copy
+
+
 def golden_result() -> GradeResult:
     policy, _ = load_policy(INPUTS / "policy.yaml", FRAMEWORK)
     return grade([INPUTS / "scores.csv"], FRAMEWORK, policy)
@@ -97,7 +106,7 @@ def test_rounding_and_order_options(tmp_path: Path, places: int, order_by: str,
 def test_empty_result(tmp_path: Path) -> None:
     result = graded(tmp_path, [["1", "A", "T9", "3", "2026-09-01", "a", "summative", "", ""]])
     assert grades_json_bytes(result) == reference(result)
-    empty = replace(result, targets=result.targets.iloc[:0], courses=result.courses.iloc[:0],
+    empty = with_frames(result, targets=result.targets.iloc[:0], courses=result.courses.iloc[:0],
                     competencies=result.competencies.iloc[:0],
                     progress=result.progress.iloc[:0], evidence=result.evidence.iloc[:0])
     produced = grades_json_bytes(empty)
@@ -109,7 +118,7 @@ def test_students_with_courses_but_no_targets(tmp_path: Path) -> None:
     rows = [[str(k), f"N{k}", "T1", "3", "2026-09-01", "a", "summative", "P1", "CRS"]
             for k in range(3)]
     result = graded(tmp_path, rows)
-    only_courses = replace(result, targets=result.targets.iloc[:1])
+    only_courses = with_frames(result, targets=result.targets.iloc[:1])
     assert len(only_courses.courses) == 3
     produced = grades_json_bytes(only_courses)
     assert produced == reference(only_courses)
@@ -136,7 +145,7 @@ def test_missing_values_of_every_kind(tmp_path: Path) -> None:
     evidence["assessment"] = evidence["assessment"].astype(object)
     evidence.loc[evidence.index[::2], "assessment"] = None
     evidence.loc[evidence.index[1::4], "assessment"] = np.nan
-    odd = replace(result, targets=targets, evidence=evidence)
+    odd = with_frames(result, targets=targets, evidence=evidence)
     assert grades_json_bytes(odd) == reference(odd)
 
 

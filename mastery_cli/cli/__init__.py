@@ -4,6 +4,8 @@ Command modules import the library inside their functions, so `mastery validate`
 for pandas or jinja2. `mastery validate FILES` does not even import typer: it is the command
 editors and pre-commit hooks run on every save, and typer (with the pydantic it converts options
 with) costs more than validating a small file. See mastery_cli/cli/fast_validate.py.
+`mastery grade` has the same kind of fast path (mastery_cli/cli/fast_grade.py): typer costs
+about as much as grading a class, and scripts grade many classes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ def main() -> None:
         from mastery_cli.cli.fast_validate import fast_main
 
         code = fast_main(argv)
+        if code is not None:
+            raise SystemExit(code)
+    elif argv[:1] == ["grade"]:
+        from mastery_cli.cli.fast_grade import fast_main as fast_grade
+
+        code = fast_grade(argv)
         if code is not None:
             raise SystemExit(code)
     from mastery_cli.cli.application import app

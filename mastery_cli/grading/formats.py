@@ -28,14 +28,14 @@ import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Union
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from mastery_cli.diagnostics import Diagnostic, Severity, error, warning
 from mastery_cli.framework.model import Framework, Text, level_key
-from mastery_cli.grading.csvsniff import CsvRecords
+from mastery_cli.grading.csvsniff import CsvRecords, encode
 from mastery_cli.grading.scorecells import ScaleReader
 
 FORMATS = ("long", "mapped", "wide", "canvas-results", "canvas-lmgb")
@@ -297,36 +297,31 @@ class Coded:
     codes: np.ndarray
     values: list[str]
 
+    def where(self, mask: np.ndarray) -> np.ndarray:
+        """The codes where ``mask`` is true."""
+        return self.codes[mask]
+
+
+#: A per-record field of `Candidates`: a column as parsed, or texts already worked out.
+Field = Union[pa.Array, pa.ChunkedArray, Coded]  # noqa: UP007 (a runtime alias)
+
 
 def code(array: pa.Array | pa.ChunkedArray) -> Coded:
-    """Distinct texts and an int32 code per row (one hash pass in pyarrow).
+    """Distinct texts (in order of first appearance) and an int32 code per row.
 
-    A chunked column (as the CSV parse gives it) is encoded chunk by chunk without first
-    copying it into one array; pyarrow's encoder keeps one dictionary across the chunks.
+    A dictionary column (as `read_records` gives it with ``dictionary=True``) is joined in
+    Python without pyarrow.compute; a string column is hashed by pyarrow's encoder, chunk by
+    chunk without first copying it into one array.
     """
-    encoded = pc.dictionary_encode(array)
-    if isinstance(encoded, pa.ChunkedArray):
-        if encoded.num_chunks == 0:
-            return Coded(np.zeros(0, dtype=np.int32), [])
-        last = encoded.chunk(encoded.num_chunks - 1).dictionary
-        if any(not chunk.dictionary.equals(last) for chunk in encoded.chunks[:-1]):
-            encoded = encoded.unify_dictionaries()
-            last = encoded.chunk(0).dictionary
-        indices = np.concatenate(
-            [np.asarray(chunk.indices.to_numpy(zero_copy_only=False)) for chunk in encoded.chunks]
-        )
-        return Coded(indices.astype(np.int32, copy=False), last.to_pylist())
-    return Coded(
-        np.asarray(encoded.indices.to_numpy(zero_copy_only=False)).astype(np.int32, copy=False),
-        encoded.dictionary.to_pylist(),
-    )
+    codes, values = encode(array)
+    return Coded(codes, values)
 
 
 def code_all(arrays: Sequence[pa.Array | pa.ChunkedArray]) -> list[Coded]:
-    """`code` of each array, the arrays in parallel: pyarrow hashes without holding the GIL,
-    so each core encodes a column."""
+    """`code` of each array, string arrays in parallel: pyarrow hashes without holding the GIL,
+    so each core encodes a column (joining dictionaries is mostly Python: no gain there)."""
     workers = min(len(arrays), os.cpu_count() or 1)
-    if workers < 2:
+    if workers < 2 or all(pa.types.is_dictionary(array.type) for array in arrays):
         return [code(array) for array in arrays]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(code, arrays))
@@ -336,15 +331,17 @@ def code_all(arrays: Sequence[pa.Array | pa.ChunkedArray]) -> list[Coded]:
 class Candidates:
     """Evidence cells of one file before checking, in the file's order.
 
-    ``record[i]`` is the CSV record candidate ``i`` came from; per-record fields are in
-    ``fields`` (string arrays indexed by record); ``target`` and ``score`` are per candidate.
+    ``record[i]`` is the CSV record candidate ``i`` came from (a ``range`` when candidate
+    ``i`` is record ``i``: `one_per_record`, no million-row array); per-record fields are in
+    ``fields`` (text arrays indexed by record: strings, or dictionaries as parsed);
+    ``target`` and ``score`` are per candidate.
     ``columns`` gives the header index each field was read from (for rejects);
     ``score_column`` the header index of each candidate's score cell.
     """
 
     format: str
-    record: np.ndarray
-    fields: dict[str, pa.Array | pa.ChunkedArray]
+    record: np.ndarray | range
+    fields: dict[str, Field]
     columns: dict[str, int]
     target: Coded
     score: Coded
@@ -449,14 +446,8 @@ def unknown_format(path: str, header: Sequence[str]) -> Diagnostic:
     )
 
 
-def _trimmed(array: pa.Array) -> pa.Array:
-    return pc.utf8_trim_whitespace(array)
-
-
-def _row_fields(
-    records: CsvRecords, columns: Mapping[str, int]
-) -> dict[str, pa.Array | pa.ChunkedArray]:
-    # As parsed (chunked): the checks only dictionary-encode these columns.
+def _row_fields(records: CsvRecords, columns: Mapping[str, int]) -> dict[str, Field]:
+    # As parsed (chunked): the checks code them (`CsvRecords.coded`), each once.
     return {name: records.chunked[index] for name, index in columns.items() if name in ROW_FIELDS}
 
 
@@ -480,12 +471,11 @@ def long_candidates(
 ) -> Candidates:
     columns = find_columns(records.header, mapping if fmt == "mapped" else None)
     n = records.count
-    record = np.arange(n, dtype=np.int64)
     target_col, score_col = columns["target"], columns["score"]
-    target, score = code_all([records.chunked[target_col], records.chunked[score_col]])
+    target, score = (Coded(*records.codes(i)) for i in (target_col, score_col))
     return Candidates(
         format=fmt,
-        record=record,
+        record=range(n),
         fields=_row_fields(records, columns),
         columns=columns,
         target=target,
@@ -504,11 +494,12 @@ def _cells(
     score_values: list[str] = []
     target_values: list[str] = []
     for column, target_text in targets:
-        coded = code(records.column(column))
+        coded = Coded(*records.codes(column))
         blank = np.array([not v.strip() for v in coded.values], dtype=bool)
         rows = np.flatnonzero(~blank[coded.codes]) if len(coded.values) else np.array([], int)
         record_parts.append(rows)
-        score_codes.append(coded.codes[rows] + len(score_values))
+        # (int64 first: the column's codes are as small as its texts allow, int8 for a few.)
+        score_codes.append(coded.codes[rows].astype(np.int64) + len(score_values))
         score_values += coded.values
         target_codes.append(np.full(len(rows), len(target_values), dtype=np.int64))
         target_values.append(target_text)
@@ -571,9 +562,14 @@ def wide_candidates(records: CsvRecords, path: str, matcher: TargetMatcher) -> C
     )
 
 
-def _strip_canvas_name(array: pa.Array) -> pa.Array:
-    """Canvas writes names starting with '=' as ="name"; undo that."""
-    return pc.replace_substring_regex(array, r'^="(.*)"$', r"\1")
+_CANVAS_QUOTED = re.compile(r'="(.*)"')
+
+
+def _unquoted_name(text: str) -> str:
+    """Canvas writes names starting with '=' as ="name"; undo that (on trimmed text, as
+    pyarrow's ``replace_substring_regex(^="(.*)"$)`` did: no line break inside)."""
+    quoted = _CANVAS_QUOTED.fullmatch(text)
+    return quoted.group(1) if quoted else text
 
 
 def _lowered_index(header: Sequence[str]) -> dict[str, int]:
@@ -583,34 +579,59 @@ def _lowered_index(header: Sequence[str]) -> dict[str, int]:
     return index
 
 
-def _student_id(records: CsvRecords, sis: int | None, canvas_id: int | None) -> pa.Array:
-    """The SIS id where Canvas has one (not blank, not ``N/A``), else Canvas's own id."""
-    fallback = _trimmed(records.column(canvas_id)) if canvas_id is not None else None
+def _trimmed(records: CsvRecords, index: int) -> tuple[np.ndarray, list[str]]:
+    """Column ``index``: its codes and its distinct texts trimmed (maybe repeated)."""
+    coded = records.coded(index)
+    return coded.codes, [v.strip() for v in coded.values]
+
+
+def _distinct(codes: np.ndarray, texts: Sequence[str]) -> Coded:
+    """``texts[codes]`` with each distinct text once, in order of first appearance."""
+    position: dict[str, int] = {}
+    remap = [position.setdefault(t, len(position)) for t in texts]
+    if len(position) == len(texts):
+        return Coded(codes, list(texts))
+    return Coded(np.array(remap or [0], dtype=np.int32)[codes], list(position))
+
+
+def _student_id(records: CsvRecords, sis: int | None, canvas_id: int | None) -> Coded:
+    """The SIS id where Canvas has one (not blank, not ``N/A``), else Canvas's own id; trimmed.
+
+    Decided once per distinct SIS id; the two columns' texts share one list."""
     if sis is None:
-        assert fallback is not None
-        return fallback
-    sis_values = _trimmed(records.column(sis))
-    if fallback is None:
-        return sis_values
-    usable = pc.and_(pc.not_equal(sis_values, ""), pc.not_equal(sis_values, "N/A"))
-    return pc.if_else(usable, sis_values, fallback)
+        assert canvas_id is not None
+        return Coded(*_trimmed(records, canvas_id))
+    sis_codes, sis_texts = _trimmed(records, sis)
+    if canvas_id is None:
+        return Coded(sis_codes, sis_texts)
+    canvas_codes, canvas_texts = _trimmed(records, canvas_id)
+    position: dict[str, int] = {}
+    from_sis = np.array([position.setdefault(t, len(position)) for t in sis_texts] or [0])
+    from_canvas = np.array([position.setdefault(t, len(position)) for t in canvas_texts] or [0])
+    usable = np.array([t not in ("", "N/A") for t in sis_texts] or [False])
+    codes = np.where(usable[sis_codes], from_sis[sis_codes], from_canvas[canvas_codes])
+    return Coded(codes, list(position))
 
 
-def _numbers(array: pa.Array) -> np.ndarray:
-    coded = code(_trimmed(array))
-    values = np.full(len(coded.values), np.nan)
+def _student_name(records: CsvRecords, index: int) -> Coded:
+    codes, texts = _trimmed(records, index)
+    return Coded(codes, [_unquoted_name(t) for t in texts])
+
+
+def _numbers(records: CsvRecords, index: int) -> np.ndarray:
+    """Column ``index`` read as numbers (decimal point or comma; NaN where not a number)."""
+    coded = records.coded(index)
+    values = np.full(len(coded.values) or 1, np.nan)
     for i, text in enumerate(coded.values):
         with contextlib.suppress(ValueError):
-            values[i] = float(text.replace(",", "."))
-    return values[coded.codes] if len(coded.values) else np.full(len(coded.codes), np.nan)
+            values[i] = float(text.strip().replace(",", "."))
+    return values[coded.codes]
 
 
 def canvas_results_candidates(records: CsvRecords, path: str, matcher: TargetMatcher) -> Candidates:
     where = _lowered_index(records.header)
     sis, canvas_id = where.get("student sis id"), where.get("student id")
-    fields: dict[str, pa.Array] = {
-        "student_id": _student_id(records, sis, canvas_id),
-    }
+    fields: dict[str, Field] = {"student_id": _student_id(records, sis, canvas_id)}
     columns = {"student_id": sis if sis is not None else canvas_id or 0}
     for name, canvas in (
         ("student_name", "student name"),
@@ -621,17 +642,19 @@ def canvas_results_candidates(records: CsvRecords, path: str, matcher: TargetMat
         ("course", "course name"),
     ):
         if canvas in where:
-            fields[name] = records.column(where[canvas])
+            fields[name] = (
+                _student_name(records, where[canvas])
+                if name == "student_name"
+                else records.chunked[where[canvas]]
+            )
             columns[name] = where[canvas]
-    if "student_name" in fields:
-        fields["student_name"] = _strip_canvas_name(_trimmed(fields["student_name"]))
 
     # Match each distinct (outcome id, name, friendly name) once.
     keys = [
         where.get(k)
         for k in ("learning outcome id", "learning outcome name", "learning outcome friendly name")
     ]
-    parts = [code(_trimmed(records.column(k))) if k is not None else None for k in keys]
+    parts = [_distinct(*_trimmed(records, k)) if k is not None else None for k in keys]
     n = records.count
     combined = np.zeros(n, dtype=np.int64)
     for part in parts:
@@ -654,14 +677,14 @@ def canvas_results_candidates(records: CsvRecords, path: str, matcher: TargetMat
     points_col = where.get("learning outcome points possible")
     return Candidates(
         format="canvas-results",
-        record=np.arange(n, dtype=np.int64),
+        record=range(n),
         fields=fields,
         columns=columns,
         target=Coded(inverse.reshape(-1).astype(np.int64), texts),
-        score=code(records.column(score_col)),
+        score=Coded(*records.codes(score_col)),
         score_column=np.full(n, score_col, dtype=np.int64),
         target_column=np.full(n, target_col, dtype=np.int64),
-        points_possible=_numbers(records.column(points_col)) if points_col is not None else None,
+        points_possible=_numbers(records, points_col) if points_col is not None else None,
     )
 
 
@@ -669,10 +692,10 @@ def lmgb_candidates(records: CsvRecords, path: str, matcher: TargetMatcher) -> C
     header = records.header
     where = _lowered_index(header)
     sis, canvas_id = where.get("student sis id"), where.get("student id")
-    fields = {"student_id": _student_id(records, sis, canvas_id)}
+    fields: dict[str, Field] = {"student_id": _student_id(records, sis, canvas_id)}
     columns = {"student_id": sis if sis is not None else canvas_id or 0}
     if "student name" in where:
-        fields["student_name"] = _strip_canvas_name(_trimmed(records.column(where["student name"])))
+        fields["student_name"] = _student_name(records, where["student name"])
         columns["student_name"] = where["student name"]
     targets: list[tuple[int, str]] = []
     diagnostics: list[Diagnostic] = []
@@ -721,7 +744,7 @@ def _check_mastery_points(
     if scale_at < 0:
         return []
     scale = matcher.readers[scale_at].scale
-    values = {v for v in _numbers(records.column(column)).tolist() if v == v}
+    values = {v for v in _numbers(records, column).tolist() if v == v}
     odd = sorted(v for v in values if abs(v - scale.mastery_value) > 1e-9)
     if not odd:
         return []

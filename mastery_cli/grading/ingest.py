@@ -14,34 +14,46 @@ Unit of accounting
 - wide and Canvas Learning Mastery Gradebook files: the non-blank score cells of target
   columns (a blank cell was never evidence); a malformed record counts once.
 
-Every unit read ends up in exactly one place, so ``rows_read == len(frame) + len(rejects)``:
-- ``frame``: accepted evidence (status ``scored``, ``excused`` or ``missing``);
-- ``rejects`` with a *set-aside* reason: ``no-score`` (a blank score: no evidence, never a
+Every unit read ends up in exactly one place, so ``rows_read == len(table) + len(reject_table)``:
+- ``table``: accepted evidence (status ``scored``, ``excused`` or ``missing``);
+- ``reject_table`` with a *set-aside* reason: ``no-score`` (a blank score: no evidence, never a
   zero) and ``duplicate-row`` (a later exact copy of a record, dropped unless
   ``keep_duplicates``); these are expected and are summarised, not listed on the terminal;
-- ``rejects`` with any other reason: problems the teacher should fix (``unknown-target``,
+- ``reject_table`` with any other reason: problems the teacher should fix (``unknown-target``,
   ``score-off-scale``...), reported as warnings, at most 20 per reason and file on the terminal
   (rejects.csv has them all).
 
-Speed: all checks are vectorised. Each column is dictionary-encoded once by pyarrow (columns
-in parallel, straight from the parsed chunks); ids, targets, scores and dates are interpreted
-once per distinct text and gathered back to the rows with numpy indexing. The frame's text
-columns stay encoded: they are pandas categoricals whose categories are the texts used, sorted.
+Speed
+-----
+A million-row gradebook holds a few thousand distinct texts. pyarrow parses the file (memory-
+mapped) with every column read as a dictionary (`csvsniff.read_records`); the per-block
+dictionaries are joined into one code per row with a Python dict (`csvsniff.ColumnCodes`).
+Every check (trimming, target matching, score cells, dates, EX/M) runs once per *distinct* text
+in Python and is gathered back to the rows with numpy indexing; duplicate rows and one id with
+two names are found with numpy on the codes. No pandas and no ``pyarrow.compute``, in any
+format: importing pandas costs 0.23 s and the first compute kernel call 0.19 s, each more than
+the rest of the read (0.1 s after pyarrow's parse of a million rows). The result is a `Table`
+(text columns as codes, in the smallest integer type that holds them); ``EvidenceSet.frame``
+and ``.rejects`` give the pandas DataFrames of the contract, made on first use. Two rare
+settings still import more: a policy date format of ``mixed`` (pandas) and type texts with
+characters newer than Python's Unicode tables (``pyarrow.compute.utf8_lower``).
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import importlib
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from mastery_cli.diagnostics import (
     Diagnostic,
@@ -54,15 +66,22 @@ from mastery_cli.diagnostics import (
 from mastery_cli.framework.model import Framework
 from mastery_cli.grading import formats
 from mastery_cli.grading.csvsniff import (
+    ColumnCodes,
     CsvError,
     CsvRecords,
     NotUtf8,
     detect_decimal,
+    read_input,
     read_records,
     sniff,
 )
 from mastery_cli.grading.formats import Candidates, Coded, TargetMatcher, code_all, info
-from mastery_cli.grading.scorecells import Outcome, ScoreCells, read_scores, reject_message
+from mastery_cli.grading.scorecells import Outcome, read_scores, reject_message, score_table
+from mastery_cli.grading.table import Coded as TextCodes
+from mastery_cli.grading.table import Table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 INPUT_FORMATS = ("auto", *formats.FORMATS)
 STRING_FIELDS = ("assessment", "section", "course", "rater", "source", "comment")
@@ -86,7 +105,6 @@ FRAME_COLUMNS = (
 )
 REJECT_COLUMNS = ("file", "row", "column", "value", "reason", "message")
 SET_ASIDE_REASONS = frozenset({"no-score", "duplicate-row"})
-_STATUS = pa.array(["scored", "excused", "missing"])
 _SOMETHING = re.compile(rb"[^\s\xef\xbb\xbf]")
 _TIMEZONE = re.compile(r"\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$")
 _US_FORMATS = ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%y")
@@ -122,24 +140,54 @@ class FileSummary:
 
 @dataclass
 class EvidenceSet:
-    frame: pd.DataFrame
-    rejects: pd.DataFrame
+    """What `read_evidence` read.
+
+    ``table``: the accepted evidence, columns `FRAME_COLUMNS` (text as `table.Coded`; score
+    float64, date datetime64[ns] with NaT, row and seq int64). ``reject_table``: the units not
+    used, columns `REJECT_COLUMNS` (row int64, the other columns object arrays of str).
+    ``frame`` and ``rejects`` are the same as pandas DataFrames (text of ``frame`` as sorted
+    categoricals), made on first use.
+    """
+
+    table: Table
+    reject_table: Table
     diagnostics: list[Diagnostic]
     rows_read: int
     files: list[FileSummary] = field(default_factory=list)
+    _pandas: dict[str, pd.DataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The accepted evidence as the DataFrame of the contract (imports pandas)."""
+        if "frame" not in self._pandas:
+            self._pandas["frame"] = self.table.to_pandas()
+        return self._pandas["frame"]
+
+    @property
+    def rejects(self) -> pd.DataFrame:
+        """The units not used as a DataFrame (imports pandas)."""
+        if "rejects" not in self._pandas:
+            self._pandas["rejects"] = self.reject_table.to_pandas()
+        return self._pandas["rejects"]
+
+    def _reasons(self) -> np.ndarray:
+        return self.reject_table.array("reason")
 
     @property
     def duplicates_dropped(self) -> int:
         """Dropped exact copies; they are also in ``rejects`` (reason ``duplicate-row``)."""
-        return int((self.rejects["reason"] == "duplicate-row").sum())
+        return int(np.count_nonzero(self._reasons() == "duplicate-row"))
 
     @property
     def set_aside(self) -> int:
-        return int(self.rejects["reason"].isin(SET_ASIDE_REASONS).sum())
+        reasons = self._reasons()
+        return sum(int(np.count_nonzero(reasons == r)) for r in sorted(SET_ASIDE_REASONS))
 
     @property
     def rejected(self) -> int:
-        return len(self.rejects) - self.set_aside
+        return len(self.reject_table) - self.set_aside
 
     def summary(self) -> str:
         """One line for the terminal, naming the unit counted."""
@@ -151,7 +199,7 @@ class EvidenceSet:
         )
         return (
             f"{self.rows_read} {unit} read from {len(self.files)} file(s): "
-            f"{len(self.frame)} used, {self.set_aside} set aside (no score or duplicate), "
+            f"{len(self.table)} used, {self.set_aside} set aside (no score or duplicate), "
             f"{self.rejected} rejected"
         )
 
@@ -181,6 +229,15 @@ REASON_CODES = {
     Reason.DUPLICATE_ROW: "duplicate-row",
 }
 
+#: "No reason (yet)" while reasons are combined with np.minimum: the smallest reason wins.
+_NONE = 127
+#: The reason a cell's `Outcome` gives (index: Outcome value).
+_OUTCOME_REASON = np.array(
+    [_NONE, _NONE, _NONE, Reason.NO_SCORE, Reason.NON_NUMERIC_SCORE, Reason.SCORE_OFF_SCALE],
+    dtype=np.int8,
+)
+_STATUS_TEXT = ("scored", "excused", "missing")  # by Outcome value
+
 
 # --------------------------------------------------------------------------- entry point
 
@@ -199,29 +256,28 @@ def read_evidence(files: Sequence[Path], framework: Framework, config: IngestCon
         )
     matcher = TargetMatcher(framework, config.outcome_map)
     diagnostics: list[Diagnostic] = list(matcher.problems)
-    frames: list[_Accepted] = []
-    rejects: list[pa.Table] = []
+    accepted: list[_Accepted] = []
+    rejects: list[_Rejects] = []
     summaries: list[FileSummary] = []
-    names: list[pa.Table] = []
+    names: list[_NamePairs] = []
     for path in files:
         result = _read_file(Path(path), matcher, config)
         diagnostics += result.diagnostics
         if result.summary is not None:
             summaries.append(result.summary)
-        if result.frame is not None:
-            frames.append(result.frame)
+        if result.accepted is not None and result.names is not None:
+            accepted.append(result.accepted)
             names.append(result.names)
         if result.rejects is not None:
             rejects.append(result.rejects)
     if any(d.severity is Severity.ERROR for d in diagnostics):
         raise MasteryError(sorted_diagnostics(diagnostics))
     diagnostics += _conflicting_names(names, config.max_listed_per_reason)
-    frame = _evidence_frame(frames)
-    del frames
-    reject_frame = _reject_frame(rejects)
+    table = _evidence_table(accepted)
+    del accepted
     return EvidenceSet(
-        frame=frame,
-        rejects=reject_frame,
+        table=table,
+        reject_table=_reject_table(rejects),
         diagnostics=diagnostics,
         rows_read=sum(s.read for s in summaries),
         files=summaries,
@@ -232,15 +288,15 @@ def read_evidence(files: Sequence[Path], framework: Framework, config: IngestCon
 class _FileResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     summary: FileSummary | None = None
-    frame: _Accepted | None = None
-    rejects: pa.Table | None = None
-    names: pa.Table | None = None
+    accepted: _Accepted | None = None
+    rejects: _Rejects | None = None
+    names: _NamePairs | None = None
 
 
 def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _FileResult:
     shown = str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_input(path)
     except FileNotFoundError:
         return _FileResult([error("file-not-found", f"no such file: {shown}", shown)])
     except OSError as problem:
@@ -288,11 +344,11 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _Fil
         return result
     try:
         try:
-            records = read_records(decoded, shown)
+            records = read_records(decoded, shown, dictionary=True)
         except NotUtf8:
             decoded = sniff(raw, shown, legacy=True)
             result.diagnostics += decoded.diagnostics
-            records = read_records(decoded, shown)
+            records = read_records(decoded, shown, dictionary=True)
     except CsvError as failure:
         result.diagnostics.append(_as_error(failure.diagnostic))
         return result
@@ -311,18 +367,23 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _Fil
         return result
     # The bytes are parsed: let them go before the checks make their arrays (10M rows: ~1 GB).
     del raw, decoded
-    candidates = _candidates(fmt, records, shown, matcher, config)
-    result.diagnostics += candidates.diagnostics
-    checked = _check(candidates, records, shown, matcher, config)
-    del candidates, records
-    result.diagnostics += checked.diagnostics
-    result.frame, result.rejects, result.names = checked.frame, checked.rejects, checked.names
+    checked, found = _candidates_checked(fmt, records, shown, matcher, config)
+    del records
+    result.diagnostics += found + checked.diagnostics
+    result.accepted, result.rejects, result.names = checked.accepted, checked.rejects, checked.names
     summary.read = checked.read
-    summary.accepted = len(checked.frame.row)
-    reasons = checked.rejects.column("reason").to_pylist()
-    summary.set_aside = sum(1 for r in reasons if r in SET_ASIDE_REASONS)
-    summary.rejected = len(reasons) - summary.set_aside
+    summary.accepted = len(checked.accepted.row)
+    summary.set_aside = checked.rejects.set_aside
+    summary.rejected = len(checked.rejects.row) - summary.set_aside
     return result
+
+
+def _candidates_checked(
+    fmt: str, records: CsvRecords, shown: str, matcher: TargetMatcher, config: IngestConfig
+) -> tuple[_Checked, list[Diagnostic]]:
+    """The checked evidence of a file and the diagnostics of reading its format."""
+    candidates = _candidates(fmt, records, shown, matcher, config)
+    return _check(candidates, records, shown, matcher, config), list(candidates.diagnostics)
 
 
 def _as_error(diagnostic: Diagnostic) -> Diagnostic:
@@ -390,58 +451,225 @@ def _candidates(
 
 @dataclass
 class _Checked:
-    frame: _Accepted
-    rejects: pa.Table
-    names: pa.Table
+    accepted: _Accepted
+    rejects: _Rejects
+    names: _NamePairs
     read: int
     diagnostics: list[Diagnostic]
 
 
-def _trimmed_coded(
-    coded: Coded, cands: Candidates, clean: Callable[[str], str] = str.strip
+@dataclass
+class _Cells:
+    """What the score cells mean, per *key*: a candidate's key is (target text, score text)
+    when each target text has one scale (a few hundred keys for a million cells), or the
+    candidate itself when scores depend on more (Canvas rescales by points possible)."""
+
+    key: np.ndarray  # per candidate
+    outcome: np.ndarray  # per key: Outcome
+    score: np.ndarray  # per key: float64, NaN unless scored
+    reason: np.ndarray  # per key: the target's and the cell's reason (_NONE: none)
+
+
+#: A text column as distinct texts (``values``) and codes (``codes``, ``where(mask)``).
+_Codes = Coded | ColumnCodes
+
+
+def _field_codes(cands: Candidates, records: CsvRecords) -> dict[str, _Codes]:
+    """Per-record codes of the row fields present: columns of the file as `ColumnCodes` (codes
+    made only when asked for, once), computed fields (Canvas) coded by pyarrow."""
+    result: dict[str, _Codes] = {}
+    pending: list[str] = []
+    for name in formats.ROW_FIELDS:
+        if name not in cands.fields:
+            continue
+        value = cands.fields[name]
+        index = cands.columns.get(name)
+        if isinstance(value, Coded):
+            result[name] = value
+        elif index is not None and index < len(records.chunked) and value is records.chunked[index]:
+            result[name] = records.coded(index)
+        else:
+            pending.append(name)
+    arrays = [cands.fields[n] for n in pending]
+    for name, coded in zip(pending, code_all(arrays), strict=True):
+        result[name] = coded
+    return {name: result[name] for name in formats.ROW_FIELDS if name in result}
+
+
+def _per_candidate(
+    coded: _Codes | None, cands: Candidates, clean: Callable[[str], str] = str.strip
 ) -> Coded:
-    """Per-candidate codes of a per-record column, with the distinct texts cleaned."""
-    codes = coded.codes if cands.one_per_record else coded.codes[cands.record]
+    """Per-candidate codes of a per-record field, with the distinct texts cleaned (a missing
+    field reads as "")."""
+    if coded is None:
+        return Coded(np.zeros(cands.count, dtype=np.int32), [""])
+    codes = coded.codes if cands.one_per_record else coded.codes[_records_of(cands)]
     return Coded(codes, [clean(v) for v in coded.values])
+
+
+def _records_of(cands: Candidates) -> np.ndarray:
+    """The record of each candidate as an array (made when candidates are records)."""
+    if isinstance(cands.record, range):
+        return np.arange(len(cands.record), dtype=np.int64)
+    return cands.record
 
 
 def _clean_name(text: str) -> str:
     return _canvas_name(text.strip())
 
 
-def _lookup(values: Sequence[bool], codes: np.ndarray) -> np.ndarray:
-    """Per-candidate flags from per-distinct-text flags."""
-    table = np.array(list(values), dtype=bool)
-    return table[codes] if len(table) else np.zeros(len(codes), dtype=bool)
+def _flags(values: Sequence[bool]) -> np.ndarray:
+    return np.array(list(values) or [False], dtype=bool)
+
+
+_GATHER_BLOCK = 1 << 16
+
+
+def _gather(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``table[codes]`` for a million small codes, 65,536 at a time.
+
+    numpy first converts the codes to a temporary intp array: in one go that is 8 MB of fresh
+    memory per million rows, which costs more than the gather itself; in blocks it is one
+    half-megabyte buffer, reused."""
+    out = np.empty(len(codes), dtype=table.dtype)
+    if len(codes) <= _GATHER_BLOCK:
+        return np.take(table, codes, out=out)
+    for start in range(0, len(codes), _GATHER_BLOCK):
+        stop = start + _GATHER_BLOCK
+        np.take(table, codes[start:stop], out=out[start:stop])
+    return out
+
+
+def _gather_where(table: np.ndarray, codes: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``table[codes[mask]]`` in blocks, without the intermediate ``codes[mask]``."""
+    out = np.empty(int(np.count_nonzero(mask)), dtype=table.dtype)
+    at = 0
+    for start in range(0, len(codes), _GATHER_BLOCK):
+        stop = start + _GATHER_BLOCK
+        chosen = codes[start:stop][mask[start:stop]]
+        np.take(table, chosen, out=out[at : at + len(chosen)])
+        at += len(chosen)
+    return out
 
 
 def _check(
     cands: Candidates, records: CsvRecords, shown: str, matcher: TargetMatcher, config: IngestConfig
 ) -> _Checked:
-    rec = cands.record
+    n = cands.count
     diagnostics: list[Diagnostic] = []
-    present = [name for name in formats.ROW_FIELDS if name in cands.fields]
-    field_codes = dict(zip(present, code_all([cands.fields[n] for n in present]), strict=True))
-    student = (
-        _trimmed_coded(field_codes["student_id"], cands)
-        if "student_id" in field_codes
-        else Coded(np.zeros(len(rec), dtype=np.int64), [""])
-    )
-    names = (
-        _trimmed_coded(field_codes["student_name"], cands, _clean_name)
-        if "student_name" in field_codes
-        else Coded(np.zeros(len(rec), dtype=np.int64), [""])
-    )
+    fields = _field_codes(cands, records)
+    student = _per_candidate(fields.get("student_id"), cands)
     target_text = [v.strip() for v in cands.target.values]
     target_lut = np.array([matcher.resolve(t) for t in target_text] or [-1], dtype=np.int64)
-    target = (
-        target_lut[cands.target.codes] if len(cands.target.codes) else np.zeros(0, dtype=np.int64)
-    )
-    scale = matcher.scale_index[target]  # index -1 reads the trailing "unknown" slot
+    target_blank = _flags([not t for t in target_text])
     score_text = [v.strip() for v in cands.score.values]
     decimal = _decimal_setting(config.decimal) or detect_decimal(score_text)
-    points = cands.points_possible[rec] if cands.points_possible is not None else None
-    cells = read_scores(
+    points = None
+    if cands.points_possible is not None:
+        points = (
+            cands.points_possible
+            if cands.one_per_record
+            else cands.points_possible[_records_of(cands)]
+        )
+    cells = _score_cells(
+        cands, target_lut, target_blank, score_text, matcher, decimal, config, points
+    )
+
+    # Lowest reason wins: np.minimum of every reason that applies (_NONE: no reason).
+    reason = _gather(cells.reason, cells.key)
+    student_blank = _flags([not v for v in student.values])
+    if student_blank.any():
+        by_student = np.where(student_blank, Reason.MISSING_STUDENT_ID, _NONE).astype(np.int8)
+        np.minimum(reason, _gather(by_student, student.codes), out=reason)
+    date_coded: Coded | None = None
+    date_values = np.zeros(0, dtype="datetime64[ns]")
+    if "date" in fields:
+        date_coded = _per_candidate(fields["date"], cands)
+        date_values, bad = parse_dates(date_coded.values, config.date_format)
+        if bad.any():
+            by_date = np.where(bad, Reason.BAD_DATE, _NONE).astype(np.int8)
+            np.minimum(reason, _gather(by_date, date_coded.codes), out=reason)
+
+    # Padding rows (every field blank) of long files are not records at all.
+    keep = _not_padding(cands, records, student, student_blank, target_blank, score_text)
+    padding = 0 if keep is None else n - int(np.count_nonzero(keep))
+    if padding:
+        diagnostics.append(info("blank-rows", f"{padding} blank row(s) skipped", shown))
+
+    ok = reason == _NONE
+    if keep is not None:
+        ok &= keep
+    duplicate = first_line = np.zeros(0, dtype=np.int64)
+    if not config.keep_duplicates:
+        duplicate, first_line = _duplicates(cands, records, ok, student, date_coded)
+        reason[duplicate] = Reason.DUPLICATE_ROW
+        ok[duplicate] = False
+    accepted = _accepted_part(
+        cands, records, ok, student, target_lut, matcher, cells, date_coded, date_values, fields,
+        shown,
+    )
+    not_ok = ~ok
+    if keep is not None:
+        not_ok &= keep
+    rejected = np.flatnonzero(not_ok)  # every one has a reason (not _NONE)
+    context = _RejectContext(
+        cands=cands,
+        records=records,
+        shown=shown,
+        target_lut=target_lut,
+        target_text=target_text,
+        score_text=score_text,
+        matcher=matcher,
+        date_coded=date_coded,
+        duplicate=duplicate,
+        first_line=first_line,
+    )
+    lines = (
+        records.lines_at(rejected)
+        if cands.one_per_record
+        else records.lines_at(_records_of(cands)[rejected])
+    )
+    rejects, reject_diagnostics = _rejects(context, rejected, reason, lines, config)
+    diagnostics += reject_diagnostics
+    pairs = _name_pairs(accepted, shown)
+    read = (n - padding) + len(records.bad_lines)
+    return _Checked(accepted, rejects, pairs, read, diagnostics)
+
+
+def _score_cells(
+    cands: Candidates,
+    target_lut: np.ndarray,
+    target_blank: np.ndarray,
+    score_text: Sequence[str],
+    matcher: TargetMatcher,
+    decimal: str,
+    config: IngestConfig,
+    points: np.ndarray | None,
+) -> _Cells:
+    """Every score cell interpreted once per (target text, score text), or per cell when
+    Canvas points possible rescale the numbers."""
+    n_targets, n_scores = len(cands.target.values), len(score_text)
+    target_reason = np.where(
+        target_lut >= 0,
+        _NONE,
+        np.where(target_blank, Reason.MISSING_TARGET, Reason.UNKNOWN_TARGET),
+    ).astype(np.int8)
+    if points is None and n_targets * n_scores <= max(cands.count, 1 << 16):
+        _, values, outcomes = score_table(score_text, matcher.readers, decimal, config.missing)
+        rows = matcher.scale_index[target_lut] + 1  # unknown target: row 0 ("no scale")
+        outcome = outcomes[rows] if n_scores else np.zeros((len(rows), 0), dtype=np.int8)
+        reason = np.minimum(target_reason[:, None], _OUTCOME_REASON[outcome])
+        width = max(n_scores, 1)
+        key = np.multiply(cands.target.codes, width, dtype=_smallest_int(len(rows) * width))
+        np.add(key, cands.score.codes, out=key, casting="unsafe")  # below len(rows) * width
+        return _Cells(
+            key=key,
+            outcome=outcome.reshape(-1),
+            score=(values[rows] if n_scores else np.zeros((len(rows), 0))).reshape(-1),
+            reason=reason.reshape(-1),
+        )
+    scale = matcher.scale_index[target_lut[cands.target.codes]]
+    scored = read_scores(
         score_text,
         cands.score.codes,
         scale,
@@ -450,72 +678,12 @@ def _check(
         missing=config.missing,
         points_possible=points,
     )
-    dates: np.ndarray
-    date_bad = np.zeros(len(rec), dtype=bool)
-    date_coded: Coded | None = None
-    if "date" in cands.fields:
-        date_coded = _trimmed_coded(field_codes["date"], cands)
-        parsed, bad = parse_dates(date_coded.values, config.date_format)
-        dates = (
-            parsed[date_coded.codes]
-            if len(parsed)
-            else np.full(len(rec), np.datetime64("NaT", "ns"))
-        )
-        date_bad = bad[date_coded.codes] if len(bad) else date_bad
-    else:
-        dates = np.full(len(rec), np.datetime64("NaT", "ns"))
-
-    # Padding rows (every field blank) of long files are not records at all.
-    keep = _not_padding(cands, records, student, target_text)
-    padding = len(rec) - int(keep.sum())
-    if padding:
-        diagnostics.append(info("blank-rows", f"{padding} blank row(s) skipped", shown))
-
-    reason = np.zeros(len(rec), dtype=np.int8)
-    # Lowest reason value wins: assign from the least to the most important.
-    reason[date_bad] = Reason.BAD_DATE
-    reason[cells.outcome == Outcome.OFF_SCALE] = Reason.SCORE_OFF_SCALE
-    reason[cells.outcome == Outcome.NON_NUMERIC] = Reason.NON_NUMERIC_SCORE
-    blank_target = (
-        np.array([not t for t in target_text] or [True])[cands.target.codes]
-        if len(cands.target.codes)
-        else np.zeros(0, dtype=bool)
+    return _Cells(
+        key=np.arange(cands.count, dtype=np.int64),
+        outcome=scored.outcome,
+        score=scored.score,
+        reason=np.minimum(target_reason[cands.target.codes], _OUTCOME_REASON[scored.outcome]),
     )
-    reason[(target < 0) & ~blank_target] = Reason.UNKNOWN_TARGET
-    reason[(target < 0) & blank_target] = Reason.MISSING_TARGET
-    reason[_lookup([not v for v in student.values], student.codes)] = Reason.MISSING_STUDENT_ID
-    reason[cells.outcome == Outcome.NO_SCORE] = Reason.NO_SCORE
-    if not config.keep_duplicates:
-        duplicate, first_line = _duplicates(
-            cands, records, reason == Reason.OK, student, date_coded
-        )
-        reason[duplicate] = Reason.DUPLICATE_ROW
-    else:
-        first_line = np.zeros(len(rec), dtype=np.int64)
-
-    lines = records.lines if cands.one_per_record else records.lines[rec]
-    accepted = np.flatnonzero((reason == Reason.OK) & keep)
-    frame = _accepted_part(
-        cands, accepted, student, names, target, matcher, cells, dates, lines, field_codes, shown
-    )
-    name_pairs = _name_pairs(accepted, student, names, lines, shown)
-    rejected = np.flatnonzero((reason != Reason.OK) & keep)
-    context = _RejectContext(
-        cands,
-        records,
-        shown,
-        student,
-        target_text,
-        score_text,
-        scale,
-        matcher,
-        date_coded,
-        first_line,
-    )
-    reject_table, reject_diagnostics = _rejects(context, rejected, reason, lines, config)
-    diagnostics += reject_diagnostics
-    read = int(keep.sum()) + len(records.bad_lines)
-    return _Checked(frame, reject_table, name_pairs, read, diagnostics)
 
 
 def _decimal_setting(value: str | None) -> str | None:
@@ -525,65 +693,515 @@ def _decimal_setting(value: str | None) -> str | None:
 
 
 def _not_padding(
-    cands: Candidates, records: CsvRecords, student: Coded, target_text: Sequence[str]
-) -> np.ndarray:
-    """False for candidates of long-shaped files whose record is blank in every field."""
-    n = len(cands.record)
-    keep = np.ones(n, dtype=bool)
+    cands: Candidates,
+    records: CsvRecords,
+    student: Coded,
+    student_blank: np.ndarray,
+    target_blank: np.ndarray,
+    score_text: Sequence[str],
+) -> np.ndarray | None:
+    """False for candidates of long-shaped files whose record is blank in every field; None
+    when there are none (the usual case, decided from the distinct texts)."""
     if cands.format in ("wide", "canvas-lmgb"):
-        return keep
-    blank_student = _lookup([not v for v in student.values], student.codes)
-    blank_target = _lookup([not t for t in target_text], cands.target.codes)
-    blank_score = _lookup([not v.strip() for v in cands.score.values], cands.score.codes)
-    suspects = np.flatnonzero(blank_student & blank_target & blank_score)
+        return None
+    score_blank = _flags([not v for v in score_text])
+    if not (student_blank.any() and target_blank.any() and score_blank.any()):
+        return None
+    suspects = np.flatnonzero(
+        student_blank[student.codes]
+        & target_blank[cands.target.codes]
+        & score_blank[cands.score.codes]
+    )
     if len(suspects) == 0:
-        return keep
-    rows = pa.array(cands.record[suspects])
+        return None
     all_blank = np.ones(len(suspects), dtype=bool)
-    for column in records.chunked:
-        texts = pc.utf8_trim_whitespace(column.take(rows))
-        all_blank &= np.asarray(pc.equal(texts, "").to_numpy(zero_copy_only=False), dtype=bool)
+    for index in range(len(records.chunked)):
+        column = records.coded(index)
+        all_blank &= _flags([not t.strip() for t in column.values])[column.at(suspects)]
+    if not all_blank.any():
+        return None
+    keep = np.ones(cands.count, dtype=bool)
     keep[suspects[all_blank]] = False
     return keep
+
+
+# --------------------------------------------------------------------------- dates
+
+
+_NAT = np.iinfo(np.int64).min
+_EPOCH = _dt.date(1970, 1, 1).toordinal()
+_SPACES = frozenset(b" \t\n\v\f\r")
+_DIGITS = frozenset(b"0123456789")
+_YMD_SEPARATORS = frozenset(b"-./\\ ")
+_DAYS_IN_MONTH = (
+    (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31),
+    (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31),
+)
+#: Formats pandas hands to its ISO reader (``format_is_iso`` in pandas' strptime.pyx).
+_ISO_FORMAT = re.compile(
+    r"^%Y(?:([-/ \\.]?)%m(?:\1%d(?:[ T]%H(?::%M(?::%S(?:%z|\.%f(?:%z)?)?)?)?)?)?)?$"
+)
 
 
 def parse_dates(texts: Sequence[str], date_format: str | None) -> tuple[np.ndarray, np.ndarray]:
     """Distinct date texts -> (datetime64[ns] values, bad mask). Blank is NaT and not bad.
 
-    Accepted: ``date_format`` when given, ISO 8601 dates and date-times, US ``MM/DD/YYYY``
-    (with or without a time). A time-zone suffix is dropped so the date stays the local one
-    the teacher saw (a 9 pm submission in Denver is not moved to the next day).
+    Accepted, first match wins: ``date_format`` when given, ISO 8601 dates and date-times (as
+    pandas' ``to_datetime(format="ISO8601")`` reads them: ``2025-09-06``, ``2025/9/6``,
+    ``20250906``, ``2025-09``, ``2025-09-06T10:15:30.123``...), US ``MM/DD/YYYY`` (with or
+    without a time), ``MM/DD/YY``. A time-zone suffix is dropped so the date stays the local
+    one the teacher saw (a 9 pm submission in Denver is not moved to the next day). Dates
+    outside what datetime64[ns] holds (1677-2262) and the words ``today``/``now`` are bad
+    dates (pandas stopped the whole read on the first and took the clock for the second).
     """
-    series = pd.Series([_TIMEZONE.sub("", t) for t in texts], dtype=object)
-    result = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
-    todo = series != ""
-    formats_to_try: list[str] = [date_format] if date_format else []
-    formats_to_try += ["ISO8601", *_US_FORMATS]
-    for fmt in formats_to_try:
-        if not todo.any():
-            break
-        parsed = pd.to_datetime(series[todo], format=fmt, errors="coerce")
-        parsed = parsed.astype("datetime64[ns]")
-        ok = parsed.notna()
-        result[ok[ok].index] = parsed[ok]
-        todo[ok[ok].index] = False
-    return result.to_numpy(dtype="datetime64[ns]"), todo.to_numpy(dtype=bool)
+    values = np.full(len(texts), _NAT, dtype=np.int64)
+    bad = np.zeros(len(texts), dtype=bool)
+    for i, text in enumerate(texts):
+        text = _TIMEZONE.sub("", text)
+        if not text:
+            continue
+        nanoseconds = _parse_date(text, date_format)
+        if nanoseconds is None:
+            bad[i] = True
+        else:
+            values[i] = nanoseconds
+    return values.view("datetime64[ns]"), bad
 
 
-def _combine(parts: Sequence[np.ndarray]) -> np.ndarray:
-    """One int64 key per row equal exactly when every part is equal (parts are codes >= 0)."""
-    key = np.zeros(len(parts[0]) if parts else 0, dtype=np.int64)
-    if not len(key):
-        return key
-    span = 1  # keys are below span
-    for part in parts:
-        width = int(part.max()) + 1
+def _parse_date(text: str, date_format: str | None) -> int | None:
+    if date_format:
+        parsed = _with_format(text, date_format)
+        if parsed is not None:
+            return parsed
+    parsed = _iso8601(text)
+    if parsed is not None:
+        return parsed
+    for fmt in _US_FORMATS:
+        parsed = _strptime(text, fmt)
+        if parsed is not None:
+            return parsed
+    return None
+
+
+def _with_format(text: str, fmt: str) -> int | None:
+    """``text`` read with the policy's date format, as ``pandas.to_datetime(format=fmt)``:
+    formats of the ISO shape go to the ISO parser first, then to strptime."""
+    if fmt == "ISO8601":
+        return _iso8601(text)
+    if fmt == "mixed":
+        return _mixed(text)
+    if _ISO_FORMAT.match(fmt) and fmt != "%Y%m":
+        parsed = _iso8601(text, fmt)
+        if parsed is not None:
+            return parsed
+    return _strptime(text, fmt)
+
+
+def _nanoseconds(
+    year: int, month: int, day: int, hour: int, minute: int, second: int, ns: int
+) -> int | None:
+    """Nanoseconds since 1970 (None outside datetime64[ns] or not a date)."""
+    try:
+        days = _dt.date(year, month, day).toordinal() - _EPOCH
+    except ValueError:
+        return None
+    value = ((days * 24 + hour) * 60 + minute) * 60 + second
+    value = value * 1_000_000_000 + ns
+    return value if -(2**63) < value < 2**63 else None
+
+
+def _strptime(text: str, fmt: str) -> int | None:
+    """``datetime.strptime`` (what pandas runs for a non-ISO format), with pandas' reading of
+    ``%f`` (up to 9 digits); a time zone is dropped."""
+    extra = 0
+    try:
+        parsed = _dt.datetime.strptime(text, fmt)
+    except ValueError:
+        if "%f" not in fmt:
+            return None
+        long_fraction = _long_fraction(text, fmt)
+        if long_fraction is None:
+            return None
+        parsed, extra = long_fraction
+    return _nanoseconds(
+        parsed.year,
+        parsed.month,
+        parsed.day,
+        parsed.hour,
+        parsed.minute,
+        parsed.second,
+        parsed.microsecond * 1000 + extra,
+    )
+
+
+@lru_cache(maxsize=8)
+def _nanosecond_regex(fmt: str) -> re.Pattern[str] | None:
+    strptime_module: Any = importlib.import_module("_strptime")
+    time_re = strptime_module.TimeRE()
+    time_re["f"] = r"(?P<f>[0-9]{1,9})"  # pandas reads up to nanoseconds
+    try:
+        pattern: re.Pattern[str] = time_re.compile(fmt)
+        return pattern
+    except (KeyError, IndexError, re.error):
+        return None
+
+
+def _long_fraction(text: str, fmt: str) -> tuple[_dt.datetime, int] | None:
+    """(datetime, nanoseconds past its microseconds) for a ``%f`` of 7 to 9 digits."""
+    regex = _nanosecond_regex(fmt)
+    found = regex.match(text) if regex is not None else None
+    if found is None or found.end() != len(text) or "f" not in found.groupdict():
+        return None
+    digits = found.group("f")
+    if len(digits) <= 6:
+        return None
+    start, end = found.span("f")
+    try:
+        parsed = _dt.datetime.strptime(text[:start] + digits[:6] + text[end:], fmt)
+    except ValueError:
+        return None
+    return parsed, int(digits[6:].ljust(3, "0"))
+
+
+def _mixed(text: str) -> int | None:
+    """pandas' per-element format inference (``date_format: mixed``): no other reader
+    implements it, so this rare setting imports pandas."""
+    import pandas as pd
+
+    try:
+        parsed = pd.to_datetime(pd.Series([text], dtype=object), format="mixed", errors="coerce")
+        value = parsed.dt.tz_localize(None) if parsed.dt.tz is not None else parsed
+        stamp = value.astype("datetime64[ns]").iloc[0]
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return None if pd.isna(stamp) else int(stamp.value)
+
+
+class _IsoText:
+    """pandas' ISO 8601 reader (``parse_iso_8601_datetime`` in its np_datetime_strings.c, as
+    ``to_datetime(format="ISO8601")`` and ISO-shaped formats use it), step for step on the
+    UTF-8 bytes so that exactly the same texts are dates: separators ``-./\\\\`` or space
+    between year, month and day (one-digit months and days then allowed), ``T`` or space
+    before the time, optional ``:`` between its parts, fractions to 18 digits, ``Z`` or
+    ``±hh[:mm]`` (read and dropped). With a format, each part must come where the format
+    says."""
+
+    def __init__(self, text: str, fmt: str | None) -> None:
+        self.s = text.encode("utf-8")
+        self.f = b"" if fmt is None else fmt.encode("utf-8")
+        self.infer = fmt is None
+        self.i = 0
+        self.fi = 0
+
+    def at(self, offset: int = 0) -> int:
+        k = self.i + offset
+        return self.s[k] if k < len(self.s) else 0  # C strings end with NUL
+
+    @property
+    def left(self) -> int:
+        return len(self.s) - self.i
+
+    @property
+    def format_left(self) -> int:
+        return len(self.f) - self.fi
+
+    def expect(self, part: bytes) -> bool:
+        """The format has ``part`` next (always true without a format)."""
+        if self.infer:
+            return True
+        if self.format_left < len(part) or self.f[self.fi : self.fi + len(part)] != part:
+            return False
+        self.fi += len(part)
+        return True
+
+    def digit(self, offset: int = 0) -> bool:
+        return self.at(offset) in _DIGITS
+
+    def take_digit(self) -> int:
+        value = self.at() - 48
+        self.i += 1
+        return value
+
+    def parse(self) -> int | None:
+        year = hour = minute = second = fraction = 0
+        month = day = 1
+        while self.left > 0 and self.at() in _SPACES:
+            self.i += 1
+            if not self.expect(b" "):
+                return None
+        if self.at() == ord("-"):
+            self.i += 1
+        if self.left == 0 or not self.expect(b"%Y"):
+            return None
+        if self.left >= 4 and all(self.digit(k) for k in range(4)):
+            year = int(self.s[self.i : self.i + 4])
+            self.i += 4
+        if self.s[:1] == b"-":
+            year = -year
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+        if self.left == 0:
+            return self.done(year, month, day, 0, 0, 0, 0)
+        separator = 0
+        if not self.digit():
+            if self.at() not in _YMD_SEPARATORS:
+                return None
+            separator = self.at()
+            self.i += 1
+            if not self.expect(bytes([separator])) or self.left == 0 or not self.digit():
+                return None
+        if not self.expect(b"%m"):
+            return None
+        month = self.take_digit()
+        if self.digit():
+            month = month * 10 + self.take_digit()
+        elif not separator:
+            return None
+        if not 1 <= month <= 12:
+            return None
+        if self.left == 0:
+            return None if not separator else self.done(year, month, day, 0, 0, 0, 0)
+        if separator:
+            if self.at() != separator or self.left == 1:
+                return None
+            self.i += 1
+            if not self.expect(bytes([separator])):
+                return None
+        if not self.expect(b"%d") or not self.digit():
+            return None
+        day = self.take_digit()
+        if self.digit():
+            day = day * 10 + self.take_digit()
+        elif not separator:
+            return None
+        if not 1 <= day <= _DAYS_IN_MONTH[leap][month - 1]:
+            return None
+        if self.left == 0:
+            return self.done(year, month, day, 0, 0, 0, 0)
+        if self.at() not in (ord("T"), ord(" ")) or self.left == 1:
+            return None
+        if not self.expect(self.s[self.i : self.i + 1]):
+            return None
+        self.i += 1
+        if not self.expect(b"%H") or not self.digit():
+            return None
+        hour = self.take_digit()
+        two_digit_hour = False
+        if self.digit():
+            two_digit_hour = True
+            hour = hour * 10 + self.take_digit()
+            if hour >= 24:
+                return None
+        if self.left == 0:
+            if not two_digit_hour:
+                return None
+            return self.done(year, month, day, hour, 0, 0, 0)
+        colons = False
+        if self.at() == ord(":"):
+            colons = True
+            self.i += 1
+            if self.left == 0 or not self.digit() or not self.expect(b":"):
+                return None
+        elif not self.digit():
+            if not two_digit_hour:
+                return None
+            return self.zone(year, month, day, hour, 0, 0, 0)
+        if not self.expect(b"%M"):
+            return None
+        minute = self.take_digit()
+        if self.digit():
+            minute = minute * 10 + self.take_digit()
+            if minute >= 60:
+                return None
+        elif not colons:
+            return None
+        if self.left == 0:
+            return self.done(year, month, day, hour, minute, 0, 0)
+        if colons and self.at() == ord(":"):
+            if not self.expect(b":"):
+                return None
+            self.i += 1
+            if self.left == 0 or not self.digit():
+                return None
+        elif not (not colons and self.digit()):
+            return self.zone(year, month, day, hour, minute, 0, 0)
+        if not self.expect(b"%S"):
+            return None
+        second = self.take_digit()
+        if self.digit():
+            second = second * 10 + self.take_digit()
+            if second >= 60:
+                return None
+        elif not colons:
+            return None
+        if self.left > 0 and self.at() == ord("."):
+            self.i += 1
+            if not self.expect(b"."):
+                return None
+        else:
+            return self.zone(year, month, day, hour, minute, second, 0)
+        if not self.expect(b"%f"):
+            return None
+        # Up to 18 digits in groups of 6 (micro-, pico-, attoseconds); nanoseconds are kept.
+        for group in range(3):
+            part = 0
+            for _ in range(6):
+                part *= 10
+                if self.left > 0 and self.digit():
+                    part += self.take_digit()
+            if group == 0:
+                fraction = part * 1000
+            elif group == 1:
+                fraction += part // 1000
+            if self.left == 0 or not self.digit():
+                break
+        return self.zone(year, month, day, hour, minute, second, fraction)
+
+    def zone(
+        self, year: int, month: int, day: int, hour: int, minute: int, second: int, ns: int
+    ) -> int | None:
+        """The end of the text: an optional time zone (dropped), spaces around it."""
+        while self.left > 0 and self.at() in _SPACES:
+            self.i += 1
+            if not self.expect(b" "):
+                return None
+        if self.left == 0:
+            return None if self.format_left > 0 else self.done(
+                year, month, day, hour, minute, second, ns)
+        if self.at() == ord("Z"):
+            if not self.expect(b"%z"):
+                return None
+            if self.left == 1:
+                return None if self.format_left > 0 else self.done(
+                    year, month, day, hour, minute, second, ns)
+            self.i += 1
+        elif self.at() in (ord("+"), ord("-")):
+            if not self.expect(b"%z"):
+                return None
+            self.i += 1
+            if self.left >= 2 and self.digit() and self.digit(1):
+                if (self.at() - 48) * 10 + self.at(1) - 48 >= 24:
+                    return None
+                self.i += 2
+            elif self.left >= 1 and self.digit():
+                self.i += 1
+            else:
+                return None
+            if self.left > 0:
+                if self.at() == ord(":"):
+                    self.i += 1
+                if self.left >= 2 and self.digit() and self.digit(1):
+                    if (self.at() - 48) * 10 + self.at(1) - 48 >= 60:
+                        return None
+                    self.i += 2
+                elif self.left >= 1 and self.digit():
+                    self.i += 1
+                else:
+                    return None
+        while self.left > 0 and self.at() in _SPACES:
+            self.i += 1
+            if not self.expect(b" "):
+                return None
+        if self.left != 0 or self.format_left != 0:
+            return None
+        return self.done(year, month, day, hour, minute, second, ns)
+
+    def done(
+        self, year: int, month: int, day: int, hour: int, minute: int, second: int, ns: int
+    ) -> int | None:
+        if self.format_left:
+            return None
+        return _nanoseconds(year, month, day, hour, minute, second, ns)
+
+
+def _iso8601(text: str, fmt: str | None = None) -> int | None:
+    return _IsoText(text, fmt).parse()
+
+
+# --------------------------------------------------------------------------- duplicates
+
+
+def _combine(parts: Sequence[np.ndarray], widths: Sequence[int]) -> np.ndarray:
+    """One key per row, equal exactly when every part is equal (part ``k`` holds codes
+    below ``widths[k]``); int32 when the key fits, else int64 (renumbered when even that
+    would overflow)."""
+    n = len(parts[0]) if parts else 0
+    span = 1
+    for width in widths:
+        span *= max(width, 1)
+    dtype = np.int32 if span < 2**31 else np.int64
+    if not parts:
+        return np.zeros(0, dtype=dtype)
+    key = parts[0].astype(dtype)
+    span = max(widths[0], 1)
+    for part, width in zip(parts[1:], widths[1:], strict=True):
+        width = max(width, 1)
         if span * width >= 2**62:
-            key = pd.factorize(key)[0].astype(np.int64)
-            span = int(key.max()) + 1
-        key = key * width + part
+            key = _renumber(key)
+            span = int(key.max()) + 1 if n else 1
+        np.multiply(key, width, out=key)
+        np.add(key, part, out=key, casting="unsafe")  # parts fit: span says so
         span *= width
     return key
+
+
+def _sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` by a sort: numpy 2's plain ``np.unique`` hashes instead, slower for
+    these small arrays, and its first call costs ~7 ms."""
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    new = np.empty(len(ordered), dtype=bool)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    return ordered[new]
+
+
+def _renumber(key: np.ndarray) -> np.ndarray:
+    """Dense numbers for the distinct values of ``key`` (same equalities)."""
+    _, inverse = np.unique(key, return_inverse=True)
+    return inverse.reshape(-1).astype(np.int64)
+
+
+def _repeated(key: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Rows of ``among`` (a mask) whose key another row of ``among`` has too, in row order.
+
+    Rows not ``among`` take part in the search too: they are invalid, and the callers' keys
+    hold everything validity depends on, so an invalid row never has a valid row's key. One
+    sort of the keys says whether any repeats: usually none, and that is all it costs. Else a
+    bit table of the repeated keys' low bits picks the rows that may have one (1 in 16 of the
+    others, at most), and only those are looked up exactly."""
+    ordered = np.sort(key)
+    same = ordered[1:] == ordered[:-1]
+    if not same.any():
+        return np.zeros(0, dtype=np.int64)
+    repeated = _sorted_distinct(ordered[1:][same])
+    del ordered, same
+    bits = max(16, int(len(repeated) * 16).bit_length())
+    if bits > _MOST_BITS:
+        # Most keys repeat (a file of copies): one stable sort finds them all.
+        order = np.argsort(key, kind="stable")
+        ordered = key[order]
+        same = np.zeros(len(key), dtype=bool)
+        same[1:] = ordered[1:] == ordered[:-1]
+        same[:-1] |= same[1:]
+        rows = np.sort(order[same])
+        return rows[among[rows]]
+    table = np.zeros(1 << bits, dtype=bool)
+    table[repeated & ((1 << bits) - 1)] = True
+    if bits == 16 and _LITTLE:
+        low = key.view(np.uint16)[:: key.itemsize // 2]  # the low 16 bits, without a copy
+    else:
+        low = np.bitwise_and(key, (1 << bits) - 1)
+    maybe = _gather(table, low)
+    maybe &= among
+    rows = np.flatnonzero(maybe)
+    keys = key[rows]
+    at = np.minimum(np.searchsorted(repeated, keys), len(repeated) - 1)
+    return rows[repeated[at] == keys]
+
+
+_LITTLE = np.little_endian
+_MOST_BITS = 24  # a bit table of 16 MB at most
 
 
 def _duplicates(
@@ -593,110 +1211,177 @@ def _duplicates(
     student: Coded,
     date_coded: Coded | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Valid candidates whose record is an exact copy of an earlier record of the file.
+    """Valid candidates whose record is an exact copy of an earlier record of the file, and the
+    line of that earlier record (two arrays in row order).
 
     A cheap key (student, date and, one cell per record, the target and score texts) finds
     the possible copies; only those are compared on every column.
     """
-    n = len(cands.record)
-    duplicate = np.zeros(n, dtype=bool)
-    first_line = np.zeros(n, dtype=np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    if cands.count == 0:
+        return empty, empty
     if cands.format in ("wide", "canvas-lmgb"):
         parts = [student.codes, cands.score_column, cands.score.codes]
+        widths = [len(student.values), len(records.header), len(cands.score.values)]
     else:
         parts = [student.codes, cands.target.codes, cands.score.codes]
+        widths = [len(student.values), len(cands.target.values), len(cands.score.values)]
     if date_coded is not None:
         parts.append(date_coded.codes)
-    if n == 0:
-        return duplicate, first_line
-    suspects = np.flatnonzero(pd.Series(_combine(parts)).duplicated(keep=False).to_numpy() & valid)
+        widths.append(len(date_coded.values))
+    suspects = _repeated(_combine(parts, widths), valid)
     if len(suspects) == 0:
-        return duplicate, first_line
+        return empty, empty
     # Compare whole records (every column of the file, as written) among the suspects.
-    suspect_records = np.unique(cands.record[suspects])
-    taken = pa.array(suspect_records)
-    codes = [c.codes for c in code_all([column.take(taken) for column in records.chunked])]
-    record_key = _combine(codes)
+    of_suspects = suspects if cands.one_per_record else _records_of(cands)[suspects]
+    suspect_records = _sorted_distinct(of_suspects)
+    columns = [records.coded(i) for i in range(len(records.chunked))]
+    record_key = _combine(
+        [column.at(suspect_records) for column in columns], [len(c.values) for c in columns]
+    )
     _, first_index, group = np.unique(record_key, return_index=True, return_inverse=True)
     first_record = suspect_records[first_index[group.reshape(-1)]]
     is_copy = first_record != suspect_records
-    position = np.searchsorted(suspect_records, cands.record[suspects])
-    copies = suspects[is_copy[position]]
-    duplicate[copies] = True
-    first_line[copies] = records.lines[first_record[position[is_copy[position]]]]
-    return duplicate, first_line
+    position = np.searchsorted(suspect_records, of_suspects)
+    copies = is_copy[position]
+    return suspects[copies], records.lines_at(first_record[position[copies]])
+
+
+# --------------------------------------------------------------------------- accepted rows
 
 
 @dataclass
 class _Accepted:
-    """The accepted evidence of one file, text columns kept as codes into distinct texts."""
+    """The accepted evidence of one file, text columns as codes into texts."""
 
-    texts: dict[str, Coded]
+    texts: dict[str, TextCodes]
     score: np.ndarray
     status: np.ndarray  # Outcome.SCORED, EXCUSED or MISSING
     date: np.ndarray
     row: np.ndarray
 
 
-#: Text columns of the evidence frame, cleaned like the reader always did: ids, names and
-#: targets in Python (`str.strip`, Canvas names); the others with pyarrow's whitespace trim.
-_ARROW_TRIMMED = ("assessment", "type", "section", "course", "rater", "source", "comment")
+#: Text columns of the evidence table besides ids, names and targets: trimmed (as pyarrow's
+#: utf8_trim_whitespace, which str.strip equals on every code point) and, for ``type``,
+#: lower-cased (as pyarrow's utf8_lower: see `_lower`).
+_TRIMMED = ("assessment", "type", "section", "course", "rater", "source", "comment")
 
 
-def _distinct(coded: Coded) -> Coded:
-    """The same texts with every distinct text once (cleaning can make two texts equal)."""
+def _deduplicated(codes: np.ndarray, texts: Sequence[str]) -> TextCodes:
+    """``texts[codes]`` with every distinct text once (cleaning can make two texts equal)."""
     position: dict[str, int] = {}
-    remap = np.fromiter(
-        (position.setdefault(v, len(position)) for v in coded.values),
-        dtype=np.int32,
-        count=len(coded.values),
-    )
-    if len(position) == len(coded.values):
-        return coded
-    return Coded(remap[coded.codes], list(position))
+    remap = [position.setdefault(t, len(position)) for t in texts]
+    if len(position) == len(texts):
+        return TextCodes(codes, list(texts))
+    table = np.array(remap, dtype=_smallest_int(len(position)))
+    return TextCodes(_gather(table, codes), list(position))
 
 
-def _field_texts(
-    cands: Candidates, name: str, accepted: np.ndarray, field_codes: Mapping[str, Coded]
-) -> Coded:
-    """Codes of the accepted candidates into the distinct cleaned texts of field ``name``."""
-    coded = field_codes.get(name)
-    if coded is None:
-        return Coded(np.zeros(len(accepted), dtype=np.int8), [cands.defaults.get(name, "")])
-    cleaned = pc.utf8_trim_whitespace(pa.array(coded.values, type=pa.string()))
-    if name == "type":
-        cleaned = pc.utf8_lower(cleaned)
-    rows = accepted if cands.one_per_record else cands.record[accepted]
-    return _distinct(Coded(coded.codes[rows], cleaned.to_pylist()))
+def _lower(texts: Sequence[str]) -> list[str]:
+    """pyarrow's ``utf8_lower`` of each text without pyarrow.compute where Python agrees:
+    everywhere but U+0130 (Python gives "i̇", pyarrow "i"), final sigma (Python's context rule)
+    and characters newer than Python's Unicode tables, which go to pyarrow."""
+    lowered: list[str] = []
+    unsure: list[int] = []
+    for i, text in enumerate(texts):
+        if text.isascii():
+            lowered.append(text.lower())
+        elif any(unicodedata.category(ch) == "Cn" for ch in text):
+            lowered.append(text)
+            unsure.append(i)
+        else:
+            lowered.append("".join("i" if ch == "\u0130" else ch.lower() for ch in text))
+    if unsure:
+        import pyarrow as pa
+        import pyarrow.compute as pc  # rare: text with characters Python does not know
+
+        redone = pc.utf8_lower(pa.array([texts[i] for i in unsure], pa.string())).to_pylist()
+        for i, text in zip(unsure, redone, strict=True):
+            lowered[i] = text
+    return lowered
 
 
 def _accepted_part(
     cands: Candidates,
-    accepted: np.ndarray,
+    records: CsvRecords,
+    ok: np.ndarray,
     student: Coded,
-    names: Coded,
-    target: np.ndarray,
+    target_lut: np.ndarray,
     matcher: TargetMatcher,
-    cells: ScoreCells,
-    dates: np.ndarray,
-    lines: np.ndarray,
-    field_codes: Mapping[str, Coded],
+    cells: _Cells,
+    date_coded: Coded | None,
+    date_values: np.ndarray,
+    fields: Mapping[str, _Codes],
     shown: str,
 ) -> _Accepted:
-    texts = {
-        "student_id": _distinct(Coded(student.codes[accepted], student.values)),
-        "student_name": _distinct(Coded(names.codes[accepted], names.values)),
-        "target": Coded(target[accepted].astype(np.int32), list(matcher.ids)),
-        **{name: _field_texts(cands, name, accepted, field_codes) for name in _ARROW_TRIMMED},
-        "file": Coded(np.zeros(len(accepted), dtype=np.int8), [shown]),
-    }
-    return _Accepted(
-        texts=texts,
-        score=cells.score[accepted],
-        status=np.minimum(cells.outcome[accepted], Outcome.MISSING).astype(np.int8),
-        date=dates[accepted],
-        row=lines[accepted].astype(np.int64, copy=False),
-    )
+    """The accepted rows (``ok``) of a file."""
+    every = bool(ok.all())
+    count = len(ok) if every else int(np.count_nonzero(ok))
+
+    def rows(values: np.ndarray) -> np.ndarray:
+        return values if every else values[ok]
+
+    def picked(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        return _gather(table, codes) if every else _gather_where(table, codes, ok)
+
+    def field_rows(coded: _Codes) -> np.ndarray:
+        if not cands.one_per_record:
+            return coded.codes[rows(_records_of(cands))]
+        return coded.codes if every else coded.where(ok)
+
+    def texts() -> dict[str, TextCodes]:
+        names = fields.get("student_name")
+        result = {
+            "student_id": _deduplicated(rows(student.codes), student.values),
+            "student_name": (
+                _deduplicated(field_rows(names), [_clean_name(v) for v in names.values])
+                if names is not None
+                else TextCodes(np.zeros(count, dtype=np.int8), [""])
+            ),
+            "target": TextCodes(
+                picked(target_lut.astype(_smallest_int(len(matcher.ids))), cands.target.codes),
+                list(matcher.ids),
+            ),
+        }
+        for name in _TRIMMED:
+            coded = fields.get(name)
+            if coded is None:
+                result[name] = TextCodes(np.zeros(count, dtype=np.int8),
+                                         [cands.defaults.get(name, "")])
+                continue
+            cleaned = [v.strip() for v in coded.values]
+            if name == "type":
+                cleaned = _lower(cleaned)
+            result[name] = _deduplicated(field_rows(coded), cleaned)
+        result["file"] = TextCodes(np.zeros(count, dtype=np.int8), [shown])
+        return result
+
+    def values() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        key = rows(cells.key)
+        status = np.minimum(cells.outcome, Outcome.MISSING).astype(np.int8)
+        if date_coded is not None and len(date_values):
+            date = picked(date_values, date_coded.codes)
+        else:
+            date = np.full(count, np.datetime64("NaT", "ns"))
+        if not cands.one_per_record:
+            line = records.lines_at(rows(_records_of(cands)))
+        elif every:
+            line = records.lines_at(np.arange(count))
+        else:
+            line = records.lines_where(ok)
+        return _gather(cells.score, key), _gather(status, key), date, line
+
+    score, status, date, line = values()
+    return _Accepted(texts=texts(), score=score, status=status, date=date, row=line)
+
+
+def _smallest_int(size: int) -> type[np.signedinteger[Any]]:
+    """The smallest signed integer type for codes 0..size-1."""
+    if size <= 127:
+        return np.int8
+    if size <= 32767:
+        return np.int16
+    return np.int32
 
 
 def _canvas_name(text: str) -> str:
@@ -706,44 +1391,116 @@ def _canvas_name(text: str) -> str:
     return text
 
 
-def _name_pairs(
-    accepted: np.ndarray, student: Coded, names: Coded, lines: np.ndarray, shown: str
-) -> pa.Table:
-    """Each distinct (student id, name) of the accepted rows, with the first line it is on."""
-    student_codes, name_codes = student.codes[accepted], names.codes[accepted]
-    name_of = np.zeros(len(student.values), dtype=np.int64)
-    name_of[student_codes] = name_codes
-    if bool(np.all(name_of[student_codes] == name_codes)):
-        # One name per id (the usual case): the pairs are the first row of each id.
-        first = np.flatnonzero(~pd.Series(student_codes).duplicated().to_numpy())
-    else:
-        # factorize numbers keys in order of first appearance: a key is new where its code
-        # exceeds every code before it.
-        key_codes = pd.factorize(_combine([student_codes, name_codes]))[0]
-        seen = np.maximum.accumulate(key_codes)
-        first = np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]])
-    chosen = accepted[first]
-    return pa.table(
-        {
-            "student_id": pa.array([student.values[c] for c in student.codes[chosen]], pa.string()),
-            "student_name": pa.array([names.values[c] for c in names.codes[chosen]], pa.string()),
-            "file": pa.array([shown] * len(chosen), pa.string()),
-            "row": pa.array(lines[chosen], type=pa.int64()),
-        }
+def _evidence_table(parts: Sequence[_Accepted]) -> Table:
+    """The EvidenceSet.table of all files (text columns of several files are merged into one
+    list of texts each)."""
+    columns: dict[str, Any] = {}
+    for name in FRAME_COLUMNS:
+        if name in ("score", "date", "row", "seq"):
+            continue
+        if name == "status":
+            columns[name] = TextCodes(_joined([p.status for p in parts], np.int8),
+                                      list(_STATUS_TEXT))
+        else:
+            columns[name] = _merged_texts([p.texts[name] for p in parts])
+    columns["score"] = _joined([p.score for p in parts], np.float64)
+    columns["date"] = _joined([p.date for p in parts], "datetime64[ns]")
+    columns["row"] = _joined([p.row for p in parts], np.int64)
+    columns["seq"] = np.arange(len(columns["row"]), dtype=np.int64)
+    return Table({name: columns[name] for name in FRAME_COLUMNS}, len(columns["row"]))
+
+
+def _joined(arrays: Sequence[np.ndarray], dtype: Any) -> np.ndarray:
+    if len(arrays) == 1:
+        return arrays[0].astype(dtype, copy=False)
+    return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
+
+
+def _merged_texts(parts: Sequence[TextCodes]) -> TextCodes:
+    if len(parts) == 1:
+        return parts[0]
+    position: dict[str, int] = {}
+    codes = []
+    for part in parts:
+        remap = np.array([position.setdefault(t, len(position)) for t in part.texts] or [0],
+                         dtype=np.int32)
+        codes.append(_gather(remap, part.codes))
+    return TextCodes(
+        np.concatenate(codes) if codes else np.zeros(0, dtype=np.int32), list(position)
     )
 
 
-def _conflicting_names(tables: Sequence[pa.Table | None], limit: int) -> list[Diagnostic]:
+# --------------------------------------------------------------------------- names
+
+
+@dataclass
+class _NamePairs:
+    """Each distinct (student id, name) of a file's accepted rows, with the first line it is
+    on, in order of first appearance (as codes into the file's texts)."""
+
+    file: str
+    student: np.ndarray
+    name: np.ndarray
+    row: np.ndarray
+    student_texts: Sequence[str]
+    name_texts: Sequence[str]
+
+
+def _first_rows(key: np.ndarray) -> np.ndarray:
+    """Positions of the first occurrence of each distinct key, ascending.
+
+    Only rows where the key changes from the row before can be first occurrences: an export
+    grouped by student has a few thousand such rows in a million."""
+    if not len(key):
+        return np.zeros(0, dtype=np.int64)
+    changes = np.flatnonzero(key[1:] != key[:-1]) + 1
+    candidates = np.concatenate([np.zeros(1, dtype=np.int64), changes])
+    values = key[candidates]
+    if values.min() >= 0 and values.max() < 4 * len(values) + 1024:
+        first = np.full(int(values.max()) + 1, len(key), dtype=np.int64)
+        np.minimum.at(first, values, candidates)
+        return np.sort(first[first < len(key)])
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    return np.sort(candidates[order[starts]])
+
+
+def _name_pairs(accepted: _Accepted, shown: str) -> _NamePairs:
+    student = accepted.texts["student_id"]
+    name = accepted.texts["student_name"]
+    s_codes, n_codes = student.codes, name.codes
+    if len(name.texts) > 1:
+        first = _first_rows(_combine([s_codes, n_codes], [len(student.texts), len(name.texts)]))
+    else:
+        first = _first_rows(s_codes)
+    return _NamePairs(
+        file=shown,
+        student=s_codes[first],
+        name=n_codes[first],
+        row=accepted.row[first],
+        student_texts=student.texts,
+        name_texts=name.texts,
+    )
+
+
+def _conflicting_names(files: Sequence[_NamePairs], limit: int) -> list[Diagnostic]:
+    if not files:
+        return []
+    if len(files) == 1:
+        # One file: an id with two names has two pairs with a name (numpy on the codes).
+        pairs = files[0]
+        named = np.array([bool(t) for t in pairs.name_texts] or [False])[pairs.name]
+        counts = np.bincount(pairs.student[named], minlength=len(pairs.student_texts))
+        if not len(counts) or counts.max() < 2:
+            return []
     seen: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
-    for table in tables:
-        if table is None:
-            continue
-        for sid, name, file, row in zip(
-            *(table.column(c).to_pylist() for c in ("student_id", "student_name", "file", "row")),
-            strict=True,
-        ):
+    for pairs in files:
+        sids = [pairs.student_texts[c] for c in pairs.student.tolist()]
+        names = [pairs.name_texts[c] for c in pairs.name.tolist()]
+        for sid, name, row in zip(sids, names, pairs.row.tolist(), strict=True):
             if name and all(name != other for other, _, _ in seen[sid]):
-                seen[sid].append((name, file, row))
+                seen[sid].append((name, pairs.file, row))
     problems = []
     for sid, entries in seen.items():
         if len(entries) < 2:
@@ -784,13 +1541,39 @@ class _RejectContext:
     cands: Candidates
     records: CsvRecords
     shown: str
-    student: Coded
+    target_lut: np.ndarray
     target_text: Sequence[str]
     score_text: Sequence[str]
-    scale: np.ndarray
     matcher: TargetMatcher
     date_coded: Coded | None
-    first_line: np.ndarray
+    duplicate: np.ndarray  # candidates dropped as copies, ascending
+    first_line: np.ndarray  # the line each of them copies
+
+
+@dataclass
+class _Rejects:
+    """The units of one file not used, in file order; text columns as object arrays."""
+
+    file: str
+    row: np.ndarray
+    column: np.ndarray
+    value: np.ndarray
+    reason: np.ndarray
+    message: np.ndarray
+    set_aside: int
+
+
+@dataclass
+class _Part:
+    """Rejects of one reason; ``column`` holds header indexes (-1: the whole row)."""
+
+    row: np.ndarray
+    column: np.ndarray
+    values: Sequence[str]
+    value_codes: np.ndarray
+    reason: str
+    messages: Sequence[str]
+    message_codes: np.ndarray
 
 
 def _rejects(
@@ -799,21 +1582,21 @@ def _rejects(
     reason: np.ndarray,
     lines: np.ndarray,
     config: IngestConfig,
-) -> tuple[pa.Table, list[Diagnostic]]:
-    parts: list[pa.Table] = []
+) -> tuple[_Rejects, list[Diagnostic]]:
+    """The rejects of candidates ``rejected`` (ascending; ``lines``: the line of each)."""
+    parts: list[_Part] = []
     diagnostics: list[Diagnostic] = []
     header = ctx.records.header
     for bad_line, message in ctx.records.bad_lines:
         parts.append(
-            _reject_part(
-                ctx.shown,
-                header,
-                np.array([bad_line]),
-                np.array([-1]),
+            _Part(
+                np.array([bad_line], dtype=np.int64),
+                np.array([-1], dtype=np.int64),
                 [""],
-                np.array([0]),
+                np.zeros(1, dtype=np.int64),
                 "bad-row",
                 [message],
+                np.zeros(1, dtype=np.int64),
             )
         )
     if ctx.records.bad_lines:
@@ -832,91 +1615,93 @@ def _rejects(
             "bad-row",
             "malformed rows",
         )
-    for value in np.unique(reason[rejected]):
-        which = rejected[reason[rejected] == value]
-        code_name = REASON_CODES[Reason(int(value))]
-        column, texts, text_codes, messages = _explain(ctx, Reason(int(value)), which)
-        part = _reject_part(
-            ctx.shown, header, lines[which], column, texts, text_codes, code_name, messages
-        )
+    reasons = reason[rejected]
+    for value in _sorted_distinct(reasons).tolist():
+        chosen = reasons == value
+        part = _explain(ctx, Reason(value), rejected[chosen], lines[chosen])
         parts.append(part)
         diagnostics += _reject_diagnostics(
-            Reason(int(value)), part, column, header, ctx.shown, config.max_listed_per_reason
+            Reason(value), part, header, ctx.shown, config.max_listed_per_reason
         )
+    return _joined_rejects(ctx.shown, header, parts), diagnostics
+
+
+def _joined_rejects(shown: str, header: Sequence[str], parts: Sequence[_Part]) -> _Rejects:
+    """One file's rejects in file order, as a teacher reads the file (cells of one row in
+    column order)."""
     if not parts:
-        return _reject_part(
-            ctx.shown,
-            header,
-            np.array([], dtype=np.int64),
-            np.array([], dtype=np.int64),
-            [],
-            np.array([], dtype=np.int64),
-            "",
-            [],
-        ).drop_columns(["position"]), diagnostics
-    # In file order, as a teacher reads the file (stable: cells of one row keep column order).
-    table = pa.concat_tables(parts).sort_by([("row", "ascending"), ("position", "ascending")])
-    return table.drop_columns(["position"]), diagnostics
+        nothing = np.zeros(0, dtype=object)
+        return _Rejects(shown, np.zeros(0, dtype=np.int64), nothing, nothing, nothing, nothing, 0)
+    row = np.concatenate([p.row for p in parts]).astype(np.int64, copy=False)
+    position = np.concatenate([p.column for p in parts]).astype(np.int64, copy=False)
+    # One reason (the usual case) is in file order already: its rows ascend, one cell each.
+    order = np.lexsort((position, row)) if len(parts) > 1 else slice(None)
+    column_names = np.array([*header, ""], dtype=object)
+    column = column_names[np.where(position < 0, len(header), position)]
+
+    def texts(pieces: Sequence[tuple[Sequence[str], np.ndarray]]) -> np.ndarray:
+        joined = [np.array(list(t) or [""], dtype=object)[c] for t, c in pieces]
+        return np.concatenate(joined) if joined else np.zeros(0, dtype=object)
+
+    value = texts([(p.values, p.value_codes) for p in parts])
+    message = texts([(p.messages, p.message_codes) for p in parts])
+    reason = np.concatenate([np.full(len(p.row), p.reason, dtype=object) for p in parts])
+    set_aside = sum(len(p.row) for p in parts if p.reason in SET_ASIDE_REASONS)
+    return _Rejects(
+        file=shown,
+        row=row[order],
+        column=column[order],
+        value=value[order],
+        reason=reason[order],
+        message=message[order],
+        set_aside=set_aside,
+    )
 
 
-def _explain(
-    ctx: _RejectContext, reason: Reason, which: np.ndarray
-) -> tuple[np.ndarray, list[str], np.ndarray, list[str]]:
-    """For rejected candidates: header index, the distinct offending texts, the code of each
-    candidate's text, and one message per distinct (text, scale) pair as a per-row list."""
+def _explain(ctx: _RejectContext, reason: Reason, which: np.ndarray, rows: np.ndarray) -> _Part:
+    """The rejects of one reason: header index, offending text and message of each."""
     cands = ctx.cands
     n = len(which)
-    student_column = cands.columns.get("student_id", 0)
+    code_name = REASON_CODES[reason]
+    zeros = np.zeros(n, dtype=np.int64)
     if reason == Reason.MISSING_STUDENT_ID:
-        return (
-            np.full(n, student_column),
-            [""],
-            np.zeros(n, dtype=np.int64),
-            ["no student id in this row"] * n,
-        )
+        column = np.full(n, cands.columns.get("student_id", 0), dtype=np.int64)
+        return _Part(rows, column, [""], zeros, code_name, ["no student id in this row"], zeros)
     if reason in (Reason.MISSING_TARGET, Reason.UNKNOWN_TARGET):
         codes = cands.target.codes[which]
         texts = list(ctx.target_text)
-        message_of = {
-            c: (
-                "no target in this row"
-                if not texts[c]
-                else f"unknown target {texts[c]!r}; {ctx.matcher.suggestion(texts[c])}"
-            )
-            for c in np.unique(codes).tolist()
-        }
-        return cands.target_column[which], texts, codes, [message_of[c] for c in codes.tolist()]
+        used, inverse = np.unique(codes, return_inverse=True)
+        messages = [
+            "no target in this row"
+            if not texts[c]
+            else f"unknown target {texts[c]!r}; {ctx.matcher.suggestion(texts[c])}"
+            for c in used.tolist()
+        ]
+        return _Part(rows, cands.target_column[which], texts, codes, code_name, messages,
+                     inverse.reshape(-1))
     if reason == Reason.BAD_DATE:
         assert ctx.date_coded is not None
         codes = ctx.date_coded.codes[which]
         texts = list(ctx.date_coded.values)
-        message_of = {
-            c: f"date {texts[c]!r} is not a date (use YYYY-MM-DD)"
-            for c in np.unique(codes).tolist()
-        }
-        return (
-            np.full(n, cands.columns.get("date", 0)),
-            texts,
-            codes,
-            [message_of[c] for c in codes.tolist()],
-        )
+        used, inverse = np.unique(codes, return_inverse=True)
+        messages = [f"date {texts[c]!r} is not a date (use YYYY-MM-DD)" for c in used.tolist()]
+        column = np.full(n, cands.columns.get("date", 0), dtype=np.int64)
+        return _Part(rows, column, texts, codes, code_name, messages, inverse.reshape(-1))
     if reason == Reason.DUPLICATE_ROW:
-        first = ctx.first_line[which]
-        return (
-            np.full(n, -1),
-            [""],
-            np.zeros(n, dtype=np.int64),
-            [f"exact copy of line {line}: dropped" for line in first.tolist()],
-        )
+        first = ctx.first_line[np.searchsorted(ctx.duplicate, which)]
+        used, inverse = np.unique(first, return_inverse=True)
+        messages = [f"exact copy of line {line}: dropped" for line in used.tolist()]
+        return _Part(rows, np.full(n, -1, dtype=np.int64), [""], zeros, code_name, messages,
+                     inverse.reshape(-1))
     # Score problems: the message depends on the text and the target's scale.
     codes = cands.score.codes[which]
-    scales = ctx.scale[which]
+    scales = ctx.matcher.scale_index[ctx.target_lut[cands.target.codes[which]]]
     outcome = {
         Reason.NO_SCORE: Outcome.NO_SCORE,
         Reason.NON_NUMERIC_SCORE: Outcome.NON_NUMERIC,
         Reason.SCORE_OFF_SCALE: Outcome.OFF_SCALE,
     }[reason]
-    key = codes * (len(ctx.matcher.readers) + 1) + (scales + 1)
+    key = codes.astype(np.int64) * (len(ctx.matcher.readers) + 1) + (scales + 1)
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     messages = []
     for i in first.tolist():
@@ -925,49 +1710,18 @@ def _explain(
         messages.append(
             reject_message(outcome, ctx.score_text[int(codes[i])], reader, ctx.matcher.readers)
         )
-    per_row = [messages[i] for i in inverse.reshape(-1).tolist()]
-    return cands.score_column[which], list(ctx.score_text), codes, per_row
-
-
-def _reject_part(
-    shown: str,
-    header: Sequence[str],
-    lines: np.ndarray,
-    column: np.ndarray,
-    texts: Sequence[str],
-    text_codes: np.ndarray,
-    reason: str,
-    messages: Sequence[str],
-) -> pa.Table:
-    """Rejects of one reason; ``column`` holds header indexes (-1: the whole row)."""
-    n = len(lines)
-    names = pa.array([*header, ""], type=pa.string())
-    return pa.table(
-        {
-            "file": pa.array([shown] * n, type=pa.string()),
-            "row": pa.array(lines, type=pa.int64()),
-            "column": names.take(
-                pa.array(np.where(column < 0, len(header), column), type=pa.int64())
-            ),
-            "value": pa.array(list(texts) or [""], type=pa.string()).take(
-                pa.array(text_codes, type=pa.int64())
-            ),
-            "reason": pa.array([reason] * n, type=pa.string()),
-            "message": pa.array(messages, type=pa.string()),
-            "position": pa.array(column, type=pa.int64()),  # sort key, dropped later
-        }
-    )
+    return _Part(rows, cands.score_column[which], list(ctx.score_text), codes, code_name,
+                 messages, inverse.reshape(-1))
 
 
 def _reject_diagnostics(
     reason: Reason,
-    part: pa.Table,
-    column: np.ndarray,
+    part: _Part,
     header: Sequence[str],
     shown: str,
     limit: int,
 ) -> list[Diagnostic]:
-    n = part.num_rows
+    n = len(part.row)
     code_name = REASON_CODES[reason]
     if reason == Reason.NO_SCORE:
         return [info("no-score", f"{n} blank score(s): no evidence, set aside (not zeros)", shown)]
@@ -977,15 +1731,15 @@ def _reject_diagnostics(
                 "duplicate-row",
                 f"{n} exact duplicate row(s) dropped (kept once)",
                 shown,
-                int(part.column("row")[0].as_py()),
+                int(part.row[0]),
                 hint="set keep_duplicates to count each copy as evidence",
             )
         ]
-    rows = part.column("row").to_pylist()[: limit + 1]
-    messages = part.column("message").to_pylist()[: limit + 1]
+    rows = part.row[: limit + 1].tolist()
+    messages = [part.messages[c] for c in part.message_codes[: limit + 1].tolist()]
     listed = []
     for i, (line, message) in enumerate(zip(rows, messages, strict=True)):
-        col = int(column[i])
+        col = int(part.column[i])
         hint = None
         text = message
         if "; did you mean" in message or "; use " in message:
@@ -1017,64 +1771,30 @@ def _reject_diagnostics(
     return listed
 
 
-def _reject_frame(parts: Sequence[pa.Table]) -> pd.DataFrame:
+def _reject_table(parts: Sequence[_Rejects]) -> Table:
     if not parts:
-        return pd.DataFrame(
+        nothing = np.zeros(0, dtype=object)
+        return Table({c: np.zeros(0, dtype=np.int64) if c == "row" else nothing
+                      for c in REJECT_COLUMNS}, 0)
+    if len(parts) == 1:
+        part = parts[0]
+        return Table(
             {
-                c: pd.Series([], dtype="str" if c not in ("row",) else "int64")
-                for c in REJECT_COLUMNS
+                "file": np.full(len(part.row), part.file, dtype=object),
+                "row": part.row,
+                "column": part.column,
+                "value": part.value,
+                "reason": part.reason,
+                "message": part.message,
             }
         )
-    table = pa.concat_tables(parts)
-    frame = table.to_pandas()
-    frame["row"] = frame["row"].astype("int64")
-    return frame
-
-
-_STATUS_TEXT = ("scored", "excused", "missing")  # by Outcome value
-
-
-def _categorical(parts: Sequence[Coded]) -> pd.Categorical:
-    """One categorical column from per-file codes: categories are the texts used, sorted (so
-    sorting by the column sorts by text, byte order), codes as small as they can be."""
-    used_per_part = []
-    for part in parts:
-        counts = np.bincount(part.codes, minlength=len(part.values)).tolist() if len(
-            part.codes) else []
-        used_per_part.append([v for v, c in zip(part.values, counts, strict=False) if c])
-    categories = sorted(set().union(*used_per_part)) if used_per_part else []
-    position = {text: i for i, text in enumerate(categories)}
-    codes = [
-        np.array([position.get(v, -1) for v in part.values] or [-1], dtype=np.int32)[part.codes]
-        for part in parts
-    ]
-    joined = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int32)
-    # The codes are in range by construction: skip pandas' check of a million of them.
-    return pd.Categorical.from_codes(
-        joined, categories=pd.Index(categories, dtype="str"), validate=False
-    )
-
-
-def _evidence_frame(parts: Sequence[_Accepted]) -> pd.DataFrame:
-    """The EvidenceSet.frame of all files: text columns are categorical (a million rows hold a
-    few thousand distinct texts; the pipeline groups on the integer codes)."""
-    columns: dict[str, object] = {}
-    for name in FRAME_COLUMNS:
-        if name in ("score", "date", "row", "seq"):
-            continue
-        if name == "status":
-            columns[name] = _categorical(
-                [Coded(p.status, list(_STATUS_TEXT)) for p in parts]
-            )
-        else:
-            columns[name] = _categorical([p.texts[name] for p in parts])
-
-    def joined(name: str, dtype: str) -> np.ndarray:
-        arrays = [getattr(p, name) for p in parts]
-        return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
-
-    columns["score"] = joined("score", "float64")
-    columns["date"] = joined("date", "datetime64[ns]")
-    columns["row"] = joined("row", "int64")
-    columns["seq"] = np.arange(len(columns["row"]), dtype=np.int64)  # type: ignore[arg-type]
-    return pd.DataFrame({name: columns[name] for name in FRAME_COLUMNS})
+    files = [np.full(len(p.row), p.file, dtype=object) for p in parts]
+    columns = {
+        "file": np.concatenate(files),
+        "row": np.concatenate([p.row for p in parts]).astype(np.int64, copy=False),
+        "column": np.concatenate([p.column for p in parts]),
+        "value": np.concatenate([p.value for p in parts]),
+        "reason": np.concatenate([p.reason for p in parts]),
+        "message": np.concatenate([p.message for p in parts]),
+    }
+    return Table(columns)

@@ -16,28 +16,37 @@ The level is read from the score *as shown* (rounded half up to the policy's pla
 family never sees 3.00 next to "Developing" because the average of 3, 3, 3 is
 2.9999999999999996 in binary. Scores themselves stay at full precision until written.
 
-Text is worked on as integer codes (`text_codes`): the reader's text columns are categorical
-with sorted categories, so a code orders and groups exactly like its text, and students and
-targets are never hashed or compared as strings per row. Result tables carry their text
-columns as categoricals too (`text_column`), sorted by student id, then ids.
+Text is worked on as integer codes (`table.text_codes`): the reader's text columns are `Coded`
+with sorted texts, so a code orders and groups exactly like its text, and students and targets
+are never hashed or compared as strings per row. Result tables carry their text columns coded
+too, sorted by student id, then ids.
+
+The engine works on `table.Table`s (numpy arrays and coded text) and never imports pandas:
+importing pandas takes longer than grading a million rows. `GradeResult` turns its tables into
+DataFrames only when a caller asks for one (reports, grades.json, ``mastery explain``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from mastery_cli.diagnostics import Diagnostic
 from mastery_cli.framework.model import Framework, Scale
 from mastery_cli.grading import methods
 from mastery_cli.grading.policy import Policy, method_label
 from mastery_cli.grading.rounding import round_half_up
+from mastery_cli.grading.table import Coded, Flags, Table, coded, first_rows
+from mastery_cli.grading.table import text_codes as coded_text_codes
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Status of a target, competency or course result.
 OK = "ok"
@@ -108,27 +117,64 @@ class GradeCounts:
 
 
 @dataclass
-class GradeResult:
-    """Everything ``mastery grade`` computed, as DataFrames reports can use in-process.
+class GradeTables:
+    """The results as `Table`s (see `GradeResult`)."""
 
-    ``targets``, ``competencies``, ``courses`` and ``progress`` are sorted by student id, then
-    ids. ``evidence`` is the accepted evidence with ``used``, ``reason``, ``competency`` and
-    ``order`` (0-based position in evidence order within student × target; -1 if not used).
-    ``rejects`` holds rows the reader rejected; ``set_aside`` the rows the policy set aside, in
-    the same columns (file, row, column, value, reason, message).
+    targets: Table
+    competencies: Table
+    courses: Table
+    progress: Table
+    evidence: Table
+    rejects: Table
+    set_aside: Table
+
+
+@dataclass
+class GradeResult:
+    """Everything ``mastery grade`` computed.
+
+    ``tables`` holds the results as light tables (what the CSV writer reads). The same results
+    are offered as DataFrames, made on first use: ``targets``, ``competencies``, ``courses``
+    and ``progress`` are sorted by student id, then ids. ``evidence`` is the accepted evidence
+    with ``used``, ``reason``, ``competency`` and ``order`` (0-based position in evidence order
+    within student × target; -1 if not used). ``rejects`` holds rows the reader rejected;
+    ``set_aside`` the rows the policy set aside, in the same columns (file, row, column, value,
+    reason, message).
     """
 
     framework: Framework
     policy: Policy
-    targets: pd.DataFrame
-    competencies: pd.DataFrame
-    courses: pd.DataFrame
-    progress: pd.DataFrame
-    evidence: pd.DataFrame
-    rejects: pd.DataFrame
-    set_aside: pd.DataFrame
+    tables: GradeTables
     counts: GradeCounts
     diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @cached_property
+    def targets(self) -> pd.DataFrame:
+        return self.tables.targets.to_pandas()
+
+    @cached_property
+    def competencies(self) -> pd.DataFrame:
+        return self.tables.competencies.to_pandas()
+
+    @cached_property
+    def courses(self) -> pd.DataFrame:
+        return self.tables.courses.to_pandas()
+
+    @cached_property
+    def progress(self) -> pd.DataFrame:
+        return self.tables.progress.to_pandas()
+
+    @cached_property
+    def evidence(self) -> pd.DataFrame:
+        return self.tables.evidence.to_pandas()
+
+    @cached_property
+    def rejects(self) -> pd.DataFrame:
+        return self.tables.rejects.to_pandas()
+
+    @cached_property
+    def set_aside(self) -> pd.DataFrame:
+        return self.tables.set_aside.to_pandas()
 
 
 # --------------------------------------------------------------------------------------------
@@ -168,14 +214,14 @@ def grade(
         decimal=policy.input.decimal,
     )
     evidence = read_evidence(list(files), framework, config)
-    frame = evidence.frame
+    table = evidence.table
     if only_student is not None:
-        frame = frame.loc[frame["student_id"] == only_student]
+        table = table.take(np.flatnonzero(table.coded("student_id").equals_text(only_student)))
     return grade_frame(
-        frame,
+        table,
         framework,
         policy,
-        rejects=evidence.rejects,
+        rejects=evidence.reject_table,
         rows_read=evidence.rows_read if only_student is None else None,
         diagnostics=list(evidence.diagnostics),
         on_step=step,
@@ -197,50 +243,59 @@ def merged_outcome_map(
 
 
 def grade_frame(
-    frame: pd.DataFrame,
+    frame: Table | pd.DataFrame,
     framework: Framework,
     policy: Policy,
     *,
-    rejects: pd.DataFrame | None = None,
+    rejects: Table | pd.DataFrame | None = None,
     rows_read: int | None = None,
     diagnostics: list[Diagnostic] | None = None,
     on_step: StepCallback | None = None,
 ) -> GradeResult:
-    """Grade an evidence frame (the ``EvidenceSet.frame`` contract) with ``policy``."""
+    """Grade an evidence table (the ``EvidenceSet.table`` contract; a DataFrame of the
+    ``EvidenceSet.frame`` contract is accepted too) with ``policy``."""
     from mastery_cli.grading.progress import progress_table
     from mastery_cli.grading.rollup import competency_table, course_table
 
     step = on_step or (lambda name: None)
-    rejects = _empty_rejects() if rejects is None else rejects.loc[:, REJECT_COLUMNS]
+    if not isinstance(frame, Table):
+        frame = Table.from_pandas(frame)
+    if rejects is None:
+        rejects = _empty_rejects()
+    elif not isinstance(rejects, Table):
+        rejects = Table.from_pandas(rejects)
+    rejects = rejects.select(REJECT_COLUMNS)
     step("grade")
     evidence = _prepare(frame, framework, policy)
-    targets = _target_results(evidence, framework, policy)
+    targets, evidence = _target_results(evidence, framework, policy)
     step("roll up")
     competencies = competency_table(targets, framework, policy)
     courses = course_table(evidence, targets, competencies, framework, policy)
     progress = progress_table(targets, framework, policy)
     set_aside = _set_aside_rows(evidence)
-    used = int(evidence["used"].sum())
-    reasons = rejects["reason"].astype("str")
-    reader_aside = int(reasons.isin(READER_SET_ASIDE).sum())
+    used = int(evidence.array("used").sum())
+    reject_reasons = rejects.coded("reason")
+    reader_aside = sum(int(reject_reasons.equals_text(r).sum()) for r in READER_SET_ASIDE)
     read = rows_read if rows_read is not None else len(frame) + len(rejects)
     counts = GradeCounts(
         rows_read=read,
         used=used,
         set_aside=len(evidence) - used + reader_aside,
         rejected=len(rejects) - reader_aside,
-        duplicates_dropped=int((reasons == "duplicate-row").sum()),
+        duplicates_dropped=int(reject_reasons.equals_text("duplicate-row").sum()),
     )
     return GradeResult(
         framework=framework,
         policy=policy,
-        targets=targets,
-        competencies=competencies,
-        courses=courses,
-        progress=progress,
-        evidence=evidence,
-        rejects=rejects,
-        set_aside=set_aside,
+        tables=GradeTables(
+            targets=targets,
+            competencies=competencies,
+            courses=courses,
+            progress=progress,
+            evidence=evidence,
+            rejects=rejects,
+            set_aside=set_aside,
+        ),
         counts=counts,
         diagnostics=list(diagnostics or []),
     )
@@ -251,10 +306,9 @@ def grade_frame(
 # --------------------------------------------------------------------------------------------
 
 
-def _empty_rejects() -> pd.DataFrame:
-    return pd.DataFrame(
-        {c: pd.Series(dtype="int64" if c == "row" else "str") for c in REJECT_COLUMNS}
-    )
+def _empty_rejects() -> Table:
+    return Table({c: np.zeros(0, dtype=np.int64) if c == "row" else np.zeros(0, dtype=object)
+                  for c in REJECT_COLUMNS}, 0)
 
 
 def _target_info(framework: Framework) -> dict[str, tuple[str, str | None]]:
@@ -269,78 +323,62 @@ def _target_info(framework: Framework) -> dict[str, tuple[str, str | None]]:
     return info
 
 
-def text_codes(column: pd.Series) -> tuple[npt.NDArray[np.int64], list[str]]:
+def text_codes(column: Coded | npt.NDArray[Any] | pd.Series) -> tuple[
+    npt.NDArray[np.int64], list[str]
+]:
     """(code per row, distinct texts in sorted order) of a text column: code order is text
-    order (byte order), so sorting or grouping by codes is sorting or grouping by text.
-
-    The reader's categorical columns give their codes for free; any other column (plain
-    strings) is factorised once. NA reads as "".
-    """
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        categories = column.cat.categories
-        codes = np.asarray(column.cat.codes.to_numpy(), dtype=np.int64)
-        texts = categories.tolist()  # one conversion (iterating an Index is slow)
-        if not pd.api.types.is_string_dtype(categories.dtype):
-            texts = [str(c) for c in texts]
-        missing = bool(len(codes)) and int(codes.min()) < 0
-        if not missing and texts == sorted(texts) and len(set(texts)) == len(texts):
-            return codes, texts
-    values = column.astype(object).fillna("").astype("str") if column.hasnans else column
-    factor, uniques = pd.factorize(values.astype("str"), sort=True, use_na_sentinel=False)
-    return np.asarray(factor, dtype=np.int64), [str(u) for u in uniques.tolist()]
+    order (byte order), so sorting or grouping by codes is sorting or grouping by text. NA
+    reads as "". Takes coded text, a text array, or (for callers holding DataFrames) a
+    pandas Series."""
+    if isinstance(column, Coded):
+        return coded_text_codes(column)
+    if isinstance(column, np.ndarray):
+        return Table({"c": column}).coded("c").codes.astype(np.int64), sorted(
+            {str(v) for v in column.tolist()})
+    table = Table.from_pandas(column.to_frame("c"))
+    if isinstance(table["c"], Coded):
+        return coded_text_codes(table.coded("c"))
+    return text_codes(table.array("c"))
 
 
-def text_column(texts: Sequence[str], codes: npt.NDArray[np.integer[Any]]) -> pd.Categorical:
-    """A categorical column ``texts[codes]`` with only the texts used, in sorted order."""
-    used = np.bincount(codes, minlength=len(texts)) if len(codes) else np.zeros(0, np.int64)
-    ordered = sorted({texts[c] for c in np.flatnonzero(used).tolist()})
-    position = {text: i for i, text in enumerate(ordered)}
-    remap = np.array([position.get(t, -1) for t in texts] or [-1], dtype=np.int32)
-    return pd.Categorical.from_codes(
-        remap[codes] if len(codes) else np.zeros(0, dtype=np.int32),
-        categories=pd.Index(ordered, dtype="str"),
-        validate=False,  # in range by construction
-    )
+def text_column(texts: Sequence[str], codes: npt.NDArray[np.integer[Any]]) -> Any:
+    """A pandas categorical ``texts[codes]`` with only the texts used, in sorted order (for
+    callers building DataFrames; the engine itself uses `table.coded`)."""
+    from mastery_cli.grading.table import _categorical
+
+    return _categorical(list(texts), np.asarray(codes))
 
 
-def _categorical(codes: npt.NDArray[np.int64], labels: Sequence[str]) -> pd.Categorical[str]:
-    """Text columns the pipeline adds are categorical: a million rows, a dozen values."""
-    distinct = list(dict.fromkeys(labels))
-    remap = np.array([distinct.index(label) for label in labels], dtype=np.int64)
-    return pd.Categorical.from_codes(remap[codes] if len(codes) else codes,
-                                     categories=pd.Index(distinct))
-
-
-def _prepare(frame: pd.DataFrame, framework: Framework, policy: Policy) -> pd.DataFrame:
+def _prepare(frame: Table, framework: Framework, policy: Policy) -> Table:
     """The evidence with ``reason`` (why set aside, "" when used), ``used``, ``competency``
     and ``weight``. String columns are compared whole (no per-row Python objects)."""
-    ev = frame.reset_index(drop=True)
+    ev = frame
     n = len(ev)
-    status_codes, status_texts = text_codes(ev["status"])
+    status_codes, status_texts = coded_text_codes(ev.coded("status"))
     is_excused = _is(status_codes, status_texts, "excused")
     is_missing = _is(status_codes, status_texts, "missing")
-    score = ev["score"].to_numpy(dtype=np.float64, copy=True)
+    score = np.array(ev.array("score"), dtype=np.float64, copy=True)
     if policy.missing_score is not None:
         # Missing work counts as a score: it becomes ordinary scored evidence.
         score[is_missing] = policy.missing_score
         if "scored" not in status_texts:
             status_texts = [*status_texts, "scored"]
         status_codes = np.where(is_missing, status_texts.index("scored"), status_codes)
-        ev = ev.assign(status=text_column(status_texts, status_codes), score=score)
+        ev = ev.with_columns(status=coded(status_texts, status_codes), score=score)
         is_missing = np.zeros(n, dtype=bool)
     info = _target_info(framework)
-    target_codes, target_list = text_codes(ev["target"])
-    known = np.array([t in info for t in target_list], dtype=bool)
-    competency = _categorical(target_codes, [info.get(t, ("", None))[0] for t in target_list])
+    target_codes, target_list = coded_text_codes(ev.coded("target"))
+    known = np.array([t in info for t in target_list] or [False], dtype=bool)
+    competency = coded([info.get(t, ("", None))[0] for t in target_list], target_codes)
 
     rules = policy.evidence
-    type_codes, type_list = text_codes(ev["type"])
+    type_codes, type_list = coded_text_codes(ev.coded("type"))
 
     def by_type(test: Callable[[str], bool]) -> npt.NDArray[np.bool_]:
-        per_type = np.array([test(t) for t in type_list], dtype=bool)
+        per_type = np.array([test(t) for t in type_list] or [False], dtype=bool)
         return per_type[type_codes] if n else np.zeros(0, dtype=bool)
 
-    dates = ev["date"]
+    dates = np.asarray(ev.array("date"), dtype="datetime64[ns]")
     date_from, date_to = rules.date_from, rules.date_to
     conditions: list[Callable[[], npt.NDArray[np.bool_]] | None] = [
         lambda: ~known[target_codes] if n else np.zeros(0, dtype=bool),
@@ -350,10 +388,8 @@ def _prepare(frame: pd.DataFrame, framework: Framework, policy: Policy) -> pd.Da
         lambda: by_type(lambda t: rules.count_types is not None and t not in rules.count_types),
         lambda: by_type(lambda t: t in rules.exclude_types),
         lambda: by_type(lambda t: rules.weight_of(t) == 0),
-        (lambda: (dates < pd.Timestamp(date_from)).to_numpy(dtype=bool))
-        if date_from else None,
-        (lambda: (dates >= pd.Timestamp(date_to) + pd.Timedelta(days=1)).to_numpy(dtype=bool))
-        if date_to else None,
+        (lambda: dates < _day_start(date_from)) if date_from else None,
+        (lambda: dates >= _day_start(date_to) + np.timedelta64(1, "D")) if date_to else None,
     ]
     # Reason codes: 0 = used, k = the k-th reason. The first condition that holds wins, so
     # they are applied from the last to the first.
@@ -362,25 +398,29 @@ def _prepare(frame: pd.DataFrame, framework: Framework, policy: Policy) -> pd.Da
         condition = conditions[k - 1]
         if condition is not None:
             reason_code[condition()] = k
-    weights = np.array([rules.weight_of(t) for t in type_list], dtype=np.float64)
-    return ev.assign(
+    weights = np.array([rules.weight_of(t) for t in type_list] or [1.0], dtype=np.float64)
+    return ev.with_columns(
         competency=competency,
-        reason=pd.Categorical.from_codes(reason_code,
-                                         categories=pd.Index(["", *SET_ASIDE_REASONS])),
+        reason=Coded(reason_code.astype(np.int64), ["", *SET_ASIDE_REASONS]),
         used=reason_code == 0,
         weight=weights[type_codes] if n else np.zeros(0),
     )
+
+
+def _day_start(day: Any) -> np.datetime64:
+    """Midnight of a policy date (a date or ISO text) as datetime64[ns]."""
+    return np.datetime64(str(day)[:10], "D").astype("datetime64[ns]")
 
 
 def _is(codes: npt.NDArray[np.int64], texts: list[str], text: str) -> npt.NDArray[np.bool_]:
     return codes == texts.index(text) if text in texts else np.zeros(len(codes), dtype=bool)
 
 
-def _set_aside_rows(ev: pd.DataFrame) -> pd.DataFrame:
+def _set_aside_rows(ev: Table) -> Table:
     """The rows the policy set aside, as rejects.csv rows; the value shown is the cell the
     reason is about (the target, the type, the date or the status)."""
-    aside = ev.take(np.flatnonzero(~ev["used"].to_numpy(dtype=bool)))
-    reason_codes = aside["reason"].cat.codes.to_numpy()  # 0 is "" (used)
+    aside = ev.take(np.flatnonzero(~ev.array("used")))
+    reason_codes = np.asarray(aside.coded("reason").codes, dtype=np.int64)  # 0 is "" (used)
     reasons = ["", *SET_ASIDE_REASONS]
     about = np.array(["", *(_REASON_COLUMN[r] for r in SET_ASIDE_REASONS)], dtype=object)
     column_of = about[reason_codes]
@@ -388,21 +428,24 @@ def _set_aside_rows(ev: pd.DataFrame) -> pd.DataFrame:
     for about_column, source in (("target", "target"), ("type", "type"), ("score", "status")):
         rows = np.flatnonzero(column_of == about_column)
         if len(rows):
-            value[rows] = aside[source].take(rows).astype(object).fillna("").to_numpy()
+            value[rows] = aside.coded(source).take(rows).values()
     rows = np.flatnonzero(column_of == "date")
     if len(rows):
-        dates = pd.DatetimeIndex(aside["date"].to_numpy()[rows])
-        value[rows] = np.asarray(dates.strftime("%Y-%m-%d").fillna(""), dtype=object)
+        dates = np.asarray(aside.array("date"), dtype="datetime64[ns]")[rows]
+        days = np.datetime_as_string(dates, unit="D").astype(object)
+        days[np.isnat(dates)] = ""
+        value[rows] = days
     messages = np.array(["", *SET_ASIDE_REASONS.values()], dtype=object)
-    return pd.DataFrame(
+    return Table(
         {
-            "file": pd.array(aside["file"].astype(object).to_numpy(), dtype="str"),
-            "row": aside["row"].to_numpy(dtype=np.int64),
-            "column": pd.array(column_of, dtype="str"),
-            "value": pd.array(value, dtype="str"),
-            "reason": pd.array(np.array(reasons, dtype=object)[reason_codes], dtype="str"),
-            "message": pd.array(messages[reason_codes], dtype="str"),
-        }
+            "file": aside.coded("file"),
+            "row": np.asarray(aside.array("row"), dtype=np.int64),
+            "column": Coded(reason_codes, about.tolist()),
+            "value": value,
+            "reason": Coded(reason_codes, reasons),
+            "message": Coded(reason_codes, messages.tolist()),
+        },
+        len(aside),
     )
 
 
@@ -456,8 +499,8 @@ def group_index(keys: npt.NDArray[np.int64], key_count: int) -> tuple[
         present = np.bincount(keys, minlength=key_count) > 0
         group_of_key = np.cumsum(present) - 1
         return group_of_key[keys], np.flatnonzero(present).astype(np.int64)
-    codes, uniques = pd.factorize(keys, sort=True, use_na_sentinel=False)
-    return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=np.int64)
+    uniques, codes = np.unique(keys, return_inverse=True)
+    return np.asarray(codes, dtype=np.int64).reshape(-1), np.asarray(uniques, dtype=np.int64)
 
 
 def _evidence_order(
@@ -468,22 +511,53 @@ def _evidence_order(
         return np.lexsort((seq, dates, group))
     # Rows already in input order (as the reader gives them): a stable sort on one combined
     # key does it, and it is fast on data that is mostly in order already.
-    date_rank, distinct = pd.factorize(dates, sort=True)
-    key = group * max(len(distinct), 1) + np.asarray(date_rank, dtype=np.int64)
+    date_rank, distinct = dense_rank(dates)
+    key = group * max(distinct, 1) + date_rank
     return np.argsort(key, kind="stable")
 
 
-def _target_results(ev: pd.DataFrame, framework: Framework, policy: Policy) -> pd.DataFrame:
+_DAY_NS = 86_400 * 10**9
+
+
+def dense_rank(values: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], int]:
+    """(rank of each value among the distinct values, how many ranks there are): a value's
+    rank orders like the value.
+
+    Evidence dates are nearly always whole days within a few years, so the ranks come from a
+    table over that span (linear time) instead of a sort of a million values; the int64
+    extremes that stand for undated evidence get the first and last ranks. Anything else
+    (times of day, centuries apart) takes the general route through a sort.
+    """
+    if not len(values):
+        return np.zeros(0, dtype=np.int64), 0
+    low_end, high_end = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+    special = (values == low_end) | (values == high_end)
+    ordinary = values if not special.any() else values[~special]
+    if len(ordinary):
+        first, last = int(ordinary.min()), int(ordinary.max())
+        span = (last - first) // _DAY_NS + 1
+        if span <= max(4 * len(values), 1 << 16) and not (ordinary % _DAY_NS).any():
+            day = np.where(special, 0, (values - first) // _DAY_NS + 1)
+            day[values == high_end] = span + 1
+            present = np.bincount(day, minlength=span + 2) > 0
+            rank_of_day = np.cumsum(present) - 1
+            return rank_of_day[day], int(present.sum())
+    distinct, inverse = np.unique(values, return_inverse=True)
+    return np.asarray(inverse, dtype=np.int64).reshape(-1), len(distinct)
+
+
+def _target_results(ev: Table, framework: Framework, policy: Policy) -> tuple[Table, Table]:
+    """(the target results, the evidence with its ``order`` column)."""
     info = _target_info(framework)
-    reason_codes = ev["reason"].cat.codes.to_numpy()
+    reason_codes = np.asarray(ev.coded("reason").codes)
     known = reason_codes != 1 + list(SET_ASIDE_REASONS).index("unknown-target")
     all_known = bool(known.all())
 
     def known_rows(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
         return values if all_known else values[known]
 
-    student_all, student_texts = text_codes(ev["student_id"])
-    target_all, target_texts = text_codes(ev["target"])
+    student_all, student_texts = coded_text_codes(ev.coded("student_id"))
+    target_all, target_texts = coded_text_codes(ev.coded("target"))
     student_codes = known_rows(student_all)
     target_codes = known_rows(target_all)
     n_targets = max(len(target_texts), 1)
@@ -519,17 +593,23 @@ def _target_results(ev: pd.DataFrame, framework: Framework, policy: Policy) -> p
     scale_index = np.array([scale_ids.index(s) for s in scale_list], dtype=np.int64)
 
     # Order used evidence: group, then date, then input order.
-    used = known_rows(ev["used"].to_numpy(dtype=bool))
+    used = known_rows(ev.array("used"))
     used_at = np.flatnonzero(used)
     u_group = group_codes[used_at]
-    all_dates = ev["date"].to_numpy(dtype="datetime64[ns]")
+    all_dates = np.asarray(ev.array("date"), dtype="datetime64[ns]")
     dates_ns = known_rows(all_dates.view(np.int64))[used_at]
-    u_seq = known_rows(ev["seq"].to_numpy(dtype=np.int64))[used_at]
+    u_seq = known_rows(np.asarray(ev.array("seq"), dtype=np.int64))[used_at]
     order = _evidence_order(u_group, _order_key(dates_ns, policy), u_seq)
     u_group = u_group[order]
-    u_score = known_rows(ev["score"].to_numpy(dtype=np.float64))[used_at][order]
-    u_weight = known_rows(ev["weight"].to_numpy(dtype=np.float64))[used_at][order]
-    u_partition = (spec_index * len(scale_ids) + scale_index)[group_target[u_group]]
+    u_score = known_rows(np.asarray(ev.array("score"), dtype=np.float64))[used_at][order]
+    weights_given = bool(policy.evidence.type_weights)
+    u_weight = (known_rows(np.asarray(ev.array("weight"), dtype=np.float64))[used_at][order]
+                if weights_given else None)
+    partition_of_target = spec_index * len(scale_ids) + scale_index
+    # One partition (one method, one scale: the usual case) needs no per-row partition.
+    single = len(np.unique(partition_of_target)) == 1
+    u_partition = (partition_of_target[group_target[u_group]] if not single
+                   else np.zeros(0, dtype=np.int64))
 
     # Position of each used row in evidence order (for explain and grades.json).
     starts = np.flatnonzero(np.r_[True, u_group[1:] != u_group[:-1]]) if u_group.size else None
@@ -539,14 +619,15 @@ def _target_results(ev: pd.DataFrame, framework: Framework, policy: Policy) -> p
         within = np.arange(u_group.size) - np.repeat(starts, counts)
         rows_used = used_at[order] if all_known else np.flatnonzero(known)[used_at[order]]
         full_position[rows_used] = within
-    ev["order"] = full_position
+    ev = ev.with_columns(order=full_position)
 
     value = np.full(n_groups, np.nan)
     count = np.zeros(n_groups, dtype=np.int64)
     method_status = np.full(n_groups, -1, dtype=np.int8)  # -1: no used evidence
-    weights_given = bool(policy.evidence.type_weights)
     partitions: list[int] = (
-        np.unique(u_partition[starts]).tolist() if starts is not None else []
+        [] if starts is None
+        else [int(partition_of_target[0])] if single
+        else np.unique(u_partition[starts]).tolist()
     )
     for partition in partitions:
         # Whole groups share a partition, so a single partition needs no mask at all.
@@ -559,7 +640,7 @@ def _target_results(ev: pd.DataFrame, framework: Framework, policy: Policy) -> p
             spec,
             u_group[mask],
             u_score[mask],
-            u_weight[mask] if weights_given and spec.info.uses_weights else None,
+            u_weight[mask] if u_weight is not None and spec.info.uses_weights else None,
             scale_min=scale.min_value,
             scale_max=scale.max_value,
             mastery_threshold=scale.mastery_value,
@@ -570,8 +651,11 @@ def _target_results(ev: pd.DataFrame, framework: Framework, policy: Policy) -> p
 
     # Status: excused-only groups, too little evidence, the method's own verdict.
     excused_code = 1 + list(SET_ASIDE_REASONS).index("excused")
-    not_excused = known_rows(reason_codes) != excused_code
-    all_excused = np.bincount(group_codes[not_excused], minlength=n_groups) == 0
+    # Only groups without used evidence can be "all excused": their rows are all set aside,
+    # so counting the set-aside rows that are not excused (a few percent) is enough.
+    aside = np.flatnonzero(~used)
+    other = aside[known_rows(reason_codes)[aside] != excused_code]
+    all_excused = np.bincount(group_codes[other], minlength=n_groups) == 0
     status = np.zeros(n_groups, dtype=np.int8)  # index into _TARGET_STATUS
     status[method_status == methods.STATUS_INSUFFICIENT] = 1
     status[method_status == methods.STATUS_NO_RESULT] = 2
@@ -613,23 +697,25 @@ def _target_results(ev: pd.DataFrame, framework: Framework, policy: Policy) -> p
 
     names = _student_names(ev, student_all, len(student_texts), known)
     spec_labels = [method_label(s) for s in specs]
-    return pd.DataFrame(
+    targets = Table(
         {
-            "student_id": text_column(student_texts, group_student),
-            "student_name": text_column(names, group_student),
-            "target": text_column(target_list, group_target),
-            "competency": text_column(competency_list, group_target),
-            "method": text_column(spec_labels, spec_index[group_target]),
+            "student_id": coded(student_texts, group_student),
+            "student_name": coded(names, group_student),
+            "target": coded(target_list, group_target),
+            "competency": coded(competency_list, group_target),
+            "method": coded(spec_labels, spec_index[group_target]),
             "score": value,
             "level": np.where(ok, level, np.nan),
-            "label": text_column(label_texts, label_code),
-            "mastered": nullable_bool(mastered, ok),
+            "label": coded(label_texts, label_code),
+            "mastered": Flags(mastered, ok),
             "evidence_count": count,
-            "status": text_column(list(_TARGET_STATUS), status),
+            "status": coded(list(_TARGET_STATUS), status),
             "last_evidence_date": last_date,
-            "scale": text_column(scale_ids, group_scale),
-        }
+            "scale": coded(scale_ids, group_scale),
+        },
+        n_groups,
     )
+    return targets, ev
 
 
 #: Status of a target result, by code (see `_target_results`).
@@ -650,31 +736,37 @@ def _fallback_scale(framework: Framework) -> Scale:
 
 
 def _student_names(
-    ev: pd.DataFrame,
+    ev: Table,
     student_codes: npt.NDArray[np.int64],
     n_students: int,
     rows: npt.NDArray[np.bool_],
 ) -> list[str]:
     """Per student code: the first non-empty name in input order among ``rows`` ("" when
     none)."""
-    name_codes, name_texts = text_codes(ev["student_name"])
-    has_name = np.array([bool(t) for t in name_texts] or [False])[name_codes]
+    names_column = ev.coded("student_name")
+    name_codes = np.asarray(names_column.codes)
+    name_texts = list(names_column.texts)
+    # The last entry answers code -1 (no name).
+    has_name = np.array([bool(t) for t in name_texts] + [False])[name_codes]
     named = np.flatnonzero(has_name & rows)
-    seq = ev["seq"].to_numpy(dtype=np.int64)[named]
+    seq = np.asarray(ev.array("seq"), dtype=np.int64)[named]
     if len(seq) > 1 and not bool(np.all(seq[1:] >= seq[:-1])):
         named = named[np.argsort(seq, kind="stable")]
-    first = ~pd.Series(student_codes[named]).duplicated().to_numpy()
-    chosen = named[first]
+    first = first_rows(student_codes[named], n_students)
+    present = np.flatnonzero(first >= 0)
     names = [""] * n_students
     for student, name in zip(
-        student_codes[chosen].tolist(), name_codes[chosen].tolist(), strict=True
+        present.tolist(), name_codes[named[first[present]]].tolist(), strict=True
     ):
         names[student] = name_texts[name]
     return names
 
 
 def nullable_bool(values: npt.ArrayLike, known: npt.ArrayLike) -> pd.arrays.BooleanArray:
-    """A boolean column that is NA where ``known`` is False (no result, so no "mastered")."""
+    """A pandas boolean column that is NA where ``known`` is False (no result, so no
+    "mastered"); for callers building DataFrames."""
+    import pandas as pd
+
     array = pd.array(np.asarray(values, dtype=bool), dtype="boolean")
     array[~np.asarray(known, dtype=bool)] = pd.NA
     return array

@@ -1,24 +1,30 @@
 """Roll-ups: target results into competency results, competency results into course grades.
 
 Both are group-by aggregations over whole columns (one row per student × competency or
-student × course); the only Python loops run over scales, courses and grade rules, of which a
-school has a handful.
+student × course), worked on `Table`s with numpy alone; the only Python loops run over scales,
+courses, grade rules and distinct texts, of which a school has a handful, and over the position
+of a row within its group (a handful of targets per competency, of units per course).
 
 Course grades use the course's competencies (efficacy competencies only when the policy says
 so) plus any single targets the course covers outside those competencies. A student takes the
 courses named in the evidence's ``course`` column (by id or title); a student whose evidence
 names no known course takes every course in which they have an academic result.
+
+Sums are added up exactly as pandas' ``groupby(...).sum()``/``.mean()`` did when these tables
+were DataFrames, so scores keep their last bit from one release to the next: pandas adds a
+group with ``np.add.reduceat`` when the rows come sorted by group and no value is NaN, and with
+compensated (Kahan) summation in row order otherwise (`_group_sums`, `_group_means`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Sequence
+from itertools import islice
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from mastery_cli.framework.model import Framework, level_key
 from mastery_cli.grading.pipeline import (
@@ -27,12 +33,10 @@ from mastery_cli.grading.pipeline import (
     NOT_ASSESSED,
     OK,
     level_values,
-    nullable_bool,
-    text_codes,
-    text_column,
 )
 from mastery_cli.grading.policy import CompetencyRollup, Policy
 from mastery_cli.grading.rounding import round_half_up
+from mastery_cli.grading.table import Coded, Flags, Table, text_codes
 
 COMPETENCY_COLUMNS = [
     "student_id",
@@ -70,20 +74,204 @@ _ROLLUP_WORDS = {
     "n_of_m": "mean",
 }
 
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
 
 def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _texts_by_key(keys: npt.NDArray[np.int64], render: Callable[[int], str]) -> pd.Categorical:
+# --------------------------------------------------------------------------------------------
+# Coded text
+# --------------------------------------------------------------------------------------------
+
+
+def sorted_codes(column: Coded) -> tuple[Ints, list[str]]:
+    """`table.text_codes` (codes into the sorted distinct texts), with a cheaper test for the
+    usual case of texts already sorted and no missing value (a comparison per text in C, not
+    a generator step)."""
+    codes = np.asarray(column.codes, dtype=np.int64)
+    texts = column.texts
+    if (not len(codes) or int(codes.min()) >= 0) and all(
+        map(operator.lt, texts, islice(texts, 1, None))
+    ):
+        return codes, list(texts)
+    return text_codes(column)
+
+
+def is_text(column: Coded, text: str) -> npt.NDArray[np.bool_]:
+    """Rows whose text is ``text`` (`Coded.equals_text` in one pass: code -1, a missing value
+    read as "", picks the last entry of the lookup)."""
+    hits = np.array([t == text for t in column.texts] + [text == ""], dtype=bool)
+    return hits[column.codes]
+
+
+# --------------------------------------------------------------------------------------------
+# Grouping on integer keys
+# --------------------------------------------------------------------------------------------
+
+
+def factorize_keys(keys: Ints, key_count: int) -> tuple[Ints, Ints]:
+    """(group of each row, key of each group) with groups in key order, for keys in
+    ``[0, key_count)``: a bincount when that range is not much larger than the rows (no sort),
+    else a sort."""
+    if key_count <= max(4 * len(keys), 1 << 20):
+        present = np.bincount(keys, minlength=key_count) > 0
+        group_of_key = np.cumsum(present) - 1
+        return group_of_key[keys], np.flatnonzero(present).astype(np.int64)
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    return np.asarray(inverse, dtype=np.int64).reshape(-1), np.asarray(distinct, np.int64)
+
+
+class _Groups:
+    """Rows grouped by an integer key (``DataFrame.groupby(key, sort=True)``).
+
+    ``monotonic`` is pandas' test for its reduceat path: the group of each row never
+    decreases. By default it is read from ``keys``; a caller whose rows stood in another order
+    in the DataFrame it replaces says how they stood.
+    """
+
+    def __init__(self, keys: Ints, key_count: int, monotonic: bool | None = None) -> None:
+        self.row_group, self.keys = factorize_keys(keys, key_count)
+        self.sizes = np.bincount(self.row_group, minlength=len(self.keys)).astype(np.int64)
+        self.starts = np.cumsum(self.sizes) - self.sizes
+        in_order = len(keys) < 2 or bool(np.all(keys[1:] >= keys[:-1]))
+        self.monotonic = in_order if monotonic is None else monotonic
+        # Rows in group order (None: they are already).
+        self.order: Ints | None = (
+            None if in_order else np.argsort(self.row_group, kind="stable")
+        )
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def counts(self, rows: npt.NDArray[np.bool_]) -> Ints:
+        """Rows where ``rows`` holds, per group (a count: order does not matter; a weighted
+        bincount is exact below 2**53 and faster than selecting the rows first)."""
+        return np.bincount(self.row_group, weights=rows, minlength=len(self.keys)).astype(
+            np.int64)
+
+
+def _kahan(columns: Sequence[Floats], groups: _Groups) -> tuple[list[Floats], list[Ints]]:
+    """(sum, values counted) per group and column, as pandas' Cython ``group_sum`` and
+    ``group_mean`` add: row by row in row order, compensated (Kahan), NaN skipped.
+
+    Vectorised over groups: step ``j`` adds every group's ``j``-th row at once, so the loop runs
+    as many times as the largest group has rows, not once per row.
+    """
+    n = len(groups)
+    sums = [np.zeros(n) for _ in columns]
+    compensations = [np.zeros(n) for _ in columns]
+    seen = [np.zeros(n, dtype=np.int64) for _ in columns]
+    active = np.flatnonzero(groups.sizes > 0)
+    step = 0
+    while len(active):
+        rows = groups.starts[active] + step
+        if groups.order is not None:
+            rows = groups.order[rows]
+        for column, total, compensation, counted in zip(
+            columns, sums, compensations, seen, strict=True
+        ):
+            values = column[rows]
+            present = ~np.isnan(values)
+            at = active[present]
+            values = values[present]
+            y = values - compensation[at]
+            t = total[at] + y
+            c = (t - total[at]) - y
+            c[np.isnan(c)] = 0.0  # after an infinite value, as pandas does (GH#53606)
+            compensation[at] = c
+            total[at] = t
+            counted[at] += 1
+        step += 1
+        active = active[groups.sizes[active] > step]
+    return sums, seen
+
+
+def _group_sums(columns: Sequence[Floats], groups: _Groups) -> list[Floats]:
+    """Per-group sums of float ``columns`` as ``DataFrame(columns).groupby(key).sum()`` gives
+    them (the columns form one block, so one NaN anywhere sends all to Kahan summation)."""
+    if groups.monotonic and not any(bool(np.isnan(c).any()) for c in columns):
+        if not len(groups):
+            return [np.zeros(0) for _ in columns]
+        return [np.add.reduceat(c, groups.starts) for c in columns]
+    return _kahan(columns, groups)[0]
+
+
+def _group_means(column: Floats, groups: _Groups) -> Floats:
+    """Per-group means of ``column`` (NaN skipped) as ``SeriesGroupBy.mean`` gives them."""
+    if groups.monotonic and not bool(np.isnan(column).any()):
+        if not len(groups):
+            return np.zeros(0)
+        return np.add.reduceat(column, groups.starts) / groups.sizes
+    (sums,), (seen,) = _kahan([column], groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(seen > 0, sums / seen, np.nan)
+
+
+def _group_minimum(column: Floats, groups: _Groups) -> Floats:
+    """Per-group minimum, NaN skipped (NaN for a group without values)."""
+    present = ~np.isnan(column)
+    lowest = np.full(len(groups), np.inf)
+    np.minimum.at(lowest, groups.row_group[present], column[present])
+    return np.where(groups.counts(present) > 0, lowest, np.nan)
+
+
+def _group_median(column: Floats, groups: _Groups) -> Floats:
+    """Per-group median, NaN skipped: the middle value, or the mean of the two middle values
+    (as pandas' ``median_linear``: ``(upper + lower) / 2``)."""
+    present = np.flatnonzero(~np.isnan(column))
+    group = groups.row_group[present]
+    values = column[present]
+    if not len(values):
+        return np.full(len(groups), np.nan)
+    order = np.lexsort((values, group))
+    values, group = values[order], group[order]
+    sizes = np.bincount(group, minlength=len(groups)).astype(np.int64)
+    starts = np.cumsum(sizes) - sizes
+    has = sizes > 0
+    upper = values[np.where(has, starts + sizes // 2, 0)]
+    lower = values[np.where(has, starts + np.maximum(sizes // 2 - 1, 0), 0)]
+    median = np.where(sizes % 2 == 1, upper, (upper + lower) / 2)
+    return np.where(has, median, np.nan)
+
+
+def _first_rows(keys: Ints, key_count: int) -> Ints:
+    """Index of the first row of each key in ``[0, key_count)`` (-1 for a key without rows)."""
+    first = np.full(key_count, -1, dtype=np.int64)
+    if len(keys) < 2 or bool(np.all(keys[1:] >= keys[:-1])):  # sorted: the starts of runs
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else keys
+        first[keys[starts]] = starts
+        return first
+    first[:] = len(keys)
+    np.minimum.at(first, keys, np.arange(len(keys), dtype=np.int64))
+    first[first == len(keys)] = -1
+    return first
+
+
+def _present(elementwise: Callable[..., Floats], values: Floats, *args: Any) -> Floats:
+    """``elementwise(values, *args)`` for a function that maps NaN to NaN, worked on the values
+    that are not NaN only: rounding sends each NaN through Python (a competency without a
+    score is common)."""
+    present = ~np.isnan(values)
+    if present.all():
+        return elementwise(values, *args)
+    out = np.full(len(values), np.nan)
+    out[present] = elementwise(values[present], *args)
+    return out
+
+
+def _texts_by_key(keys: Ints, render: Callable[[int], str]) -> Coded:
     """A text column rendered once per distinct key (a handful) and gathered to the rows."""
-    codes, distinct = pd.factorize(keys, sort=True)
-    return text_column([render(int(k)) for k in distinct], np.asarray(codes, dtype=np.int64))
+    key_count = int(keys.max(initial=-1)) + 1
+    codes, distinct = factorize_keys(keys, key_count)
+    return Coded(codes, [render(int(k)) for k in distinct.tolist()])
 
 
 def _rollup_groups(
     competency_texts: list[str], policy: Policy
-) -> tuple[list[CompetencyRollup], npt.NDArray[np.int64]]:
+) -> tuple[list[CompetencyRollup], Ints]:
     """The distinct roll-ups in use (the policy's first) and each competency's index into them.
 
     A policy has one roll-up plus a few per-competency overrides: the table is computed once
@@ -101,84 +289,85 @@ def _rollup_groups(
     return specs, np.array(index_of or [0], dtype=np.int64)
 
 
-def _rollup_scores(
-    rollup: CompetencyRollup,
-    grouped: pd.api.typing.DataFrameGroupBy,
-    work: pd.DataFrame,
-    target_codes: npt.NDArray[np.int64],
-    target_texts: list[str],
-) -> npt.NDArray[np.float64]:
-    """The score of every student × competency group as ``rollup`` computes it."""
-    score_column = {"weighted_mean": None, "minimum": "min", "median": "median"}.get(
-        rollup.method, "mean"
-    )
-    if score_column is not None:
-        return np.asarray(grouped["score_ok"].agg(score_column).to_numpy(dtype=np.float64))
-    weight = (
-        np.array([rollup.weights.get(target, 1.0) for target in target_texts] or [1.0],
-                 dtype=np.float64)[target_codes]
-        if rollup.weights
-        else np.ones(len(work))
-    )
-    ok = work["ok"].to_numpy(dtype=bool)
-    sums = pd.DataFrame(
-        {
-            "key": work["key"],
-            "weighted": np.where(ok, work["score_ok"].to_numpy(dtype=np.float64) * weight, 0.0),
-            "weight_ok": np.where(ok, weight, 0.0),
-        }
-    ).groupby("key", sort=True).sum()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(sums["weighted"].to_numpy(dtype=np.float64)
-                          / sums["weight_ok"].to_numpy(dtype=np.float64))
+# --------------------------------------------------------------------------------------------
+# Competencies
+# --------------------------------------------------------------------------------------------
 
 
-def competency_table(targets: pd.DataFrame, framework: Framework, policy: Policy) -> pd.DataFrame:
+class _Scores:
+    """Group scores by roll-up method, each computed once however many roll-ups share it."""
+
+    def __init__(self, groups: _Groups, ok: npt.NDArray[np.bool_], score_ok: Floats,
+                 targets: Coded) -> None:
+        self.groups, self.ok, self.score_ok, self.targets = groups, ok, score_ok, targets
+        self._done: dict[object, Floats] = {}
+
+    def of(self, rollup: CompetencyRollup) -> Floats:
+        """The score of every student × competency group as ``rollup`` computes it."""
+        key: object = (rollup.method if rollup.method in ("minimum", "median") else "mean")
+        if rollup.method == "weighted_mean":
+            key = ("weighted", tuple(sorted(rollup.weights.items())))
+        if key not in self._done:
+            self._done[key] = self._compute(rollup)
+        return self._done[key]
+
+    def _compute(self, rollup: CompetencyRollup) -> Floats:
+        if rollup.method == "minimum":
+            return _group_minimum(self.score_ok, self.groups)
+        if rollup.method == "median":
+            return _group_median(self.score_ok, self.groups)
+        if rollup.method != "weighted_mean":
+            return _group_means(self.score_ok, self.groups)
+        weight = (  # code -1, a missing target (""), picks the last entry
+            np.array([rollup.weights.get(t, 1.0) for t in [*self.targets.texts, ""]],
+                     dtype=np.float64)[self.targets.codes]
+            if rollup.weights
+            else np.ones(len(self.ok))
+        )
+        weighted, weight_ok = _group_sums(
+            [np.where(self.ok, self.score_ok * weight, 0.0), np.where(self.ok, weight, 0.0)],
+            self.groups,
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.asarray(weighted / weight_ok, dtype=np.float64)
+
+
+def competency_table(targets: Table, framework: Framework, policy: Policy) -> Table:
     """One row per student × competency with any target result.
 
     Each competency rolls up as its override says (else as the policy's ``competency_rollup``):
     every column is computed once per distinct roll-up and each group takes its own.
     """
     t = targets
-    status_codes, status_texts = text_codes(t["status"])
-    ok = status_codes == (status_texts.index(OK) if OK in status_texts else -1)
-    score_ok = np.where(ok, t["score"].to_numpy(dtype=np.float64), np.nan)
-    target_codes, target_texts = text_codes(t["target"])
-    student_codes, student_texts = text_codes(t["student_id"])
-    competency_codes, competency_texts = text_codes(t["competency"])
+    status = t.coded("status")
+    ok = is_text(status, OK)
+    excused = is_text(status, EXCUSED)
+    score_ok = np.where(ok, np.asarray(t.array("score"), dtype=np.float64), np.nan)
+    student_codes, student_texts = sorted_codes(t.coded("student_id"))
+    competency_codes, competency_texts = sorted_codes(t.coded("competency"))
     n_competencies = max(len(competency_texts), 1)
     specs, spec_of_competency = _rollup_groups(competency_texts, policy)
     # One integer key per student × competency, in (student id, competency id) text order.
-    work = pd.DataFrame(
-        {
-            "key": student_codes * n_competencies + competency_codes,
-            "ok": ok.astype(np.int64),
-            "score_ok": score_ok,
-            "mastered_ok": (ok & t["mastered"].fillna(False).to_numpy(dtype=bool)).astype(np.int64),
-            "excused": status_codes == (
-                status_texts.index(EXCUSED) if EXCUSED in status_texts else -1),
-        }
+    groups = _Groups(student_codes * n_competencies + competency_codes,
+                     len(student_texts) * n_competencies)
+    mastered_flags = t["mastered"]
+    target_mastered = (
+        mastered_flags.true() if isinstance(mastered_flags, Flags)
+        else np.asarray(mastered_flags, dtype=bool)
     )
-    work["excused"] = work["excused"].astype(np.int64)
-    grouped = work.groupby("key", sort=True)
-    sums = grouped[["ok", "excused", "mastered_ok"]].sum()
-    agg = pd.DataFrame(
-        {
-            "assessed": sums["ok"].to_numpy(),
-            "rows": grouped.size().to_numpy(),
-            "excused": sums["excused"].to_numpy(),
-            "mastered": sums["mastered_ok"].to_numpy(),
-        }
-    )
-    keys = np.asarray(sums.index, dtype=np.int64)
+    assessed = groups.counts(ok)
+    excused_count = groups.counts(excused)
+    mastered_count = groups.counts(ok & target_mastered)
+    keys = groups.keys
     group_student = keys // n_competencies
     group_competency = keys % n_competencies
     group_spec = spec_of_competency[group_competency]
+    scores = _Scores(groups, ok, score_ok, t.coded("target"))
     score = np.full(len(keys), np.nan)
     for index, rollup in enumerate(specs):
         mask = group_spec == index
         if mask.any():
-            score[mask] = _rollup_scores(rollup, grouped, work, target_codes, target_texts)[mask]
+            score[mask] = scores.of(rollup)[mask]
     min_targets = np.array([r.min_targets for r in specs], dtype=np.int64)[group_spec]
 
     competencies = framework.competencies
@@ -187,20 +376,18 @@ def competency_table(targets: pd.DataFrame, framework: Framework, policy: Policy
         or [0],
         dtype=np.int64,
     )[group_competency]
-    assessed = agg["assessed"].to_numpy(dtype=np.int64)
-    mastered_count = agg["mastered"].to_numpy(dtype=np.int64)
-    status = np.where(
+    status_code = np.where(
         assessed >= min_targets,
         0,
-        np.where(agg["rows"].to_numpy() == agg["excused"].to_numpy(), 1, 2),
+        np.where(groups.sizes == excused_count, 1, 2),
     )  # index into (OK, EXCUSED, INSUFFICIENT)
-    ok_rows = status == 0
+    ok_rows = status_code == 0
     score = np.where(ok_rows, score, np.nan)
 
-    level = np.full(len(agg), np.nan)
-    label_code = np.zeros(len(agg), dtype=np.int64)
+    level = np.full(len(keys), np.nan)
+    label_code = np.zeros(len(keys), dtype=np.int64)
     label_texts = [""]
-    at_mastery = np.zeros(len(agg), dtype=bool)
+    at_mastery = np.zeros(len(keys), dtype=bool)
     scale_of = {c.id: framework.scale_of(c) for c in competencies.values()}
     scale_list = [s.id if (s := scale_of.get(c)) else "" for c in competency_texts]
     scale_ids = sorted(set(scale_list))
@@ -212,9 +399,8 @@ def competency_table(targets: pd.DataFrame, framework: Framework, policy: Policy
         if scale is None:
             continue
         mask = group_scale == index
-        scale_levels = level_values(
-            score[mask], scale, policy.cut_points_for(scale.id), policy.places
-        )
+        scale_levels = _present(level_values, score[mask], scale,
+                                policy.cut_points_for(scale.id), policy.places)
         level[mask] = scale_levels
         labels = {lv.value: framework.text(lv.label) for lv in scale.levels}
         values = sorted(scale.values)
@@ -240,7 +426,7 @@ def competency_table(targets: pd.DataFrame, framework: Framework, policy: Policy
     width = 1 + int(
         max(assessed.max(initial=0), mastered_count.max(initial=0), total.max(initial=0))
     )
-    rule_key = (((group_spec * 3 + status) * width + assessed) * width
+    rule_key = (((group_spec * 3 + status_code) * width + assessed) * width
                 + mastered_count) * width + total
 
     def render_rule(key: int) -> str:
@@ -262,40 +448,48 @@ def competency_table(targets: pd.DataFrame, framework: Framework, policy: Policy
         return words
 
     kinds = [competencies[c].kind if c in competencies else "" for c in competency_texts]
-    return pd.DataFrame(
+    return Table(
         {
-            "student_id": text_column(student_texts, group_student),
+            "student_id": Coded(group_student, student_texts),
             "student_name": _first_names(t, student_codes, len(student_texts), group_student),
-            "competency": text_column(competency_texts, group_competency),
-            "kind": text_column(kinds, group_competency),
+            "competency": Coded(group_competency, competency_texts),
+            "kind": Coded(group_competency, kinds),
             "score": score,
             "level": np.where(ok_rows, level, np.nan),
-            "label": text_column(label_texts, np.where(ok_rows, label_code, 0)),
-            "mastered": nullable_bool(mastered, ok_rows),
-            "status": text_column([OK, EXCUSED, INSUFFICIENT], status),
+            "label": Coded(np.where(ok_rows, label_code, 0), label_texts),
+            "mastered": Flags(np.asarray(mastered, dtype=bool), ok_rows),
+            "status": Coded(status_code.astype(np.int64), [OK, EXCUSED, INSUFFICIENT]),
             "targets_assessed": assessed,
             "targets_mastered": mastered_count,
             "targets_total": total,
             "rule": _texts_by_key(rule_key, render_rule),
-            "scale": text_column(scale_ids, group_scale),
-        }
+            "scale": Coded(group_scale, scale_ids),
+        },
+        len(keys),
     )
 
 
-def _first_names(
-    t: pd.DataFrame,
-    student_codes: npt.NDArray[np.int64],
-    n_students: int,
-    rows: npt.NDArray[np.int64],
-) -> pd.Categorical:
+def _first_names(t: Table, student_codes: Ints, n_students: int, rows: Ints) -> Coded:
     """The student name column for result rows of students ``rows``: each student's first
-    non-empty name in the target table."""
-    name_codes, name_texts = text_codes(t["student_name"])
-    named = np.flatnonzero(np.array([bool(n) for n in name_texts] or [False])[name_codes])
-    first = named[~pd.Series(student_codes[named]).duplicated().to_numpy()]
-    name_of = np.full(n_students, len(name_texts), dtype=np.int64)  # "" when no name
-    name_of[student_codes[first]] = name_codes[first]
-    return text_column([*name_texts, ""], name_of[rows])
+    non-empty name in the target table.
+
+    Worked on the column's own codes: its texts need not be sorted (a name per student, in
+    student order, is usual), and names are only carried over, never grouped or ordered.
+    """
+    names = t.coded("student_name")
+    texts = list(names.texts)
+    codes = np.asarray(names.codes, dtype=np.int64)
+    if "" in texts or (len(codes) and int(codes.min()) < 0):
+        named = np.flatnonzero(np.array([bool(n) for n in texts] + [False])[codes])
+        first_named = _first_rows(student_codes[named], n_students)
+        first = np.full(n_students, -1, dtype=np.int64)
+        first[first_named >= 0] = named[first_named[first_named >= 0]]
+    else:  # every row has a name (the usual case)
+        first = _first_rows(student_codes, n_students)
+    name_of = np.full(n_students, len(texts), dtype=np.int64)  # "" when no name
+    has = first >= 0
+    name_of[has] = codes[first[has]]
+    return Coded(name_of[rows], [*texts, ""])
 
 
 # --------------------------------------------------------------------------------------------
@@ -303,7 +497,7 @@ def _first_names(
 # --------------------------------------------------------------------------------------------
 
 
-def _membership(framework: Framework, policy: Policy) -> pd.DataFrame:
+def _membership(framework: Framework, policy: Policy) -> list[tuple[str, str, float]]:
     """(course, unit, weight): the competencies and single targets each course grade uses."""
     rows = []
     weights = policy.course_grade.weights
@@ -315,7 +509,7 @@ def _membership(framework: Framework, policy: Policy) -> pd.DataFrame:
             and (policy.efficacy_in_course_grade or not framework.competencies[c].is_efficacy)
         ]
         for competency_id in included:
-            rows.append((course.id, competency_id, weights.get(competency_id, 1.0)))
+            rows.append((str(course.id), competency_id, float(weights.get(competency_id, 1.0))))
         for target_id in course.targets:
             target = framework.targets.get(target_id)
             if target is None or target.competency_id in course.competencies:
@@ -324,10 +518,8 @@ def _membership(framework: Framework, policy: Policy) -> pd.DataFrame:
                 policy.efficacy_in_course_grade
             ):
                 continue
-            rows.append((course.id, target_id, weights.get(target_id, 1.0)))
-    return pd.DataFrame(rows, columns=["course", "unit", "weight"]).astype(
-        {"course": "str", "unit": "str", "weight": "float64"}
-    )
+            rows.append((str(course.id), target_id, float(weights.get(target_id, 1.0))))
+    return rows
 
 
 def _course_names(framework: Framework) -> dict[str, str]:
@@ -342,18 +534,20 @@ def _course_names(framework: Framework) -> dict[str, str]:
     return names
 
 
-def _ranges(starts: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]) -> tuple[
-    npt.NDArray[np.int64], npt.NDArray[np.int64]
-]:
+def _ranges(starts: Ints, counts: Ints) -> tuple[Ints, Ints]:
     """For runs ``[starts[i], starts[i] + counts[i])``: (run of each position, position)."""
-    run = np.repeat(np.arange(len(counts)), counts)
-    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    run = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    within = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(
+        np.cumsum(counts) - counts, counts)
     return run, starts[run] + within
 
 
-def _all_texts(*columns: pd.Series) -> tuple[list[str], list[npt.NDArray[np.int64]]]:
+def _all_texts(*columns: Coded) -> tuple[list[str], list[Ints]]:
     """One sorted text universe for several text columns, and each column's codes in it."""
-    coded = [text_codes(column) for column in columns]
+    coded = [sorted_codes(column) for column in columns]
+    first = coded[0][1]
+    if all(own == first for _, own in coded[1:]):  # the usual case: the same ids throughout
+        return first, [codes for codes, _ in coded]
     texts = sorted(set().union(*(t for _, t in coded)))
     position = {text: i for i, text in enumerate(texts)}
     return texts, [
@@ -361,103 +555,100 @@ def _all_texts(*columns: pd.Series) -> tuple[list[str], list[npt.NDArray[np.int6
     ]
 
 
+def _positions(texts: Sequence[str], universe: list[str]) -> Ints:
+    """The position of each of ``texts`` in ``universe`` (-1 for a text not there)."""
+    if len(texts) == len(universe) + 1 and texts[-1] == "" and list(texts[:-1]) == universe:
+        # The evidence ids are the results' ids (plus "" for a missing one): no lookups.
+        return np.r_[np.arange(len(universe), dtype=np.int64),
+                     universe.index("") if "" in universe else -1]
+    position = {text: i for i, text in enumerate(universe)}
+    return np.array([position.get(t, -1) for t in texts] or [-1], dtype=np.int64)
+
+
+def _run_starts(*codes: npt.NDArray[np.integer[Any]]) -> Ints:
+    """Rows whose codes differ from the row before (the first row of each run)."""
+    n = len(codes[0])
+    change = np.zeros(n, dtype=bool)
+    if n:
+        change[0] = True
+        for column in codes:
+            change[1:] |= column[1:] != column[:-1]
+    return np.flatnonzero(change)
+
+
 def _enrolled_pairs(
-    evidence: pd.DataFrame,
-    evidence_students: npt.NDArray[np.int64],
+    run_students: Ints,
+    run_course_codes: Ints,
+    course_texts: Sequence[str],
     n_students: int,
     course_ids: list[str],
-    unit_ok_rows: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
-    member_unit: npt.NDArray[np.int64],
-    member_course: npt.NDArray[np.int64],
+    unit_ok_rows: tuple[Ints, Ints],
+    member_unit: Ints,
+    member_course: Ints,
     framework: Framework,
-) -> npt.NDArray[np.int64]:
-    """Keys ``student * len(course_ids) + course`` of the courses each student takes: the
-    courses the evidence names, or else every course with a unit the student has a result in.
+) -> tuple[Ints, bool]:
+    """(keys ``student * len(course_ids) + course`` of the courses each student takes, in key
+    order; whether the pairs came in key order): the courses the evidence names, or else
+    every course with a unit the student has a result in. The evidence comes as its runs of
+    one student and one course text (`_run_starts`): the student and the course code of each.
 
-    In the order a merge of the tables gives (named pairs in order of first appearance, then
-    the others): pandas sums a group with ``np.add.reduceat`` when the rows come sorted by
-    group and with compensated (Kahan) summation otherwise, and the last bit of a course score
-    must not depend on how this function is written.
+    The tables used to be merged, giving the pairs in order of first appearance (named pairs
+    in evidence order, then the others in result order, each result's courses in framework
+    order), and pandas then summed each pair's rows with ``np.add.reduceat`` when that order
+    was key order and with Kahan summation otherwise. Only that choice reaches the scores (a
+    pair's own rows keep their order either way), so it is all this function reports.
     """
     names = _course_names(framework)
     n_courses = max(len(course_ids), 1)
-    course_codes, course_texts = text_codes(evidence["course"])
-    folded = pc.utf8_trim_whitespace(pa.array(course_texts, pa.string())).to_pylist()
     index = {c: i for i, c in enumerate(course_ids)}
-    named_ids = [names.get(t.casefold()) for t in folded]
+    # str.strip trims the same characters as Arrow's utf8_trim_whitespace did.
+    named_ids = [names.get(t.strip().casefold()) for t in [*course_texts, ""]]
     # -2: names no course; -1: a course whose grade uses no unit (it gets no row).
     course_of_text = np.array(
-        [-2 if c is None else index.get(c, -1) for c in named_ids] or [-2], dtype=np.int64
+        [-2 if c is None else index.get(c, -1) for c in named_ids], dtype=np.int64
     )
-    course_of_row = course_of_text[course_codes]
+    run_courses = course_of_text[run_course_codes]
     has_named = np.zeros(n_students, dtype=bool)
-    has_named[evidence_students[course_of_row > -2]] = True
-    graded = course_of_row >= 0
-    named_keys = pd.unique(evidence_students[graded] * n_courses + course_of_row[graded])
+    has_named[run_students[run_courses > -2]] = True
+    graded = run_courses >= 0
+    named_keys = run_students[graded] * n_courses + run_courses[graded]
     in_evidence = np.zeros(n_students, dtype=bool)
-    in_evidence[evidence_students] = True
+    in_evidence[run_students] = True
     unnamed = in_evidence & ~has_named
-    students, units = unit_ok_rows
-    chosen = unnamed[students]
-    covered = pd.DataFrame({"student": students[chosen], "unit": units[chosen]}).merge(
-        pd.DataFrame({"unit": member_unit, "course": member_course}), on="unit"
-    )
-    covered_keys = (covered["student"] * n_courses + covered["course"]).to_numpy(dtype=np.int64)
-    return np.asarray(pd.unique(np.concatenate([named_keys, covered_keys])), dtype=np.int64)
+    students_ok, units_ok = unit_ok_rows
+    chosen = unnamed[students_ok]
+    # Each chosen result -> the courses using its unit, in framework order.
+    n_units = int(max(units_ok.max(initial=-1), member_unit.max(initial=-1))) + 1
+    by_unit = np.argsort(member_unit, kind="stable")
+    per_unit = np.bincount(member_unit, minlength=n_units).astype(np.int64)
+    first_of_unit = np.cumsum(per_unit) - per_unit
+    result_units = units_ok[chosen]
+    result_of, member_at = _ranges(first_of_unit[result_units], per_unit[result_units])
+    covered_keys = (students_ok[chosen][result_of] * n_courses
+                    + member_course[by_unit[member_at]])
+    sequence = np.concatenate([named_keys, covered_keys])
+    key_count = n_students * n_courses
+    if key_count <= max(4 * len(sequence), 1 << 20):
+        first = _first_rows(sequence, key_count)
+        pairs = np.flatnonzero(first >= 0).astype(np.int64)
+        first_seen = first[pairs]
+    else:
+        distinct, first_index = np.unique(sequence, return_index=True)
+        pairs, first_seen = np.asarray(distinct, np.int64), np.asarray(first_index, np.int64)
+    return pairs, bool(np.all(first_seen[1:] > first_seen[:-1]))
 
 
-def course_table(
-    evidence: pd.DataFrame,
-    targets: pd.DataFrame,
-    competencies: pd.DataFrame,
-    framework: Framework,
-    policy: Policy,
-) -> pd.DataFrame:
-    """One row per student × course the student takes.
-
-    Worked on integer codes: (student, course) pairs, each expanded to the course's units in
-    the order the framework lists them, each unit joined to the student's result for it. The
-    sums run over the rows of a pair in that order, as a merge of the tables would give them.
-    """
-    membership = _membership(framework, policy)
-    students, (evidence_students, competency_students, target_students) = _all_texts(
-        evidence["student_id"], competencies["student_id"], targets["student_id"]
-    )
-    units, (competency_units, target_units, member_unit) = _all_texts(
-        competencies["competency"], targets["target"], membership["unit"]
-    )
-    course_ids = sorted(set(membership["course"].tolist()))
-    course_index = {c: i for i, c in enumerate(course_ids)}
-    member_course = np.array([course_index[c] for c in membership["course"].tolist()],
-                             dtype=np.int64)
-    member_weight = membership["weight"].to_numpy(dtype=np.float64)
-    n_students, n_units, n_courses = len(students), max(len(units), 1), max(len(course_ids), 1)
-
-    # Unit results: competencies, then targets (the order a concatenation gives).
-    unit_student = np.concatenate([competency_students, target_students])
-    unit_unit = np.concatenate([competency_units, target_units])
-    unit_score = np.concatenate([competencies["score"].to_numpy(dtype=np.float64),
-                                 targets["score"].to_numpy(dtype=np.float64)])
-    unit_level = np.concatenate([competencies["level"].to_numpy(dtype=np.float64),
-                                 targets["level"].to_numpy(dtype=np.float64)])
-    unit_ok = np.concatenate([(competencies["status"] == OK).to_numpy(dtype=bool),
-                              (targets["status"] == OK).to_numpy(dtype=bool)])
-    pairs = _enrolled_pairs(
-        evidence, evidence_students, n_students, course_ids,
-        (unit_student[unit_ok], unit_unit[unit_ok]), member_unit, member_course, framework,
-    )
-
-    # Each pair -> the course's units (framework order) -> the student's results for them.
-    by_course = np.argsort(member_course, kind="stable")
-    members_per_course = np.bincount(member_course, minlength=n_courses)
-    first_member = np.cumsum(members_per_course) - members_per_course
-    pair_course = pairs % n_courses
-    pair_of_row, member_at = _ranges(first_member[pair_course], members_per_course[pair_course])
-    member = by_course[member_at]
-    unit_keys = unit_student * n_units + unit_unit
+def _result_rows(unit_keys: Ints, key_count: int, wanted: Ints) -> tuple[Ints, Ints]:
+    """For each wanted key, the rows of ``unit_keys`` with that key in row order, or one -1
+    when there is none: (wanted index of each output position, row or -1)."""
+    if key_count <= max(8 * len(unit_keys), 1 << 20):
+        per_key = np.bincount(unit_keys, minlength=key_count)
+        if per_key.max(initial=0) <= 1:  # one result per student × unit: a lookup table
+            row_at = np.full(key_count + 1, -1, dtype=np.int64)
+            row_at[unit_keys] = np.arange(len(unit_keys), dtype=np.int64)
+            return np.arange(len(wanted), dtype=np.int64), row_at[wanted]
     unit_order = np.argsort(unit_keys, kind="stable")
     sorted_keys = unit_keys[unit_order]
-    wanted = (pairs[pair_of_row] // n_courses) * n_units + member_unit[member]
     left = np.searchsorted(sorted_keys, wanted, side="left")
     found = np.searchsorted(sorted_keys, wanted, side="right") - left
     row_of, at = _ranges(left, np.maximum(found, 1))
@@ -467,98 +658,193 @@ def course_table(
         if len(unit_order)
         else np.full(len(row_of), -1, dtype=np.int64)
     )
+    return row_of, np.asarray(result, dtype=np.int64)
 
-    ok = seen & np.where(seen, unit_ok[np.maximum(result, 0)], False) if len(unit_ok) else seen
-    level = np.where(ok, unit_level[np.maximum(result, 0)], np.nan) if len(unit_level) else (
+
+def course_table(
+    evidence: Table,
+    targets: Table,
+    competencies: Table,
+    framework: Framework,
+    policy: Policy,
+) -> Table:
+    """One row per student × course the student takes.
+
+    Worked on integer codes: (student, course) pairs, each expanded to the course's units in
+    the order the framework lists them, each unit joined to the student's result for it. The
+    sums run over the rows of a pair in that order, as a merge of the tables would give them.
+    """
+    membership = _membership(framework, policy)
+    member_texts = [unit for _, unit, _ in membership]
+    # Student universe: evidence ids (read from their distinct texts), results' ids.
+    students, (competency_students, target_students) = _all_texts(
+        competencies.coded("student_id"), targets.coded("student_id")
+    )
+    evidence_students = evidence.coded("student_id")
+    evidence_courses = evidence.coded("course")
+    # A million evidence rows come in a few thousand runs of one student and one course text;
+    # which pairs exist, and in which order they first appear, is read from the runs alone.
+    runs = _run_starts(evidence_students.codes, evidence_courses.codes)
+    run_student_codes = np.asarray(evidence_students.codes, dtype=np.int64)[runs]
+    run_course_codes = np.asarray(evidence_courses.codes, dtype=np.int64)[runs]
+    evidence_texts = [*evidence_students.texts, ""]  # code -1, a missing id, picks the last
+    student_of_code = _positions(evidence_texts, students)
+    if (student_of_code[run_student_codes] < 0).any():
+        # Students with evidence and no result: the universe takes in their ids too.
+        used = np.bincount(run_student_codes + 1, minlength=len(evidence_texts) + 1)
+        extra = {evidence_texts[code - 1] for code in np.flatnonzero(used).tolist()}
+        widened = sorted(set(students) | extra)
+        remap = _positions(students, widened)
+        competency_students = remap[competency_students]
+        target_students = remap[target_students]
+        students = widened
+        student_of_code = _positions(evidence_texts, students)
+    run_students = student_of_code[run_student_codes]
+    # Units: the distinct competency and target ids the course grades use. A result row of
+    # any other unit can never be joined, so only member rows are kept (in their order).
+    units = sorted(set(member_texts))
+    unit_index = {unit: i for i, unit in enumerate(units)}
+    member_unit = np.array([unit_index[u] for u in member_texts], dtype=np.int64)
+    course_ids = sorted({course for course, _, _ in membership})
+    course_index = {c: i for i, c in enumerate(course_ids)}
+    member_course = np.array([course_index[c] for c, _, _ in membership], dtype=np.int64)
+    member_weight = np.array([w for _, _, w in membership], dtype=np.float64)
+    n_students, n_units, n_courses = len(students), max(len(units), 1), max(len(course_ids), 1)
+
+    # Unit results: competencies, then targets (the order a concatenation gives).
+    parts = []
+    for results, column, result_students in (
+        (competencies, "competency", competency_students),
+        (targets, "target", target_students),
+    ):
+        ids = results.coded(column)
+        unit_of_code = np.array([unit_index.get(t, -1) for t in [*ids.texts, ""]],
+                                dtype=np.int64)  # code -1, a missing id, picks the last
+        result_unit = unit_of_code[ids.codes]
+        kept = np.flatnonzero(result_unit >= 0)
+        parts.append((
+            result_students[kept],
+            result_unit[kept],
+            np.asarray(results.array("score"), dtype=np.float64)[kept],
+            np.asarray(results.array("level"), dtype=np.float64)[kept],
+            is_text(results.coded("status").take(kept), OK),
+        ))
+    unit_student, unit_unit, unit_score, unit_level, unit_ok = (
+        np.concatenate([part[i] for part in parts]) for i in range(5)
+    )
+    pairs, in_key_order = _enrolled_pairs(
+        run_students, run_course_codes, evidence_courses.texts, n_students, course_ids,
+        (unit_student[unit_ok], unit_unit[unit_ok]),
+        member_unit, member_course, framework,
+    )
+
+    # Each pair -> the course's units (framework order) -> the student's results for them.
+    by_course = np.argsort(member_course, kind="stable")
+    members_per_course = np.bincount(member_course, minlength=n_courses).astype(np.int64)
+    first_member = np.cumsum(members_per_course) - members_per_course
+    pair_course = pairs % n_courses
+    pair_of_row, member_at = _ranges(first_member[pair_course], members_per_course[pair_course])
+    member = by_course[member_at]
+    wanted = (pairs[pair_of_row] // n_courses) * n_units + member_unit[member]
+    row_of, result = _result_rows(unit_student * n_units + unit_unit,
+                                  n_students * n_units, wanted)
+    seen = result >= 0
+    at = np.maximum(result, 0)
+    ok = seen & unit_ok[at] if len(unit_ok) else seen
+    level = np.where(ok, unit_level[at], np.nan) if len(unit_level) else (
         np.full(len(result), np.nan))
-    score = np.where(seen, unit_score[np.maximum(result, 0)], np.nan) if len(unit_score) else (
+    score = np.where(seen, unit_score[at], np.nan) if len(unit_score) else (
         np.full(len(result), np.nan))
     weight = member_weight[member[row_of]]
     if policy.course_grade.combine == "mean":
         weight = np.ones_like(weight)
-    work = pd.DataFrame(
-        {
-            "key": pairs[pair_of_row][row_of],
-            "ok": ok.astype(np.int64),
-            "weighted": np.where(ok, score * weight, 0.0),
-            "weight": np.where(ok, weight, 0.0),
-            "units": np.ones(len(row_of), dtype=np.int64),
-            "seen": seen.astype(np.int64),
-        }
+
+    # Rows come pair by pair, pairs in key order: each pair's rows are one run.
+    row_pair = pair_of_row[row_of]
+    groups = _Groups(row_pair, len(pairs), monotonic=in_key_order)
+    weighted, weight_sum = _group_sums(
+        [np.where(ok, score * weight, 0.0), np.where(ok, weight, 0.0)], groups
     )
-    grade_rules = policy.course_grade.rules
-    for index, rule in enumerate(grade_rules):
-        if rule.at_least_level is not None:
-            work[f"at_least_{index}"] = (ok & (level >= rule.at_least_level)).astype(np.int64)
-        if rule.none_below is not None:
-            work[f"below_{index}"] = (ok & (level < rule.none_below)).astype(np.int64)
-    grouped = work.groupby("key", sort=True).sum().reset_index()
-    group_student = grouped["key"].to_numpy(dtype=np.int64) // n_courses
-    group_course = grouped["key"].to_numpy(dtype=np.int64) % n_courses
     with np.errstate(invalid="ignore", divide="ignore"):
-        combined = (grouped["weighted"] / grouped["weight"]).to_numpy(dtype=np.float64)
-    assessed = grouped["ok"].to_numpy(dtype=np.int64)
-    status = np.where(
-        assessed >= policy.course_grade.min_competencies,
-        OK,
-        np.where(grouped["seen"] > 0, INSUFFICIENT, NOT_ASSESSED),
-    )
-    has_grade = status == OK
+        combined = np.asarray(weighted / weight_sum, dtype=np.float64)
+    assessed = groups.counts(ok)
+    seen_count = groups.counts(seen)
+    group_student = pairs // n_courses
+    group_course = pairs % n_courses
+    min_competencies = policy.course_grade.min_competencies
+    status_texts = [OK, INSUFFICIENT, NOT_ASSESSED, "no-grade"]
+    status = np.where(assessed >= min_competencies, 0, np.where(seen_count > 0, 1, 2))
+    has_grade = status == 0
     combined = np.where(has_grade, combined, np.nan)
-    shown = round_half_up(combined, policy.places)
-    grade, rule_text = _decide(grouped, shown, assessed, framework, policy)
-    grade = np.where(has_grade, grade, "")
-    rule_text = np.where(
-        has_grade,
-        rule_text,
-        f"fewer than {policy.course_grade.min_competencies} competencies with a result",
-    )
-    status = np.where(has_grade & (grade == ""), "no-grade", status)
+    shown = _present(round_half_up, combined, policy.places)
+    rule_counts: dict[str, Ints] = {}
+    for index, rule in enumerate(policy.course_grade.rules):
+        if rule.at_least_level is not None:
+            rule_counts[f"at_least_{index}"] = groups.counts(ok & (level >= rule.at_least_level))
+        if rule.none_below is not None:
+            rule_counts[f"below_{index}"] = groups.counts(ok & (level < rule.none_below))
+    grade_code, grade_texts, rule_code, rule_texts = _decide(
+        rule_counts, len(pairs), shown, assessed, framework, policy)
+    grade_texts = [*grade_texts, ""]
+    grade_code = np.where(has_grade, grade_code, len(grade_texts) - 1)
+    rule_texts = [*rule_texts, f"fewer than {min_competencies} competencies with a result"]
+    rule_code = np.where(has_grade, rule_code, len(rule_texts) - 1)
+    no_grade = np.array([g == "" for g in grade_texts], dtype=bool)[grade_code]
+    status = np.where(has_grade & no_grade, 3, status)
     credits = np.array([framework.courses[c].credits for c in course_ids] or [np.nan],
                        dtype=np.float64)[group_course]
-    # Names: each student's first row in the target table ("" without one).
-    name_codes, name_texts = text_codes(targets["student_name"])
-    first_row = np.flatnonzero(~pd.Series(target_students).duplicated().to_numpy())
-    name_of = np.full(n_students, len(name_texts), dtype=np.int64)
-    name_of[target_students[first_row]] = name_codes[first_row]
-    return pd.DataFrame(
+    # Names: each student's first row in the target table ("" without one), carried over in
+    # the column's own codes (-1, a missing name, picks the "" added last).
+    names = targets.coded("student_name")
+    name_texts = [*names.texts, ""]
+    first_row = _first_rows(target_students, n_students)
+    name_of = np.full(n_students, len(name_texts) - 1, dtype=np.int64)
+    has_row = first_row >= 0
+    name_of[has_row] = np.where(names.codes[first_row[has_row]] < 0, len(name_texts) - 1,
+                                names.codes[first_row[has_row]])
+    return Table(
         {
-            "student_id": text_column(students, group_student),
-            "student_name": text_column([*name_texts, ""], name_of[group_student]),
-            "course": text_column(course_ids, group_course),
-            "grade": _categorical_of(grade),
+            "student_id": Coded(group_student, students),
+            "student_name": Coded(name_of[group_student], name_texts),
+            "course": Coded(group_course, course_ids),
+            "grade": Coded(np.asarray(grade_code, dtype=np.int64), grade_texts),
             "score": combined,
-            "status": _categorical_of(status),
-            "rule": _categorical_of(rule_text),
+            "status": Coded(status.astype(np.int64), status_texts),
+            "rule": Coded(np.asarray(rule_code, dtype=np.int64), rule_texts),
             "credits": credits,
             "units_assessed": assessed,
-            "units_total": grouped["units"].to_numpy(dtype=np.int64),
-        }
+            "units_total": groups.sizes,
+        },
+        len(pairs),
     )
 
 
-def _categorical_of(values: npt.NDArray[np.object_] | npt.NDArray[np.str_]) -> pd.Categorical:
-    """A categorical text column from a (small) array of texts."""
-    codes, distinct = pd.factorize(np.asarray(values, dtype=object).astype(str))
-    return text_column([str(d) for d in distinct], np.asarray(codes, dtype=np.int64))
+def _first_match(conditions: list[npt.NDArray[np.bool_]], n: int) -> Ints:
+    """Index of the first condition that holds per row (``len(conditions)`` for none), as
+    ``np.select`` picks."""
+    choice = np.full(n, len(conditions), dtype=np.int64)
+    for index in range(len(conditions) - 1, -1, -1):
+        choice[conditions[index]] = index
+    return choice
 
 
 def _decide(
-    grouped: pd.DataFrame,
-    shown: npt.NDArray[np.float64],
-    assessed: npt.NDArray[np.int64],
+    counts: dict[str, Ints],
+    n: int,
+    shown: Floats,
+    assessed: Ints,
     framework: Framework,
     policy: Policy,
-) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
-    """(grade, the rule or conversion row that decided it) per student × course."""
+) -> tuple[Ints, list[str], Ints, list[str]]:
+    """(grade code, grade texts, rule code, rule texts): the grade of each student × course and
+    the rule or conversion row that decided it."""
     course = policy.course_grade
-    n = len(grouped)
     if course.rules:
         conditions = []
         for index, rule in enumerate(course.rules):
             holds = np.ones(n, dtype=bool)
             if rule.at_least_level is not None:
-                hits = grouped[f"at_least_{index}"].to_numpy(dtype=np.int64)
+                hits = counts[f"at_least_{index}"]
                 if rule.at_least_count is not None:
                     holds &= hits >= rule.at_least_count
                 else:
@@ -566,37 +852,30 @@ def _decide(
                     with np.errstate(invalid="ignore", divide="ignore"):
                         holds &= hits >= np.ceil(share * assessed - 1e-9)
             if rule.none_below is not None:
-                holds &= grouped[f"below_{index}"].to_numpy(dtype=np.int64) == 0
+                holds &= counts[f"below_{index}"] == 0
             if rule.min_score is not None:
                 holds &= shown >= rule.min_score
             conditions.append(holds)
-        grades = np.select(conditions, [r.grade for r in course.rules], default="")
-        texts = np.select(
-            conditions, ["rule " + r.text() for r in course.rules], default="no rule matched"
-        )
-        return grades.astype(object), texts.astype(object)
+        choice = _first_match(conditions, n)
+        return (choice, [r.grade for r in course.rules] + [""],
+                choice, ["rule " + r.text() for r in course.rules] + ["no rule matched"])
     if course.conversion:
-        conditions = [shown >= row.minimum for row in course.conversion]
-        grades = np.select(conditions, [row.grade for row in course.conversion], default="")
-        texts = np.select(
-            conditions,
-            [row.text() for row in course.conversion],
-            default="below every row of the conversion table",
-        )
-        return grades.astype(object), texts.astype(object)
+        choice = _first_match([shown >= row.minimum for row in course.conversion], n)
+        return (choice, [row.grade for row in course.conversion] + [""],
+                choice, [row.text() for row in course.conversion]
+                + ["below every row of the conversion table"])
     # No table and no rules: the level the combined score reaches on the default scale.
     scale = framework.default_scale
     if scale is None:
-        return np.full(n, "", dtype=object), np.full(n, "", dtype=object)
-    levels = level_values(shown, scale, policy.cut_points_for(scale.id), policy.places)
+        return np.zeros(n, dtype=np.int64), [""], np.zeros(n, dtype=np.int64), [""]
+    levels = _present(level_values, shown, scale, policy.cut_points_for(scale.id),
+                      policy.places)
     labels = {lv.value: framework.text(lv.label) for lv in scale.levels}
     words = course.combine.replace("_", " ")
-    distinct = {
-        v: (level_key(v), f"{words} read on the scale: level {level_key(v)} ({labels.get(v, '')})")
-        for v in set(levels[~np.isnan(levels)].tolist())
-    }
-    as_series = pd.Series(levels)
-    grade_of = as_series.map({v: g for v, (g, _) in distinct.items()}).astype(object)
-    text_of = as_series.map({v: t for v, (_, t) in distinct.items()}).astype(object)
-    return (grade_of.where(grade_of.notna(), "").to_numpy(dtype=object),
-            text_of.where(text_of.notna(), "").to_numpy(dtype=object))
+    distinct = sorted(set(levels[~np.isnan(levels)].tolist()))
+    at = np.searchsorted(np.asarray(distinct, dtype=np.float64), levels)
+    code = np.where(np.isnan(levels), len(distinct), at).astype(np.int64)
+    grades = [level_key(v) for v in distinct] + [""]
+    texts = [f"{words} read on the scale: level {level_key(v)} ({labels.get(v, '')})"
+             for v in distinct] + [""]
+    return code, grades, code, texts

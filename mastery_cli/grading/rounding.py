@@ -64,8 +64,11 @@ def _round_array(values: npt.NDArray[np.float64], places: int) -> npt.NDArray[np
     half = (2.0 * lower + 1.0) / (2.0 * scale)  # == float(decimal half-way point), exactly
     rounded = lower + (magnitude >= half)
     out = np.copysign(rounded / scale, values)
-    slow = np.flatnonzero(~fast)
-    if slow.size:  # NaN, inf and huge values: rare, so a Python loop over them is fine
+    # NaN (no result: common) passes through as is; inf and huge values are rare, so a
+    # Python loop over them is fine.
+    slow = np.flatnonzero(~fast & ~np.isnan(values))
+    out[np.isnan(values)] = np.nan
+    if slow.size:
         out[slow] = [_round_scalar(float(v), places) for v in values[slow]]
     return out
 

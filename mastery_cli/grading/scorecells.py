@@ -135,10 +135,13 @@ class ScoreCells:
     outcome: np.ndarray
 
 
-def _table(
+def score_table(
     texts: Sequence[str], readers: Sequence[ScaleReader], decimal: str, missing: str | float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(kind, value, outcome) for every (scale + 1, text); row 0 is "no known scale"."""
+    """(kind, value, outcome) for every (scale + 1, text); row 0 is "no known scale".
+
+    What `read_scores` gathers the cells from; a caller that knows each cell's scale from a
+    small code (the target's) can gather from it directly."""
     shape = (len(readers) + 1, len(texts))
     kinds = np.full(shape, CellKind.NOT_A_SCORE, dtype=np.int8)
     values = np.full(shape, math.nan)
@@ -186,7 +189,7 @@ def read_scores(
     rescales numbers linearly from [0, points possible] to [0, scale max] when it is not the
     scale max: Canvas scores outcomes in points of the outcome's own rating scale.
     """
-    kinds, values, outcomes = _table(texts, readers, decimal, missing)
+    kinds, values, outcomes = score_table(texts, readers, decimal, missing)
     row = scale_index + 1
     if not len(texts):
         empty = np.zeros(len(codes), dtype=np.int8)
