@@ -12,6 +12,7 @@ No typer, click or rich here: this module is imported before the CLI framework.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -135,6 +136,9 @@ def fast_main(argv: Sequence[str]) -> int | None:
     options = parse_arguments(argv[1:])
     if options is None:
         return None
+    # A short-lived process whose Python objects are per distinct value, not per row: the
+    # cyclic collector would only walk them again before exit frees them anyway.
+    gc.disable()
     try:
         return run_grade(options)
     except KeyboardInterrupt:

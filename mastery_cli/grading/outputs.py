@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
@@ -638,12 +639,19 @@ def write_outputs(result: GradeResult, out: Path, *, json_too: bool = False) -> 
         "progress.csv": (tables.progress, PROGRESS_COLUMNS),
         "rejects.csv": (unused_rows(result), REJECT_COLUMNS),
     }
-    written = []
-    for name, (table, columns) in files.items():
+    def write(name: str) -> Path:
+        table, columns = files[name]
         path = out / name
         # Written block by block as made (any bytes-like chunk will do for writelines).
         write_chunks_atomic(path, cast(Iterator[bytes], _csv_chunks(table, columns, places)))
-        written.append(path)
+        return path
+
+    # The target table is most of the bytes: it is written on a second thread while this one
+    # writes the rest (numpy's gathers and the file writes release the GIL).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(write, "target_grades.csv")
+        rest = [write(name) for name in files if name != "target_grades.csv"]
+        written = [first.result(), *rest]
     if json_too:
         from mastery_cli.grading.json_output import JSON_FILE, grades_json_chunks
 
