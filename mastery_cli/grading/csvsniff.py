@@ -229,7 +229,7 @@ def _dictionary_indices(chunk: pa.DictionaryArray) -> np.ndarray:
     ]
 
 
-def _smallest_int(size: int) -> type[np.signedinteger[Any]]:
+def smallest_int(size: int) -> type[np.signedinteger[Any]]:
     """The smallest signed integer type that holds codes 0..size-1 (and -1)."""
     if size <= 127:
         return np.int8
@@ -303,7 +303,7 @@ class ColumnCodes:
                     previous = dictionary
             blocks.append((at, indices, remap))
             at += size
-        dtype = _smallest_int(len(position))
+        dtype = smallest_int(len(position))
         tables: dict[int, np.ndarray] = {}
         typed = [
             (start, indices, tables.setdefault(id(remap), np.array(remap or [0], dtype=dtype)))
@@ -314,7 +314,7 @@ class ColumnCodes:
     @property
     def codes(self) -> np.ndarray:
         if self._codes is None:
-            dtype = _smallest_int(len(self.values))
+            dtype = smallest_int(len(self.values))
             codes = np.empty(self.length, dtype=dtype)
             for start, indices, table in self._blocks:
                 np.take(table, indices, out=codes[start : start + len(indices)])
@@ -328,7 +328,7 @@ class ColumnCodes:
             return self.codes[rows]
         starts = np.array([start for start, _, _ in self._blocks], dtype=np.int64)
         bounds = [*np.searchsorted(rows, starts).tolist(), len(rows)]
-        picked = np.empty(len(rows), dtype=_smallest_int(len(self.values)))
+        picked = np.empty(len(rows), dtype=smallest_int(len(self.values)))
         for b, (start, indices, table) in enumerate(self._blocks):
             low, high = bounds[b], bounds[b + 1]
             if low < high:
@@ -339,7 +339,7 @@ class ColumnCodes:
         """``codes[mask]``, block by block when the codes are not made yet."""
         if self._codes is not None or not self._blocks:
             return self.codes[mask]
-        picked = np.empty(int(np.count_nonzero(mask)), dtype=_smallest_int(len(self.values)))
+        picked = np.empty(int(np.count_nonzero(mask)), dtype=smallest_int(len(self.values)))
         at = 0
         for start, indices, table in self._blocks:
             chosen = indices[mask[start : start + len(indices)]]

@@ -73,6 +73,7 @@ from mastery_cli.grading.csvsniff import (
     detect_decimal,
     read_input,
     read_records,
+    smallest_int,
     sniff,
 )
 from mastery_cli.grading.formats import Candidates, Coded, TargetMatcher, code_all, info
@@ -660,7 +661,7 @@ def _score_cells(
         outcome = outcomes[rows] if n_scores else np.zeros((len(rows), 0), dtype=np.int8)
         reason = np.minimum(target_reason[:, None], _OUTCOME_REASON[outcome])
         width = max(n_scores, 1)
-        key = np.multiply(cands.target.codes, width, dtype=_smallest_int(len(rows) * width))
+        key = np.multiply(cands.target.codes, width, dtype=smallest_int(len(rows) * width))
         np.add(key, cands.score.codes, out=key, casting="unsafe")  # below len(rows) * width
         return _Cells(
             key=key,
@@ -1273,7 +1274,7 @@ def _deduplicated(codes: np.ndarray, texts: Sequence[str]) -> TextCodes:
     remap = [position.setdefault(t, len(position)) for t in texts]
     if len(position) == len(texts):
         return TextCodes(codes, list(texts))
-    table = np.array(remap, dtype=_smallest_int(len(position)))
+    table = np.array(remap, dtype=smallest_int(len(position)))
     return TextCodes(_gather(table, codes), list(position))
 
 
@@ -1339,7 +1340,7 @@ def _accepted_part(
                 else TextCodes(np.zeros(count, dtype=np.int8), [""])
             ),
             "target": TextCodes(
-                picked(target_lut.astype(_smallest_int(len(matcher.ids))), cands.target.codes),
+                picked(target_lut.astype(smallest_int(len(matcher.ids))), cands.target.codes),
                 list(matcher.ids),
             ),
         }
@@ -1373,15 +1374,6 @@ def _accepted_part(
 
     score, status, date, line = values()
     return _Accepted(texts=texts(), score=score, status=status, date=date, row=line)
-
-
-def _smallest_int(size: int) -> type[np.signedinteger[Any]]:
-    """The smallest signed integer type for codes 0..size-1."""
-    if size <= 127:
-        return np.int8
-    if size <= 32767:
-        return np.int16
-    return np.int32
 
 
 def _canvas_name(text: str) -> str:
