@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from mastery_cli.grading.csvsniff import read_records, sniff
 from mastery_cli.grading.formats import code, code_all
 from mastery_cli.grading.outputs import csv_bytes, decimals
-from mastery_cli.grading.pipeline import group_index, text_codes, text_column
+from mastery_cli.grading.pipeline import group_index
 from mastery_cli.grading.rounding import format_decimal
 from mastery_cli.output import neutralize_formula
 
@@ -61,23 +61,6 @@ def test_decimal_columns_match_format_decimal(values, places):
     # format_decimal prints NaN as "" and infinities as inf/-inf, like the column version.
     expected = [format_decimal(v, places) for v in values]
     assert decimals(np.array(values, dtype=np.float64), places).tolist() == expected
-
-
-def test_text_codes_sort_like_text_and_read_na_as_empty():
-    column = pd.Series(["b", "a", None, "b", "é", "Z"], dtype="str")
-    codes, texts = text_codes(column)
-    assert texts == sorted(["b", "a", "", "é", "Z"])
-    assert [texts[c] for c in codes] == ["b", "a", "", "b", "é", "Z"]
-    # An unsorted categorical is re-coded into text order too.
-    unsorted = pd.Series(pd.Categorical(["x", "a", "x"], categories=["x", "a"]))
-    codes, texts = text_codes(unsorted)
-    assert texts == ["a", "x"] and codes.tolist() == [1, 0, 1]
-
-
-def test_text_column_keeps_only_used_texts_in_order():
-    column = text_column(["c", "a", "b", "a"], np.array([0, 3, 0]))
-    assert list(column.categories) == ["a", "c"]
-    assert list(column) == ["c", "a", "c"]
 
 
 @pytest.mark.parametrize("key_count", [10, 10**9])  # bincount path, hash path

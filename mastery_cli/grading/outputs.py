@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mastery_cli.framework.model import level_key
-from mastery_cli.grading.rounding import round_half_up
+from mastery_cli.grading.rounding import half_up_units, round_half_up
 from mastery_cli.grading.table import Coded, Column, Flags, Table, text_codes
 from mastery_cli.output import _FORMULA_START as FORMULA_START
 from mastery_cli.output import neutralize_formula, write_chunks_atomic
@@ -75,9 +75,6 @@ _INTEGERS = {"evidence_count", "targets_assessed", "targets_mastered", "targets_
 
 #: Fills a cell's row after its last byte; never part of UTF-8 text.
 _PAD = 0xFF
-
-#: Below this, ``|x| * 10**places`` rounds to its digits exactly (see `rounding`).
-_EXACT_DIGITS = 2.0**52 / 10.0
 
 _POWERS = 10 ** np.arange(20, dtype=np.uint64)
 
@@ -250,21 +247,13 @@ def _decimal_cells(array: npt.NDArray[np.float64], places: int) -> _Cells:
     """Plain decimals, rounded half away from zero, "" for NaN; each distinct value rendered
     once.
 
-    The rounding is `rounding.round_half_up`'s own array method, stopped at the integer of the
-    digits (rather than divided back into a float only to be multiplied out again): below
-    ``2**52 / 10`` the digits are ``floor(|x| * 10**places)``, plus one if ``|x|`` reaches the
-    float of the decimal half-way point (see `rounding`). The rare larger, infinite or NaN
-    values go through `round_half_up` itself and are formatted one by one, the way
-    `rounding.format_decimal` does.
+    The digits are `rounding.half_up_units` (the rounding of `round_half_up`, stopped at the
+    integer rather than divided back into a float only to be multiplied out again). The rare
+    larger, infinite or NaN values go through `round_half_up` itself and are formatted one by
+    one, the way `rounding.format_decimal` does.
     """
-    scale = float(10**places)
-    magnitude = np.abs(array)
-    with np.errstate(invalid="ignore", over="ignore"):
-        scaled = magnitude * scale
-        fast = scaled < _EXACT_DIGITS  # False for NaN and inf
-    lower = np.floor(np.where(fast, scaled, 0.0))
-    half = (2.0 * lower + 1.0) / (2.0 * scale)  # == float(decimal half-way point), exactly
-    digits = (lower + (magnitude >= half)).astype(np.int64)
+    units, fast = half_up_units(array, places)
+    digits = units.astype(np.int64)
     codes, keys = _factor(np.where(array < 0, -digits, digits))  # -0 is 0: no "-0.00"
     parts = [_decimal_texts(keys, places)]
     if not fast.all():

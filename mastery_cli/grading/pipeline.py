@@ -42,8 +42,7 @@ from mastery_cli.framework.model import Framework, Scale
 from mastery_cli.grading import methods
 from mastery_cli.grading.policy import Policy, method_label
 from mastery_cli.grading.rounding import round_half_up
-from mastery_cli.grading.table import Coded, Flags, Table, coded, first_rows
-from mastery_cli.grading.table import text_codes as coded_text_codes
+from mastery_cli.grading.table import Coded, Flags, Table, coded, first_rows, text_codes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -323,38 +322,12 @@ def _target_info(framework: Framework) -> dict[str, tuple[str, str | None]]:
     return info
 
 
-def text_codes(column: Coded | npt.NDArray[Any] | pd.Series) -> tuple[
-    npt.NDArray[np.int64], list[str]
-]:
-    """(code per row, distinct texts in sorted order) of a text column: code order is text
-    order (byte order), so sorting or grouping by codes is sorting or grouping by text. NA
-    reads as "". Takes coded text, a text array, or (for callers holding DataFrames) a
-    pandas Series."""
-    if isinstance(column, Coded):
-        return coded_text_codes(column)
-    if isinstance(column, np.ndarray):
-        return Table({"c": column}).coded("c").codes.astype(np.int64), sorted(
-            {str(v) for v in column.tolist()})
-    table = Table.from_pandas(column.to_frame("c"))
-    if isinstance(table["c"], Coded):
-        return coded_text_codes(table.coded("c"))
-    return text_codes(table.array("c"))
-
-
-def text_column(texts: Sequence[str], codes: npt.NDArray[np.integer[Any]]) -> Any:
-    """A pandas categorical ``texts[codes]`` with only the texts used, in sorted order (for
-    callers building DataFrames; the engine itself uses `table.coded`)."""
-    from mastery_cli.grading.table import _categorical
-
-    return _categorical(list(texts), np.asarray(codes))
-
-
 def _prepare(frame: Table, framework: Framework, policy: Policy) -> Table:
     """The evidence with ``reason`` (why set aside, "" when used), ``used``, ``competency``
     and ``weight``. String columns are compared whole (no per-row Python objects)."""
     ev = frame
     n = len(ev)
-    status_codes, status_texts = coded_text_codes(ev.coded("status"))
+    status_codes, status_texts = text_codes(ev.coded("status"))
     is_excused = _is(status_codes, status_texts, "excused")
     is_missing = _is(status_codes, status_texts, "missing")
     score = np.array(ev.array("score"), dtype=np.float64, copy=True)
@@ -367,12 +340,12 @@ def _prepare(frame: Table, framework: Framework, policy: Policy) -> Table:
         ev = ev.with_columns(status=coded(status_texts, status_codes), score=score)
         is_missing = np.zeros(n, dtype=bool)
     info = _target_info(framework)
-    target_codes, target_list = coded_text_codes(ev.coded("target"))
+    target_codes, target_list = text_codes(ev.coded("target"))
     known = np.array([t in info for t in target_list] or [False], dtype=bool)
     competency = coded([info.get(t, ("", None))[0] for t in target_list], target_codes)
 
     rules = policy.evidence
-    type_codes, type_list = coded_text_codes(ev.coded("type"))
+    type_codes, type_list = text_codes(ev.coded("type"))
 
     def by_type(test: Callable[[str], bool]) -> npt.NDArray[np.bool_]:
         per_type = np.array([test(t) for t in type_list] or [False], dtype=bool)
@@ -556,8 +529,8 @@ def _target_results(ev: Table, framework: Framework, policy: Policy) -> tuple[Ta
     def known_rows(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
         return values if all_known else values[known]
 
-    student_all, student_texts = coded_text_codes(ev.coded("student_id"))
-    target_all, target_texts = coded_text_codes(ev.coded("target"))
+    student_all, student_texts = text_codes(ev.coded("student_id"))
+    target_all, target_texts = text_codes(ev.coded("target"))
     student_codes = known_rows(student_all)
     target_codes = known_rows(target_all)
     n_targets = max(len(target_texts), 1)
@@ -760,13 +733,3 @@ def _student_names(
     ):
         names[student] = name_texts[name]
     return names
-
-
-def nullable_bool(values: npt.ArrayLike, known: npt.ArrayLike) -> pd.arrays.BooleanArray:
-    """A pandas boolean column that is NA where ``known`` is False (no result, so no
-    "mastered"); for callers building DataFrames."""
-    import pandas as pd
-
-    array = pd.array(np.asarray(values, dtype=bool), dtype="boolean")
-    array[~np.asarray(known, dtype=bool)] = pd.NA
-    return array

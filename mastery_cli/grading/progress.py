@@ -13,10 +13,9 @@ import math
 import numpy as np
 
 from mastery_cli.framework.model import Framework
-from mastery_cli.grading.pipeline import OK
+from mastery_cli.grading.pipeline import OK, group_index
 from mastery_cli.grading.policy import Policy
-from mastery_cli.grading.rollup import factorize_keys, is_text, sorted_codes
-from mastery_cli.grading.table import Coded, Flags, Table
+from mastery_cli.grading.table import Coded, Flags, Table, text_codes
 
 PROGRESS_COLUMNS = [
     "student_id", "student_name", "progression", "mastered", "mastered_count", "targets_total",
@@ -29,11 +28,11 @@ _MAX_TARGETS = 62
 
 def progress_table(targets: Table, framework: Framework, policy: Policy) -> Table:
     """One row per student × progression in which the student has any target result."""
-    student_codes, student_texts = sorted_codes(targets.coded("student_id"))
+    student_codes, student_texts = text_codes(targets.coded("student_id"))
     target_column = targets.coded("target")
     names = targets.coded("student_name")
     mastered = targets["mastered"]
-    is_mastered = is_text(targets.coded("status"), OK) & (
+    is_mastered = targets.coded("status").equals_text(OK) & (
         mastered.true() if isinstance(mastered, Flags) else np.asarray(mastered, dtype=bool)
     )
     progressions = [p for p in framework.progressions.values() if p.targets]
@@ -67,7 +66,7 @@ def progress_table(targets: Table, framework: Framework, policy: Policy) -> Tabl
         # Plain (object) text columns: what the DataFrame of an empty table always had.
         return Table({c: np.zeros(0, dtype=object) for c in PROGRESS_COLUMNS}, 0)
     # One group per student × progression, in (student id, progression id) order.
-    group, group_key = factorize_keys(key, len(student_texts) * n_progressions)
+    group, group_key = group_index(key, len(student_texts) * n_progressions)
     n_groups = len(group_key)
     masks = np.zeros(n_groups, dtype=np.int64)
     np.add.at(masks, group, np.concatenate(bits).astype(np.int64))

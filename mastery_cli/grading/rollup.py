@@ -18,9 +18,7 @@ compensated (Kahan) summation in row order otherwise (`_group_sums`, `_group_mea
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Sequence
-from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -32,6 +30,7 @@ from mastery_cli.grading.pipeline import (
     INSUFFICIENT,
     NOT_ASSESSED,
     OK,
+    group_index,
     level_values,
 )
 from mastery_cli.grading.policy import CompetencyRollup, Policy
@@ -87,43 +86,6 @@ def _count(n: int, word: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def sorted_codes(column: Coded) -> tuple[Ints, list[str]]:
-    """`table.text_codes` (codes into the sorted distinct texts), with a cheaper test for the
-    usual case of texts already sorted and no missing value (a comparison per text in C, not
-    a generator step)."""
-    codes = np.asarray(column.codes, dtype=np.int64)
-    texts = column.texts
-    if (not len(codes) or int(codes.min()) >= 0) and all(
-        map(operator.lt, texts, islice(texts, 1, None))
-    ):
-        return codes, list(texts)
-    return text_codes(column)
-
-
-def is_text(column: Coded, text: str) -> npt.NDArray[np.bool_]:
-    """Rows whose text is ``text`` (`Coded.equals_text` in one pass: code -1, a missing value
-    read as "", picks the last entry of the lookup)."""
-    hits = np.array([t == text for t in column.texts] + [text == ""], dtype=bool)
-    return hits[column.codes]
-
-
-# --------------------------------------------------------------------------------------------
-# Grouping on integer keys
-# --------------------------------------------------------------------------------------------
-
-
-def factorize_keys(keys: Ints, key_count: int) -> tuple[Ints, Ints]:
-    """(group of each row, key of each group) with groups in key order, for keys in
-    ``[0, key_count)``: a bincount when that range is not much larger than the rows (no sort),
-    else a sort."""
-    if key_count <= max(4 * len(keys), 1 << 20):
-        present = np.bincount(keys, minlength=key_count) > 0
-        group_of_key = np.cumsum(present) - 1
-        return group_of_key[keys], np.flatnonzero(present).astype(np.int64)
-    distinct, inverse = np.unique(keys, return_inverse=True)
-    return np.asarray(inverse, dtype=np.int64).reshape(-1), np.asarray(distinct, np.int64)
-
-
 class _Groups:
     """Rows grouped by an integer key (``DataFrame.groupby(key, sort=True)``).
 
@@ -133,7 +95,7 @@ class _Groups:
     """
 
     def __init__(self, keys: Ints, key_count: int, monotonic: bool | None = None) -> None:
-        self.row_group, self.keys = factorize_keys(keys, key_count)
+        self.row_group, self.keys = group_index(keys, key_count)
         self.sizes = np.bincount(self.row_group, minlength=len(self.keys)).astype(np.int64)
         self.starts = np.cumsum(self.sizes) - self.sizes
         in_order = len(keys) < 2 or bool(np.all(keys[1:] >= keys[:-1]))
@@ -265,7 +227,7 @@ def _present(elementwise: Callable[..., Floats], values: Floats, *args: Any) -> 
 def _texts_by_key(keys: Ints, render: Callable[[int], str]) -> Coded:
     """A text column rendered once per distinct key (a handful) and gathered to the rows."""
     key_count = int(keys.max(initial=-1)) + 1
-    codes, distinct = factorize_keys(keys, key_count)
+    codes, distinct = group_index(keys, key_count)
     return Coded(codes, [render(int(k)) for k in distinct.tolist()])
 
 
@@ -340,11 +302,11 @@ def competency_table(targets: Table, framework: Framework, policy: Policy) -> Ta
     """
     t = targets
     status = t.coded("status")
-    ok = is_text(status, OK)
-    excused = is_text(status, EXCUSED)
+    ok = status.equals_text(OK)
+    excused = status.equals_text(EXCUSED)
     score_ok = np.where(ok, np.asarray(t.array("score"), dtype=np.float64), np.nan)
-    student_codes, student_texts = sorted_codes(t.coded("student_id"))
-    competency_codes, competency_texts = sorted_codes(t.coded("competency"))
+    student_codes, student_texts = text_codes(t.coded("student_id"))
+    competency_codes, competency_texts = text_codes(t.coded("competency"))
     n_competencies = max(len(competency_texts), 1)
     specs, spec_of_competency = _rollup_groups(competency_texts, policy)
     # One integer key per student × competency, in (student id, competency id) text order.
@@ -544,7 +506,7 @@ def _ranges(starts: Ints, counts: Ints) -> tuple[Ints, Ints]:
 
 def _all_texts(*columns: Coded) -> tuple[list[str], list[Ints]]:
     """One sorted text universe for several text columns, and each column's codes in it."""
-    coded = [sorted_codes(column) for column in columns]
+    coded = [text_codes(column) for column in columns]
     first = coded[0][1]
     if all(own == first for _, own in coded[1:]):  # the usual case: the same ids throughout
         return first, [codes for codes, _ in coded]
@@ -727,7 +689,7 @@ def course_table(
             result_unit[kept],
             np.asarray(results.array("score"), dtype=np.float64)[kept],
             np.asarray(results.array("level"), dtype=np.float64)[kept],
-            is_text(results.coded("status").take(kept), OK),
+            results.coded("status").take(kept).equals_text(OK),
         ))
     unit_student, unit_unit, unit_score, unit_level, unit_ok = (
         np.concatenate([part[i] for part in parts]) for i in range(5)

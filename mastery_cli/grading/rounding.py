@@ -54,16 +54,26 @@ def _round_scalar(x: float, places: int) -> float:
         return float(Decimal(repr(x)).quantize(quantum, rounding=ROUND_HALF_UP))
 
 
-def _round_array(values: npt.NDArray[np.float64], places: int) -> npt.NDArray[np.float64]:
+def half_up_units(
+    values: npt.NDArray[np.float64], places: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """(``|x|`` rounded half up to ``places``, counted in units of ``10**-places``; where that
+    count is exact). The count is an integer-valued float, exact where ``|x| * 10**places`` is
+    below ``2**52 / 10``; elsewhere (NaN, infinities, huge values) it is 0 and the mask False,
+    and `round_half_up` goes through Decimal. The CSV writer formats the counts directly."""
     scale = float(10**places)
     magnitude = np.abs(values)
     with np.errstate(invalid="ignore", over="ignore"):
         scaled = magnitude * scale
-        fast = scaled < _FAST_LIMIT  # False for NaN and inf, which are handled below
+        fast = scaled < _FAST_LIMIT  # False for NaN and inf
     lower = np.floor(np.where(fast, scaled, 0.0))
     half = (2.0 * lower + 1.0) / (2.0 * scale)  # == float(decimal half-way point), exactly
-    rounded = lower + (magnitude >= half)
-    out = np.copysign(rounded / scale, values)
+    return lower + (magnitude >= half), fast
+
+
+def _round_array(values: npt.NDArray[np.float64], places: int) -> npt.NDArray[np.float64]:
+    units, fast = half_up_units(values, places)
+    out = np.copysign(units / float(10**places), values)
     # NaN (no result: common) passes through as is; inf and huge values are rare, so a
     # Python loop over them is fine.
     slow = np.flatnonzero(~fast & ~np.isnan(values))

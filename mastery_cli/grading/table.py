@@ -18,9 +18,10 @@ imports pandas only then. `Table.from_pandas` goes the other way.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import islice
 from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
@@ -56,9 +57,10 @@ class Coded:
         return lookup[np.where(self.codes < 0, len(self.texts), self.codes)]
 
     def equals_text(self, text: str) -> npt.NDArray[np.bool_]:
-        """Rows whose text is ``text``."""
+        """Rows whose text is ``text`` (one pass: code -1, a missing value read as "", picks
+        the last entry of the lookup)."""
         hits = np.array([t == text for t in self.texts] + [text == ""], dtype=bool)
-        return hits[np.where(self.codes < 0, len(self.texts), self.codes)]
+        return hits[self.codes]
 
 
 @dataclass(frozen=True)
@@ -225,7 +227,8 @@ def text_codes(column: Coded) -> tuple[npt.NDArray[np.int64], list[str]]:
     texts = list(column.texts)
     codes = np.asarray(column.codes, dtype=np.int64)
     missing = bool(len(codes)) and int(codes.min()) < 0
-    if not missing and all(a < b for a, b in pairwise(texts)):
+    # Sorted and unique already (the usual case): one comparison per text, in C.
+    if not missing and all(map(operator.lt, texts, islice(texts, 1, None))):
         answer = codes, texts
     else:
         ordered = sorted(set(texts) | ({""} if missing else set()))
