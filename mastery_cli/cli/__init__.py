@@ -10,8 +10,10 @@ about as much as grading a class, and scripts grade many classes.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 
 def main() -> None:
@@ -27,10 +29,25 @@ def main() -> None:
 
         code = fast_grade(argv)
         if code is not None:
-            raise SystemExit(code)
+            _exit_now(code)
     from mastery_cli.cli.application import app
 
     app()
+
+
+def _exit_now(code: int) -> NoReturn:
+    """End the process at once, skipping the interpreter's teardown.
+
+    After a large grade run, freeing what is left (hundreds of megabytes in numpy arrays and
+    pyarrow buffers, object by object) takes 45 ms of a 0.7 s run at a million rows. By now
+    every output file is written, closed and renamed into place; the streams are flushed here.
+    Only for the console script: ``main`` is its entry point and nothing runs after it.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        # A closed pipe (| head) has nothing more to take.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 def __getattr__(name: str) -> Any:

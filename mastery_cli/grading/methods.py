@@ -485,19 +485,31 @@ class _Columns:
     columns are built only when a method asks for them, so cheap methods stay cheap.
     """
 
-    def __init__(self, group: IntArray, score: FloatArray, weight: FloatArray | None) -> None:
+    def __init__(self, starts: IntArray, score: FloatArray, weight: FloatArray | None) -> None:
+        """Segments start at ``starts`` (ascending, the first at 0 unless there are no rows)."""
         self.score = score
         self.weight = weight
-        n = score.size
-        if n:
+        self.starts: IntArray = starts
+        self.counts: IntArray = np.diff(np.append(starts, score.size)).astype(np.int64)
+        self.ends: IntArray = starts + self.counts
+        self.n_groups = int(starts.size)
+
+    @classmethod
+    def of_groups(cls, group: IntArray, score: FloatArray, weight: FloatArray | None
+                  ) -> tuple[_Columns, IntArray]:
+        """(the columns, the group code of each segment) of rows sorted by group."""
+        if score.size:
             change = np.flatnonzero(group[1:] != group[:-1]) + 1
-            self.starts: IntArray = np.concatenate(([0], change)).astype(np.int64)
+            starts: IntArray = np.concatenate(([0], change)).astype(np.int64)
         else:
-            self.starts = np.zeros(0, dtype=np.int64)
-        self.counts: IntArray = np.diff(np.append(self.starts, n)).astype(np.int64)
-        self.ends: IntArray = self.starts + self.counts
-        self.groups: IntArray = group[self.starts]
-        self.n_groups = int(self.starts.size)
+            starts = np.zeros(0, dtype=np.int64)
+        return cls(starts, score, weight), group[starts]
+
+    def per_row(self, values: float | FloatArray) -> float | FloatArray:
+        """A per-segment array spread over the segment's rows (a number stays a number)."""
+        if isinstance(values, np.ndarray):
+            return np.repeat(values, self.counts)
+        return values
 
     def sum(self, values: npt.NDArray[np.float64] | npt.NDArray[np.int64]) -> FloatArray:
         """Per-group sum of a row column. reduceat is right here only because no segment is
@@ -553,9 +565,12 @@ class _Columns:
 
 @dataclass(frozen=True)
 class _Scale:
-    minimum: float
-    maximum: float
-    threshold: float
+    """The scale's bounds and mastery value: numbers, or one value per segment when the
+    segments computed together are on different scales."""
+
+    minimum: float | FloatArray
+    maximum: float | FloatArray
+    threshold: float | FloatArray
 
 
 _Outcome = tuple[FloatArray, StatusArray]
@@ -623,7 +638,7 @@ def _decaying_average(cols: _Columns, p: Mapping[str, ParamValue], scale: _Scale
 
 def _n_mastery(cols: _Columns, p: Mapping[str, ParamValue], scale: _Scale) -> _Outcome:
     n = int(p["n"])
-    mastered = cols.score >= scale.threshold
+    mastered = cols.score >= cols.per_row(scale.threshold)
     hits = cols.sum(mastered.astype(np.int64))
     with np.errstate(invalid="ignore", divide="ignore"):
         value = cols.sum(np.where(mastered, cols.score, 0.0)) / hits
@@ -727,7 +742,8 @@ assert set(_KERNELS) == set(METHODS)
 # --------------------------------------------------------------------------------------------
 
 
-def _prepare(group: npt.ArrayLike, score: npt.ArrayLike, weight: npt.ArrayLike | None) -> _Columns:
+def _prepare(group: npt.ArrayLike, score: npt.ArrayLike, weight: npt.ArrayLike | None
+             ) -> tuple[_Columns, IntArray]:
     g = np.asarray(group)
     if g.ndim != 1 or not (g.dtype.kind in "iu" or g.size == 0):
         raise TypeError(f"group must be a 1-d array of integer codes (got dtype {g.dtype})")
@@ -745,7 +761,7 @@ def _prepare(group: npt.ArrayLike, score: npt.ArrayLike, weight: npt.ArrayLike |
         order = np.argsort(g, kind="stable")
         g, s = g[order], s[order]
         w = None if w is None else w[order]
-    return _Columns(g, s, w)
+    return _Columns.of_groups(g, s, w)
 
 
 def compute(
@@ -783,10 +799,40 @@ def compute(
         raise ValueError(f"need finite scale_min < scale_max (got {scale_min}, {scale_max})")
     if not math.isfinite(mastery_threshold):
         raise ValueError(f"mastery_threshold must be finite (got {mastery_threshold})")
-    cols = _prepare(group, score, weight)
-    if cols.n_groups == 0:
-        empty = np.zeros(0, dtype=np.float64)
-        return Result(cols.groups, empty, cols.counts, np.zeros(0, dtype=np.int8))
+    cols, groups = _prepare(group, score, weight)
     scale = _Scale(float(scale_min), float(scale_max), float(mastery_threshold))
-    value, status = _KERNELS[checked.name](cols, checked.params, scale)
-    return Result(cols.groups, value.astype(np.float64, copy=False), cols.counts, status)
+    value, status = _run_kernel(checked, cols, scale)
+    return Result(groups, value, cols.counts, status)
+
+
+def compute_segments(
+    spec: MethodSpec,
+    starts: IntArray,
+    score: FloatArray,
+    weight: FloatArray | None = None,
+    *,
+    scale_min: float | FloatArray,
+    scale_max: float | FloatArray,
+    mastery_threshold: float | FloatArray,
+) -> tuple[FloatArray, IntArray, StatusArray, IntArray]:
+    """`compute` for rows already laid out in segments: (value, count, status, position of
+    each row within its segment), one entry per segment.
+
+    For the grading pipeline, which has its rows in evidence order and knows where each
+    student x target starts: segment ``i`` is ``score[starts[i]:starts[i + 1]]``, in evidence
+    order; ``starts`` ascends from 0. The caller vouches for the rows (finite scores, weights
+    >= 0) and for the spec's parameters; the scale's bounds may be one per segment.
+    """
+    checked, problems = validate_params(spec.name, spec.params)
+    if checked is None:
+        raise ValueError("; ".join(problems))
+    cols = _Columns(np.asarray(starts, dtype=np.int64), score, weight)
+    value, status = _run_kernel(checked, cols, _Scale(scale_min, scale_max, mastery_threshold))
+    return value, cols.counts, status, cols.pos
+
+
+def _run_kernel(spec: MethodSpec, cols: _Columns, scale: _Scale) -> tuple[FloatArray, StatusArray]:
+    if cols.n_groups == 0:
+        return np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.int8)
+    value, status = _KERNELS[spec.name](cols, spec.params, scale)
+    return value.astype(np.float64, copy=False), status

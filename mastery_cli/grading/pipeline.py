@@ -42,7 +42,14 @@ from mastery_cli.framework.model import Framework, Scale
 from mastery_cli.grading import methods
 from mastery_cli.grading.policy import Policy, method_label
 from mastery_cli.grading.rounding import round_half_up
-from mastery_cli.grading.table import Coded, Flags, Table, coded, first_rows, text_codes
+from mastery_cli.grading.table import (
+    Coded,
+    Flags,
+    Table,
+    coded,
+    compact_text_codes,
+    first_rows,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -324,61 +331,74 @@ def _target_info(framework: Framework) -> dict[str, tuple[str, str | None]]:
 
 def _prepare(frame: Table, framework: Framework, policy: Policy) -> Table:
     """The evidence with ``reason`` (why set aside, "" when used), ``used``, ``competency``
-    and ``weight``. String columns are compared whole (no per-row Python objects)."""
+    and ``weight``.
+
+    Every test is made once per distinct text and read back through the column's codes (a
+    lookup table with one more entry, for code -1: a missing value, read as ""), so a million
+    rows cost a few one-byte gathers, not a pass per condition over wide arrays.
+    """
     ev = frame
     n = len(ev)
-    status_codes, status_texts = text_codes(ev.coded("status"))
-    is_excused = _is(status_codes, status_texts, "excused")
-    is_missing = _is(status_codes, status_texts, "missing")
-    score = np.array(ev.array("score"), dtype=np.float64, copy=True)
+    status = ev.coded("status")
+    is_excused = status.equals_text("excused")
+    is_missing = status.equals_text("missing")
+    score = np.asarray(ev.array("score"), dtype=np.float64)
     if policy.missing_score is not None:
         # Missing work counts as a score: it becomes ordinary scored evidence.
+        score = score.copy()
         score[is_missing] = policy.missing_score
-        if "scored" not in status_texts:
-            status_texts = [*status_texts, "scored"]
-        status_codes = np.where(is_missing, status_texts.index("scored"), status_codes)
-        ev = ev.with_columns(status=coded(status_texts, status_codes), score=score)
+        texts = list(status.texts)
+        if "scored" not in texts:
+            texts.append("scored")
+        status = coded(texts, np.where(is_missing, texts.index("scored"), status.codes))
+        ev = ev.with_columns(status=status, score=score)
         is_missing = np.zeros(n, dtype=bool)
     info = _target_info(framework)
-    target_codes, target_list = text_codes(ev.coded("target"))
-    known = np.array([t in info for t in target_list] or [False], dtype=bool)
-    competency = coded([info.get(t, ("", None))[0] for t in target_list], target_codes)
+    target = ev.coded("target")
+    target_texts = [*target.texts, ""]  # the last one answers code -1
+    competency = Coded(target.codes, [info.get(t, ("", None))[0] for t in target.texts])
 
     rules = policy.evidence
-    type_codes, type_list = text_codes(ev.coded("type"))
+    type_column = ev.coded("type")
+    type_texts = [*type_column.texts, ""]
 
-    def by_type(test: Callable[[str], bool]) -> npt.NDArray[np.bool_]:
-        per_type = np.array([test(t) for t in type_list] or [False], dtype=bool)
-        return per_type[type_codes] if n else np.zeros(0, dtype=bool)
-
-    dates = np.asarray(ev.array("date"), dtype="datetime64[ns]")
-    date_from, date_to = rules.date_from, rules.date_to
-    conditions: list[Callable[[], npt.NDArray[np.bool_]] | None] = [
-        lambda: ~known[target_codes] if n else np.zeros(0, dtype=bool),
-        lambda: is_excused,
-        lambda: is_missing,
-        lambda: np.isnan(score),
-        lambda: by_type(lambda t: rules.count_types is not None and t not in rules.count_types),
-        lambda: by_type(lambda t: t in rules.exclude_types),
-        lambda: by_type(lambda t: rules.weight_of(t) == 0),
-        (lambda: dates < _day_start(date_from)) if date_from else None,
-        (lambda: dates >= _day_start(date_to) + np.timedelta64(1, "D")) if date_to else None,
-    ]
-    # Reason codes: 0 = used, k = the k-th reason. The first condition that holds wins, so
-    # they are applied from the last to the first.
+    # Reason codes: 0 = used, k = the k-th reason of SET_ASIDE_REASONS. The first reason
+    # that holds wins, so they are written from the last to the first.
     reason_code = np.zeros(n, dtype=np.int8)
-    for k in range(len(conditions), 0, -1):
-        condition = conditions[k - 1]
-        if condition is not None:
-            reason_code[condition()] = k
-    weights = np.array([rules.weight_of(t) for t in type_list] or [1.0], dtype=np.float64)
+    if rules.date_from or rules.date_to:
+        dates = np.asarray(ev.array("date"), dtype="datetime64[ns]")
+        if rules.date_to:
+            reason_code[dates >= _day_start(rules.date_to) + np.timedelta64(1, "D")] = 9
+        if rules.date_from:
+            reason_code[dates < _day_start(rules.date_from)] = 8
+    type_reason = np.array([_type_reason(t, rules) for t in type_texts], dtype=np.int8)
+    if type_reason.any() and n:
+        per_row = type_reason[type_column.codes]
+        np.copyto(reason_code, per_row, where=per_row > 0)
+    reason_code[np.isnan(score)] = 4
+    reason_code[is_missing] = 3
+    reason_code[is_excused] = 2
+    unknown = np.array([t not in info for t in target_texts], dtype=bool)
+    if unknown.any() and n:
+        reason_code[unknown[target.codes]] = 1
+    weights = np.array([rules.weight_of(t) for t in type_texts], dtype=np.float64)
     return ev.with_columns(
         competency=competency,
-        reason=Coded(reason_code.astype(np.int64), ["", *SET_ASIDE_REASONS]),
+        reason=Coded(reason_code, ["", *SET_ASIDE_REASONS]),
         used=reason_code == 0,
-        weight=weights[type_codes] if n else np.zeros(0),
+        weight=weights[type_column.codes] if n else np.zeros(0),
     )
 
+
+def _type_reason(evidence_type: str, rules: Any) -> int:
+    """The set-aside reason code an evidence type carries by itself (0: none)."""
+    if rules.count_types is not None and evidence_type not in rules.count_types:
+        return 5
+    if evidence_type in rules.exclude_types:
+        return 6
+    if rules.weight_of(evidence_type) == 0:
+        return 7
+    return 0
 
 def _day_start(day: Any) -> np.datetime64:
     """Midnight of a policy date (a date or ISO text) as datetime64[ns]."""
@@ -460,7 +480,7 @@ def level_values(
     return result
 
 
-def group_index(keys: npt.NDArray[np.int64], key_count: int) -> tuple[
+def group_index(keys: npt.NDArray[np.integer[Any]], key_count: int) -> tuple[
     npt.NDArray[np.int64], npt.NDArray[np.int64]
 ]:
     """(0-based group of each row, the key of each group) with groups in key order.
@@ -477,17 +497,37 @@ def group_index(keys: npt.NDArray[np.int64], key_count: int) -> tuple[
 
 
 def _evidence_order(
-    group: npt.NDArray[np.int64], dates: npt.NDArray[np.int64], seq: npt.NDArray[np.int64]
-) -> npt.NDArray[np.int64]:
-    """Row order by group, then date, then input order (``seq``)."""
-    if len(seq) > 1 and not bool(np.all(seq[1:] > seq[:-1])):
-        return np.lexsort((seq, dates, group))
-    # Rows already in input order (as the reader gives them): a stable sort on one combined
-    # key does it, and it is fast on data that is mostly in order already.
-    date_rank, distinct = dense_rank(dates)
-    key = group * max(distinct, 1) + date_rank
-    return np.argsort(key, kind="stable")
+    group: npt.NDArray[np.int64],
+    dates: npt.NDArray[np.int64],
+    seq: npt.NDArray[Any],
+    used_at: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64] | None, npt.NDArray[np.int64]]:
+    """(the permutation that puts the used rows in evidence order, or None when they are in
+    it already; where each group's run starts in that order).
 
+    ``group`` and ``dates`` (sort keys) are per used row; ``seq`` is the input order of every
+    row and ``used_at`` the used rows' places among them. Evidence order is group, then date,
+    then input order.
+    """
+    if not len(group):
+        return None, np.zeros(0, dtype=np.int64)
+    if len(seq) > 1 and not bool(np.all(seq[1:] > seq[:-1])):
+        order = np.lexsort((np.asarray(seq)[used_at], dates, group))
+    else:
+        # Rows in input order (as the reader gives them). Exports usually list a student's
+        # evidence target by target, oldest first: then every group is one run with its dates
+        # ascending, and there is nothing to sort (a few passes to make sure).
+        boundary = group[1:] != group[:-1]
+        if bool(np.all(boundary | (dates[1:] >= dates[:-1]))):
+            starts = np.concatenate(([0], np.flatnonzero(boundary) + 1))
+            if int(np.bincount(group[starts]).max()) == 1:
+                return None, starts
+        del boundary
+        # Otherwise a stable sort on one combined key, fast on data mostly in order.
+        date_rank, distinct = dense_rank(dates)
+        order = np.argsort(group * max(distinct, 1) + date_rank, kind="stable")
+    in_order = group[order]
+    return order, np.concatenate(([0], np.flatnonzero(in_order[1:] != in_order[:-1]) + 1))
 
 _DAY_NS = 86_400 * 10**9
 
@@ -522,21 +562,24 @@ def dense_rank(values: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], in
 def _target_results(ev: Table, framework: Framework, policy: Policy) -> tuple[Table, Table]:
     """(the target results, the evidence with its ``order`` column)."""
     info = _target_info(framework)
+    n_rows = len(ev)
     reason_codes = np.asarray(ev.coded("reason").codes)
     known = reason_codes != 1 + list(SET_ASIDE_REASONS).index("unknown-target")
-    all_known = bool(known.all())
+    known_at = None if bool(known.all()) else np.flatnonzero(known)
 
     def known_rows(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
-        return values if all_known else values[known]
+        return values if known_at is None else values[known_at]
 
-    student_all, student_texts = text_codes(ev.coded("student_id"))
-    target_all, target_texts = text_codes(ev.coded("target"))
-    student_codes = known_rows(student_all)
-    target_codes = known_rows(target_all)
+    student_all, student_texts = compact_text_codes(ev.coded("student_id"))
+    target_all, target_texts = compact_text_codes(ev.coded("target"))
     n_targets = max(len(target_texts), 1)
-    group_codes, group_keys = group_index(
-        student_codes * n_targets + target_codes, max(len(student_texts), 1) * n_targets
-    )
+    key_count = max(len(student_texts), 1) * n_targets
+    key_type = np.int32 if key_count < 2**31 else np.int64
+    # Widened before the product: the reader's codes are int8 or int16.
+    keys = np.multiply(known_rows(student_all), n_targets, dtype=key_type)
+    np.add(keys, known_rows(target_all), out=keys)
+    group_codes, group_keys = group_index(keys, key_count)
+    del keys
     n_groups = len(group_keys)
     group_student = group_keys // n_targets
     group_target = group_keys % n_targets
@@ -564,63 +607,68 @@ def _target_results(ev: Table, framework: Framework, policy: Policy) -> tuple[Ta
         specs.append(policy.spec_for("", ""))
     scale_ids = sorted(set(scale_list))
     scale_index = np.array([scale_ids.index(s) for s in scale_list], dtype=np.int64)
+    scales = [framework.scales.get(s) or _fallback_scale(framework) for s in scale_ids]
 
-    # Order used evidence: group, then date, then input order.
+    # Used evidence in evidence order: group, then date, then input order. Segments are the
+    # runs of one group; each group has at most one.
     used = known_rows(ev.array("used"))
     used_at = np.flatnonzero(used)
     u_group = group_codes[used_at]
-    all_dates = np.asarray(ev.array("date"), dtype="datetime64[ns]")
-    dates_ns = known_rows(all_dates.view(np.int64))[used_at]
-    u_seq = known_rows(np.asarray(ev.array("seq"), dtype=np.int64))[used_at]
-    order = _evidence_order(u_group, _order_key(dates_ns, policy), u_seq)
-    u_group = u_group[order]
-    u_score = known_rows(np.asarray(ev.array("score"), dtype=np.float64))[used_at][order]
-    weights_given = bool(policy.evidence.type_weights)
-    u_weight = (known_rows(np.asarray(ev.array("weight"), dtype=np.float64))[used_at][order]
-                if weights_given else None)
-    partition_of_target = spec_index * len(scale_ids) + scale_index
-    # One partition (one method, one scale: the usual case) needs no per-row partition.
-    single = len(np.unique(partition_of_target)) == 1
-    u_partition = (partition_of_target[group_target[u_group]] if not single
-                   else np.zeros(0, dtype=np.int64))
-
-    # Position of each used row in evidence order (for explain and grades.json).
-    starts = np.flatnonzero(np.r_[True, u_group[1:] != u_group[:-1]]) if u_group.size else None
-    full_position = np.full(len(ev), -1, dtype=np.int64)
-    if starts is not None:
-        counts = np.diff(np.r_[starts, u_group.size])
-        within = np.arange(u_group.size) - np.repeat(starts, counts)
-        rows_used = used_at[order] if all_known else np.flatnonzero(known)[used_at[order]]
-        full_position[rows_used] = within
-    ev = ev.with_columns(order=full_position)
+    dates_ns = known_rows(np.asarray(ev.array("date"), dtype="datetime64[ns]").view(np.int64))
+    dates_ns = dates_ns[used_at]
+    order, starts = _evidence_order(u_group, _order_key(dates_ns, policy),
+                                    known_rows(np.asarray(ev.array("seq"))), used_at)
+    u_score = known_rows(np.asarray(ev.array("score"), dtype=np.float64))[used_at]
+    u_weight = (known_rows(np.asarray(ev.array("weight"), dtype=np.float64))[used_at]
+                if policy.evidence.type_weights else None)
+    if order is not None:
+        u_group, dates_ns, u_score = u_group[order], dates_ns[order], u_score[order]
+        u_weight = None if u_weight is None else u_weight[order]
+    segment_group = u_group[starts]
+    segment_target = group_target[segment_group]
+    del u_group
 
     value = np.full(n_groups, np.nan)
     count = np.zeros(n_groups, dtype=np.int64)
     method_status = np.full(n_groups, -1, dtype=np.int8)  # -1: no used evidence
-    partitions: list[int] = (
-        [] if starts is None
-        else [int(partition_of_target[0])] if single
-        else np.unique(u_partition[starts]).tolist()
-    )
-    for partition in partitions:
-        # Whole groups share a partition, so a single partition needs no mask at all.
-        mask = u_partition == partition if len(partitions) > 1 else slice(None)
-        spec = specs[int(partition) // len(scale_ids)]
-        scale = framework.scales.get(scale_ids[int(partition) % len(scale_ids)])
-        if scale is None:
-            scale = _fallback_scale(framework)
-        result = methods.compute(
+    position = np.zeros(len(u_score), dtype=np.int64)  # of each used row in its segment
+    segment_spec = spec_index[segment_target]
+    one_spec = len(starts) == 0 or bool((segment_spec == segment_spec[0]).all())
+    segment_count = np.diff(np.append(starts, len(u_score)))
+    for spec_at in ([int(segment_spec[0])] if one_spec and len(starts)
+                    else np.unique(segment_spec).tolist()):
+        spec = specs[spec_at]
+        if one_spec:
+            segments: npt.NDArray[np.int64] | slice = slice(None)
+            rows: npt.NDArray[np.bool_] | slice = slice(None)
+            part_starts = starts
+        else:  # targets with methods of their own: their rows, segment by segment
+            chosen = segment_spec == spec_at
+            segments = np.flatnonzero(chosen)
+            rows = np.repeat(chosen, segment_count)
+            part_starts = np.concatenate(([0], np.cumsum(segment_count[segments])[:-1]))
+        targets_here = segment_target[segments]
+        result_value, result_count, result_status, result_position = methods.compute_segments(
             spec,
-            u_group[mask],
-            u_score[mask],
-            u_weight[mask] if u_weight is not None and spec.info.uses_weights else None,
-            scale_min=scale.min_value,
-            scale_max=scale.max_value,
-            mastery_threshold=scale.mastery_value,
+            part_starts,
+            u_score[rows],
+            u_weight[rows] if u_weight is not None and spec.info.uses_weights else None,
+            scale_min=_per_segment([s.min_value for s in scales], scale_index, targets_here),
+            scale_max=_per_segment([s.max_value for s in scales], scale_index, targets_here),
+            mastery_threshold=_per_segment([s.mastery_value for s in scales], scale_index,
+                                           targets_here),
         )
-        value[result.groups] = result.value
-        count[result.groups] = result.count
-        method_status[result.groups] = result.status
+        groups_here = segment_group[segments]
+        value[groups_here] = result_value
+        count[groups_here] = result_count
+        method_status[groups_here] = result_status
+        position[rows] = result_position
+
+    # Position of each used row in evidence order (for explain and grades.json).
+    full_position = np.full(n_rows, -1, dtype=np.int64)
+    rows_used = used_at if order is None else used_at[order]
+    full_position[rows_used if known_at is None else known_at[rows_used]] = position
+    ev = ev.with_columns(order=full_position)
 
     # Status: excused-only groups, too little evidence, the method's own verdict.
     excused_code = 1 + list(SET_ASIDE_REASONS).index("excused")
@@ -638,10 +686,10 @@ def _target_results(ev: Table, framework: Framework, policy: Policy) -> tuple[Ta
     ok = status == 0
     value[~ok] = np.nan
 
-    # Last date of used evidence per group (NaT when undated): groups are runs of u_group.
+    # Last date of used evidence per group (NaT when undated).
     last = np.full(n_groups, np.iinfo(np.int64).min, dtype=np.int64)
-    if starts is not None:
-        last[u_group[starts]] = np.maximum.reduceat(dates_ns[order], starts)
+    if len(starts):
+        last[segment_group] = np.maximum.reduceat(dates_ns, starts)
     last_date = last.view("datetime64[ns]").copy()
     last_date[last == np.iinfo(np.int64).min] = np.datetime64("NaT")
 
@@ -651,8 +699,7 @@ def _target_results(ev: Table, framework: Framework, policy: Policy) -> tuple[Ta
     label_texts = [""]
     mastered = np.zeros(n_groups, dtype=bool)
     group_scale = scale_index[group_target]
-    for index, scale_id in enumerate(scale_ids):
-        scale = framework.scales.get(scale_id) or _fallback_scale(framework)
+    for index, scale in enumerate(scales):
         mask = group_scale == index if len(scale_ids) > 1 else slice(None)
         scale_levels = level_values(
             value[mask], scale, policy.cut_points_for(scale.id), policy.places
@@ -668,7 +715,7 @@ def _target_results(ev: Table, framework: Framework, policy: Policy) -> tuple[Ta
         mastered[mask] = scale_levels >= scale.mastery_value
     label_code[~ok] = 0
 
-    names = _student_names(ev, student_all, len(student_texts), known)
+    names = _student_names(ev, known_rows(student_all), len(student_texts), known_at)
     spec_labels = [method_label(s) for s in specs]
     targets = Table(
         {
@@ -691,6 +738,14 @@ def _target_results(ev: Table, framework: Framework, policy: Policy) -> tuple[Ta
     return targets, ev
 
 
+def _per_segment(per_scale: list[float], scale_index: npt.NDArray[np.int64],
+                 segment_target: npt.NDArray[np.int64]) -> float | npt.NDArray[np.float64]:
+    """A scale's bound for each segment: one number when every segment has the same."""
+    values = np.asarray(per_scale, dtype=np.float64)[scale_index]
+    if not len(values) or bool((values == values[0]).all()):
+        return float(values[0]) if len(values) else 0.0
+    return values[segment_target]
+
 #: Status of a target result, by code (see `_target_results`).
 _TARGET_STATUS = (OK, INSUFFICIENT, NO_RESULT, EXCUSED)
 
@@ -710,26 +765,31 @@ def _fallback_scale(framework: Framework) -> Scale:
 
 def _student_names(
     ev: Table,
-    student_codes: npt.NDArray[np.int64],
+    student_codes: npt.NDArray[np.integer[Any]],
     n_students: int,
-    rows: npt.NDArray[np.bool_],
+    known_at: npt.NDArray[np.int64] | None,
 ) -> list[str]:
-    """Per student code: the first non-empty name in input order among ``rows`` ("" when
-    none)."""
+    """Per student code: the first non-empty name in input order ("" when none), among the
+    rows ``known_at`` (all rows when None; ``student_codes`` are those rows' codes)."""
     names_column = ev.coded("student_name")
     name_codes = np.asarray(names_column.codes)
+    seq = np.asarray(ev.array("seq"))
+    if known_at is not None:
+        name_codes, seq = name_codes[known_at], seq[known_at]
     name_texts = list(names_column.texts)
     # The last entry answers code -1 (no name).
-    has_name = np.array([bool(t) for t in name_texts] + [False])[name_codes]
-    named = np.flatnonzero(has_name & rows)
-    seq = np.asarray(ev.array("seq"), dtype=np.int64)[named]
+    has_name = np.array([bool(t) for t in name_texts] + [False])
+    named: npt.NDArray[np.int64] | None = None  # None: every row has a name
+    if not (has_name[:-1].all() and (not len(name_codes) or int(name_codes.min()) >= 0)):
+        named = np.flatnonzero(has_name[name_codes])
+        seq = seq[named]
     if len(seq) > 1 and not bool(np.all(seq[1:] >= seq[:-1])):
-        named = named[np.argsort(seq, kind="stable")]
-    first = first_rows(student_codes[named], n_students)
+        by_seq = np.argsort(seq, kind="stable")
+        named = by_seq if named is None else named[by_seq]
+    first = first_rows(student_codes if named is None else student_codes[named], n_students)
     present = np.flatnonzero(first >= 0)
+    rows = first[present] if named is None else named[first[present]]
     names = [""] * n_students
-    for student, name in zip(
-        present.tolist(), name_codes[named[first[present]]].tolist(), strict=True
-    ):
+    for student, name in zip(present.tolist(), name_codes[rows].tolist(), strict=True):
         names[student] = name_texts[name]
     return names
