@@ -33,19 +33,57 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     write_chunks_atomic(path, [data])
 
 
-def write_chunks_atomic(path: Path, chunks: Iterable[bytes]) -> None:
+def write_chunks_atomic(path: Path, chunks: Iterable[bytes | memoryview]) -> None:
     """Write ``chunks`` one after the other as the file ``path``, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.writelines(chunks)
-            os.fchmod(handle.fileno(), _file_mode())
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    file = PendingFile(path)
+    file.write(chunks)
+    file.commit()
+
+
+class PendingFile:
+    """A file made under a temporary name in its folder (`write`) and put in place later
+    (`commit`), or never (`discard`): a file written early, or by another process, does not
+    appear before its siblings are ready too."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        self.fd: int | None = fd
+        self._temp: str | None = temp
+
+    def write(self, chunks: Iterable[bytes | memoryview]) -> None:
+        """Write ``chunks`` one after the other as the file's content (and close it)."""
+        if self.fd is None:
+            raise ValueError(f"{self.path} is written already")
+        fd, self.fd = self.fd, None
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.writelines(chunks)
+                os.fchmod(handle.fileno(), _file_mode())
+        except BaseException:
+            self.discard()
+            raise
+
+    def close(self) -> None:
+        """Let go of the open file without writing (another process writes it)."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def commit(self) -> Path:
+        if self._temp is None:
+            raise ValueError(f"{self.path} was discarded")
+        self.close()
+        os.replace(self._temp, self.path)
+        self._temp = None
+        return self.path
+
+    def discard(self) -> None:
+        self.close()
+        if self._temp is not None and os.path.exists(self._temp):
+            os.unlink(self._temp)
+        self._temp = None
 
 
 def write_text_atomic(path: Path, text: str) -> None:

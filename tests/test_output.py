@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,31 @@ def test_contained_refuses_escapes(tmp_path: Path) -> None:
 ])
 def test_formula_cells_are_neutralised(cell: str, expected: str) -> None:
     assert neutralize_formula(cell) == expected
+
+
+def test_a_pending_file_appears_only_when_committed(tmp_path: Path) -> None:
+    from mastery_cli.output import PendingFile
+
+    kept, dropped = PendingFile(tmp_path / "kept.csv"), PendingFile(tmp_path / "dropped.csv")
+    kept.write([b"a,", memoryview(b"b\n")])
+    dropped.write([b"x\n"])
+    assert not (tmp_path / "kept.csv").exists()
+    assert kept.commit() == tmp_path / "kept.csv"
+    dropped.discard()
+    assert [p.name for p in tmp_path.iterdir()] == ["kept.csv"]
+    assert (tmp_path / "kept.csv").read_bytes() == b"a,b\n"
+    with pytest.raises(ValueError, match="discarded"):
+        dropped.commit()
+
+
+def test_a_pending_file_that_fails_to_write_leaves_nothing(tmp_path: Path) -> None:
+    from mastery_cli.output import PendingFile
+
+    def chunks() -> Iterator[bytes]:
+        yield b"half a file"
+        raise OSError(28, "No space left on device")
+
+    file = PendingFile(tmp_path / "grades.csv")
+    with pytest.raises(OSError, match="No space"):
+        file.write(chunks())
+    assert list(tmp_path.iterdir()) == []

@@ -396,3 +396,43 @@ def test_same_rollup_as_an_override_gives_the_same_table(tmp_path: Path) -> None
     left = run(tmp_path, rows, policy=plain).competencies
     right = run(tmp_path, rows, policy=spelled).competencies
     pd.testing.assert_frame_equal(left, right)
+
+
+def _graded_with_early_files(tmp_path: Path, out: Path, fail: bool = False) -> list[Path]:
+    """Grade as `mastery grade` does: the early files start while the roll-ups run."""
+    from mastery_cli.grading.outputs import OutputWriter
+
+    rows = [*series("s1", "T1", [3, 4, "", "EX"]), *series("s2", "T2", [2, 3, 3]),
+            ["s3", "Student s3", "NOPE", 3, "2026-09-01", "task", "summative", "CRS"]]
+    file = write_csv(tmp_path / "scores.csv", rows)
+    policy = apply_options(None, "decaying_average", [])
+    with OutputWriter(out) as writer:
+        result = grade([file], FRAMEWORK, policy,
+                       on_first_results=lambda first: writer.first_results_ready(
+                           first, policy.places))
+        if fail:
+            raise RuntimeError("the roll-ups failed")
+        return writer.finish(result)
+
+
+def test_files_started_early_are_the_files_written_at_the_end(tmp_path: Path) -> None:
+    early = _graded_with_early_files(tmp_path, tmp_path / "early")
+    rows = [*series("s1", "T1", [3, 4, "", "EX"]), *series("s2", "T2", [2, 3, 3]),
+            ["s3", "Student s3", "NOPE", 3, "2026-09-01", "task", "summative", "CRS"]]
+    result = run(tmp_path, rows, method="decaying_average")
+    late = write_outputs(result, tmp_path / "late")
+    assert [p.name for p in early] == [p.name for p in late]
+    for one, other in zip(early, late, strict=True):
+        assert one.read_bytes() == other.read_bytes()
+    assert "NOPE" in (tmp_path / "early" / "rejects.csv").read_text()
+    assert sorted(p.name for p in (tmp_path / "early").iterdir()) == sorted(p.name for p in early)
+
+
+def test_a_failed_run_leaves_the_output_folder_as_it_was(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "target_grades.csv").write_text("last week's grades\n")
+    with pytest.raises(RuntimeError, match="roll-ups failed"):
+        _graded_with_early_files(tmp_path, out, fail=True)
+    assert [p.name for p in out.iterdir()] == ["target_grades.csv"]  # no temporary files
+    assert (out / "target_grades.csv").read_text() == "last week's grades\n"

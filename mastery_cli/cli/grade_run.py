@@ -96,22 +96,24 @@ def print_warnings(diagnostics: Sequence[Diagnostic], limit: int = 40) -> None:
 def run_grade(options: GradeOptions) -> int:
     """Grade, write the outputs, print warnings and the summary; the exit code (0, or 1 under
     --strict). Raises MasteryError when the files or the policy cannot be used."""
-    from mastery_cli.grading.outputs import write_outputs
+    from mastery_cli.grading.outputs import OutputWriter
     from mastery_cli.grading.pipeline import grade
 
     framework, policy, warnings = load_inputs(options.framework, options.policy,
                                               options.method, options.params)
     size = sum(f.stat().st_size for f in options.files if f.is_file())
     show_progress = size > PROGRESS_BYTES and not options.quiet and sys.stderr.isatty()
-    with Steps(enabled=show_progress) as steps:
+    with (Steps(enabled=show_progress) as steps,
+          OutputWriter(options.out, json_too=options.output_kind == "json") as writer):
         result = grade(
             options.files, framework, policy,
             input_format=None if options.input_format == "auto" else options.input_format,
             keep_duplicates=options.keep_duplicates, on_step=steps.step,
             outcome_map=canvas_map(framework, options.canvas_outcomes),
+            on_first_results=lambda first: writer.first_results_ready(first, policy.places),
         )
         steps.step("write")
-        written = write_outputs(result, options.out, json_too=options.output_kind == "json")
+        written = writer.finish(result)
     diagnostics = [*warnings, *result.diagnostics]
     print_warnings(diagnostics)
     if not options.quiet:

