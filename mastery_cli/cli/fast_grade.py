@@ -139,6 +139,7 @@ def fast_main(argv: Sequence[str]) -> int | None:
     # A short-lived process whose Python objects are per distinct value, not per row: the
     # cyclic collector would only walk them again before exit frees them anyway.
     gc.disable()
+    keep_freed_memory()
     try:
         return run_grade(options)
     except KeyboardInterrupt:
@@ -147,3 +148,32 @@ def fast_main(argv: Sequence[str]) -> int | None:
         # What guarded does on the typer path: grade has no diagnostics format option, so
         # problems are shown in the default one.
         return report_failure(exc, default_format())
+
+
+def keep_freed_memory() -> None:
+    """Have glibc's malloc keep the memory freed in this process for reuse.
+
+    Grading a large file makes and drops many arrays of a few megabytes. By default glibc
+    gives each one its own mapping and returns it to the system when it is freed, so the next
+    array faults in fresh pages: on a virtual machine a page fault costs microseconds, and a
+    million rows fault in hundreds of megabytes. From the heap, with nothing trimmed, freed
+    arrays are reused as they are (measured: 26 ms less of 0.70 s at a million rows). For
+    this short-lived process only (the library never changes the allocator), and only where
+    the C library has glibc's ``mallopt``: elsewhere this does nothing.
+    """
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, OSError):  # not glibc (macOS, Windows, musl without it)
+        return
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    for option, value in ((_M_MMAP_THRESHOLD, 1 << 30),
+                          (_M_TRIM_THRESHOLD, 2**31 - 1), (_M_TOP_PAD, 64 << 20)):
+        mallopt(option, value)
+
+
+# mallopt's parameter numbers (glibc's malloc.h).
+_M_TRIM_THRESHOLD = -1
+_M_TOP_PAD = -2
+_M_MMAP_THRESHOLD = -3

@@ -648,8 +648,8 @@ class OutputWriter:
     compaction and the file writes): measured at a million evidence rows, the roll-ups and
     the five files take 0.13 s this way against 0.16 s one after the other. A forked writer
     did no better: its copy-on-write page faults slowed both processes down by as much as
-    the second core gained. If the run fails before `finish`, the ``with`` block removes whatever was written,
-    and ``out`` is left as it was.
+    the second core gained. If the run fails before `finish`, the ``with`` block removes
+    whatever was written, and ``out`` is left as it was.
     """
 
     def __init__(self, out: Path, *, json_too: bool = False) -> None:
