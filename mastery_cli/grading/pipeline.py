@@ -648,9 +648,10 @@ def _target_results(ev: Table, framework: Framework, policy: Policy) -> tuple[Ta
     value = np.full(n_groups, np.nan)
     count = np.zeros(n_groups, dtype=np.int64)
     method_status = np.full(n_groups, -1, dtype=np.int8)  # -1: no used evidence
-    position = np.zeros(len(u_score), dtype=np.int64)  # of each used row in its segment
     segment_spec = spec_index[segment_target]
     one_spec = len(starts) == 0 or bool((segment_spec == segment_spec[0]).all())
+    # Position of each used row in its segment (with one method, the kernel's own array).
+    position = np.zeros(0 if one_spec else len(u_score), dtype=np.int64)
     segment_count = np.diff(np.append(starts, len(u_score)))
     for spec_at in ([int(segment_spec[0])] if one_spec and len(starts)
                     else np.unique(segment_spec).tolist()):
@@ -679,7 +680,10 @@ def _target_results(ev: Table, framework: Framework, policy: Policy) -> tuple[Ta
         value[groups_here] = result_value
         count[groups_here] = result_count
         method_status[groups_here] = result_status
-        position[rows] = result_position
+        if one_spec:
+            position = result_position
+        else:
+            position[rows] = result_position
 
     # Position of each used row in evidence order (for explain and grades.json).
     full_position = np.full(n_rows, -1, dtype=np.int64)
