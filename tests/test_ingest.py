@@ -351,3 +351,29 @@ def test_leading_zero_ids_survive_in_every_format(framework):
     assert not any(
         s.isdigit() and not s.startswith("0") and len(s) == 5 for s in evidence.frame["student_id"]
     )
+
+
+@pytest.mark.parametrize(
+    ("start", "kind"),
+    [(b"PK\x03\x04\x14\x00\x00\x00", ".xlsx"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", ".xls"),
+     (b"%PDF-1.7\n", "PDF")],
+)
+def test_a_workbook_or_pdf_is_named_not_read_as_text(framework, tmp_path, start, kind):
+    file = tmp_path / "gradebook.csv"
+    file.write_bytes(start + bytes(range(256)) * 8)
+    with pytest.raises(MasteryError) as caught:
+        read_evidence([file], framework, IngestConfig())
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.code == "not-csv" and kind in diagnostic.message
+    assert "CSV UTF-8" in (diagnostic.hint or "")
+
+
+def test_an_unknown_header_is_shown_short(framework, tmp_path):
+    file = tmp_path / "gradebook.csv"
+    file.write_text("x" * 5000 + "," + ",".join(f"c{i}" for i in range(30)) + "\n1,2\n")
+    with pytest.raises(MasteryError) as caught:
+        read_evidence([file], framework, IngestConfig())
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.code == "unknown-format"
+    assert len(diagnostic.message) < 400 and "'c10'" in diagnostic.message
+    assert "'c11'" not in diagnostic.message

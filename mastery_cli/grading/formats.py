@@ -432,7 +432,10 @@ def detect(
 
 
 def unknown_format(path: str, header: Sequence[str]) -> Diagnostic:
-    shown = ", ".join(repr(h) for h in header[:12]) + (" ..." if len(header) > 12 else "")
+    # At most 12 cells of at most 40 characters: a file that is no CSV at all (binary, or one
+    # endless line) must not fill the terminal.
+    cells = [repr(h if len(h) <= 40 else h[:40] + "...") for h in header[:12]]
+    shown = ", ".join(cells) + (" ..." if len(header) > 12 else "")
     return error(
         "unknown-format",
         f"cannot tell what kind of gradebook this is from its header ({shown})",

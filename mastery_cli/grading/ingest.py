@@ -107,6 +107,21 @@ FRAME_COLUMNS = (
 REJECT_COLUMNS = ("file", "row", "column", "value", "reason", "message")
 SET_ASIDE_REASONS = frozenset({"no-score", "duplicate-row"})
 _SOMETHING = re.compile(rb"[^\s\xef\xbb\xbf]")
+
+#: How files that are often given instead of their CSV export start (their magic numbers).
+_OTHER_FILES = (
+    (b"PK\x03\x04", "a spreadsheet workbook (.xlsx or .ods) or another zip archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls)"),
+    (b"%PDF-", "a PDF document"),
+)
+
+
+def _not_csv(start: bytes) -> str | None:
+    """What a file is when its first bytes say it is not text (None: it may be a CSV)."""
+    for magic, kind in _OTHER_FILES:
+        if start.startswith(magic):
+            return kind
+    return None
 _TIMEZONE = re.compile(r"\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$")
 _US_FORMATS = ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%y")
 
@@ -312,6 +327,19 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _Fil
                     "the file is empty",
                     shown,
                     hint="export the gradebook again; a CSV needs a header row",
+                )
+            ]
+        )
+    kind = _not_csv(bytes(raw[:8]))
+    if kind is not None:
+        return _FileResult(
+            [
+                error(
+                    "not-csv",
+                    f"the file is {kind}, not a CSV export",
+                    shown,
+                    hint="open it in its program and save or export it as CSV (in a "
+                    "spreadsheet: File > Save As > 'CSV UTF-8')",
                 )
             ]
         )
