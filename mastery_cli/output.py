@@ -42,21 +42,21 @@ def write_chunks_atomic(path: Path, chunks: Iterable[bytes | memoryview]) -> Non
 
 class PendingFile:
     """A file made under a temporary name in its folder (`write`) and put in place later
-    (`commit`), or never (`discard`): a file written early, or by another process, does not
-    appear before its siblings are ready too."""
+    (`commit`), or never (`discard`): a file written early does not appear before its
+    siblings are ready too."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        self.fd: int | None = fd
+        self._fd: int | None = fd
         self._temp: str | None = temp
 
     def write(self, chunks: Iterable[bytes | memoryview]) -> None:
         """Write ``chunks`` one after the other as the file's content (and close it)."""
-        if self.fd is None:
+        if self._fd is None:
             raise ValueError(f"{self.path} is written already")
-        fd, self.fd = self.fd, None
+        fd, self._fd = self._fd, None
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.writelines(chunks)
@@ -65,22 +65,19 @@ class PendingFile:
             self.discard()
             raise
 
-    def close(self) -> None:
-        """Let go of the open file without writing (another process writes it)."""
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-
     def commit(self) -> Path:
         if self._temp is None:
             raise ValueError(f"{self.path} was discarded")
-        self.close()
+        if self._fd is not None:
+            raise ValueError(f"{self.path} was never written")
         os.replace(self._temp, self.path)
         self._temp = None
         return self.path
 
     def discard(self) -> None:
-        self.close()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
         if self._temp is not None and os.path.exists(self._temp):
             os.unlink(self._temp)
         self._temp = None

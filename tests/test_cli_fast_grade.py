@@ -355,3 +355,18 @@ def test_help_and_usage_errors_still_come_from_typer(tmp_path: Path) -> None:
         env={**os.environ, "COLUMNS": "100"})
     assert result.returncode == 2 and "choose one of: auto, long" in result.stderr
     assert not (tmp_path / "target_grades.csv").exists()
+
+
+def test_the_console_script_flushes_everything_before_its_fast_exit(tmp_path: Path) -> None:
+    """`mastery grade` ends with os._exit (no interpreter teardown): what it printed to a pipe
+    must still arrive, and --strict's exit code must survive it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mastery_cli", "grade", *GOLDEN, "--out", str(tmp_path),
+         "--strict"], cwd=REPO, capture_output=True, text=True,
+        env={**os.environ, "COLUMNS": "100"})
+    assert result.returncode == 1
+    assert result.stdout.startswith("20 rows read = 14 used")
+    assert f"Wrote 5 files to {tmp_path}" in result.stdout.replace("\n", "")
+    assert "[unknown-target]" in result.stderr
+    assert result.stderr.rstrip().endswith("outputs written, exit 1")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(RESULT_FILES[:5])

@@ -114,14 +114,6 @@ _OTHER_FILES = (
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls)"),
     (b"%PDF-", "a PDF document"),
 )
-
-
-def _not_csv(start: bytes) -> str | None:
-    """What a file is when its first bytes say it is not text (None: it may be a CSV)."""
-    for magic, kind in _OTHER_FILES:
-        if start.startswith(magic):
-            return kind
-    return None
 _TIMEZONE = re.compile(r"\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$")
 _US_FORMATS = ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%y")
 
@@ -307,6 +299,14 @@ class _FileResult:
     accepted: _Accepted | None = None
     rejects: _Rejects | None = None
     names: _NamePairs | None = None
+
+
+def _not_csv(start: bytes) -> str | None:
+    """What a file is when its first bytes say it is not text (None: it may be a CSV)."""
+    for magic, kind in _OTHER_FILES:
+        if start.startswith(magic):
+            return kind
+    return None
 
 
 def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _FileResult:

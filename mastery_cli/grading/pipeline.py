@@ -40,7 +40,7 @@ import numpy.typing as npt
 from mastery_cli.diagnostics import Diagnostic
 from mastery_cli.framework.model import Framework, Scale
 from mastery_cli.grading import methods
-from mastery_cli.grading.policy import Policy, method_label
+from mastery_cli.grading.policy import EvidenceRules, Policy, method_label
 from mastery_cli.grading.rounding import round_half_up
 from mastery_cli.grading.table import (
     Coded,
@@ -407,7 +407,7 @@ def _prepare(frame: Table, framework: Framework, policy: Policy) -> Table:
     )
 
 
-def _type_reason(evidence_type: str, rules: Any) -> int:
+def _type_reason(evidence_type: str, rules: EvidenceRules) -> int:
     """The set-aside reason code an evidence type carries by itself (0: none)."""
     if rules.count_types is not None and evidence_type not in rules.count_types:
         return 5
@@ -417,13 +417,10 @@ def _type_reason(evidence_type: str, rules: Any) -> int:
         return 7
     return 0
 
+
 def _day_start(day: Any) -> np.datetime64:
     """Midnight of a policy date (a date or ISO text) as datetime64[ns]."""
     return np.datetime64(str(day)[:10], "D").astype("datetime64[ns]")
-
-
-def _is(codes: npt.NDArray[np.int64], texts: list[str], text: str) -> npt.NDArray[np.bool_]:
-    return codes == texts.index(text) if text in texts else np.zeros(len(codes), dtype=bool)
 
 
 def _set_aside_rows(ev: Table) -> Table:
@@ -545,6 +542,7 @@ def _evidence_order(
         order = np.argsort(group * max(distinct, 1) + date_rank, kind="stable")
     in_order = group[order]
     return order, np.concatenate(([0], np.flatnonzero(in_order[1:] != in_order[:-1]) + 1))
+
 
 _DAY_NS = 86_400 * 10**9
 

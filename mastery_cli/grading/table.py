@@ -224,13 +224,13 @@ def text_codes(column: Coded) -> tuple[npt.NDArray[np.int64], list[str]]:
     cached: tuple[npt.NDArray[np.int64], list[str]] | None = column.__dict__.get("_sorted")
     if cached is not None:
         return cached
-    texts = list(column.texts)
-    codes = np.asarray(column.codes, dtype=np.int64)
-    missing = bool(len(codes)) and int(codes.min()) < 0
-    # Sorted and unique already (the usual case): one comparison per text, in C.
-    if not missing and all(map(operator.lt, texts, islice(texts, 1, None))):
-        answer = codes, texts
+    as_is = _sorted_as_is(column)
+    if as_is is not None:
+        answer = np.asarray(as_is[0], dtype=np.int64), as_is[1]
     else:
+        texts = list(column.texts)
+        codes = np.asarray(column.codes, dtype=np.int64)
+        missing = bool(len(codes)) and int(codes.min()) < 0
         ordered = sorted(set(texts) | ({""} if missing else set()))
         position = {text: i for i, text in enumerate(ordered)}
         remap = np.array([position[t] for t in texts] + [position.get("", 0)], dtype=np.int64)
@@ -248,12 +248,19 @@ def compact_text_codes(column: Coded) -> tuple[npt.NDArray[np.integer[Any]], lis
     cached: tuple[npt.NDArray[np.int64], list[str]] | None = column.__dict__.get("_sorted")
     if cached is not None:
         return cached
+    return _sorted_as_is(column) or text_codes(column)
+
+
+def _sorted_as_is(column: Coded) -> tuple[npt.NDArray[np.integer[Any]], list[str]] | None:
+    """(the codes, the texts) when they already are `text_codes`' answer: texts sorted and
+    unique (one comparison per text, in C) and no missing value. None otherwise."""
     codes = np.asarray(column.codes)
     texts = list(column.texts)
-    if (codes.dtype.kind in "iu" and (not len(codes) or int(codes.min()) >= 0)
-            and all(map(operator.lt, texts, islice(texts, 1, None)))):
+    if len(codes) and int(codes.min()) < 0:
+        return None
+    if all(map(operator.lt, texts, islice(texts, 1, None))):
         return codes, texts
-    return text_codes(column)
+    return None
 
 
 def coded(texts: Sequence[str], codes: npt.NDArray[np.integer[Any]]) -> Coded:
