@@ -17,6 +17,10 @@ from typing import Any, NoReturn
 
 
 def main() -> None:
+    # numpy's OpenBLAS starts a thread per core at import, and they spin for a while: 70 ms of
+    # CPU taken from pyarrow's parse at start-up (measured). Nothing here does linear algebra.
+    # Before numpy is imported; a value the user set is kept.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     argv = sys.argv[1:]
     if argv[:1] == ["validate"]:
         from mastery_cli.cli.fast_validate import fast_main

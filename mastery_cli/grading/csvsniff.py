@@ -167,6 +167,30 @@ class CsvRecords:
 
 
 
+#: Anything but white space and a byte-order mark.
+_SOMETHING = re.compile(rb"[^\s\xef\xbb\xbf]")
+
+#: How files that are often given instead of their CSV export start (their magic numbers).
+_OTHER_FILES = (
+    (b"PK\x03\x04", "a spreadsheet workbook (.xlsx or .ods) or another zip archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls)"),
+    (b"%PDF-", "a PDF document"),
+)
+
+
+def without_content(raw: Raw) -> bool:
+    """Whether the file holds nothing but white space (and a byte-order mark)."""
+    return not _SOMETHING.search(raw)
+
+
+def not_csv(start: bytes) -> str | None:
+    """What a file is when its first bytes say it is not text (None: it may be a CSV)."""
+    for magic, kind in _OTHER_FILES:
+        if start.startswith(magic):
+            return kind
+    return None
+
+
 def read_input(path: Path) -> Raw:
     """The bytes of ``path``: a read-only memory map for a large regular file (no copy: the OS
     pages it in as pyarrow parses), else a bytes object. Raises OSError like ``read_bytes``."""

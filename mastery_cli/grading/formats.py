@@ -469,6 +469,12 @@ def ignored_columns(path: str, header: Sequence[str], used: set[int]) -> list[Di
     ]
 
 
+def same_for_all(n: int, column: int) -> np.ndarray:
+    """``column`` for each of ``n`` candidates, as a read-only view of one number: 8 MB of
+    fresh memory less per million rows than a filled array."""
+    return np.broadcast_to(np.int64(column), (n,))
+
+
 def long_candidates(
     records: CsvRecords, path: str, fmt: str, mapping: Mapping[str, str] | None = None
 ) -> Candidates:
@@ -483,8 +489,8 @@ def long_candidates(
         columns=columns,
         target=target,
         score=score,
-        score_column=np.full(n, score_col, dtype=np.int64),
-        target_column=np.full(n, target_col, dtype=np.int64),
+        score_column=same_for_all(n, score_col),
+        target_column=same_for_all(n, target_col),
         diagnostics=ignored_columns(path, records.header, set(columns.values())),
     )
 
@@ -685,8 +691,8 @@ def canvas_results_candidates(records: CsvRecords, path: str, matcher: TargetMat
         columns=columns,
         target=Coded(inverse.reshape(-1).astype(np.int64), texts),
         score=Coded(*records.codes(score_col)),
-        score_column=np.full(n, score_col, dtype=np.int64),
-        target_column=np.full(n, target_col, dtype=np.int64),
+        score_column=same_for_all(n, score_col),
+        target_column=same_for_all(n, target_col),
         points_possible=_numbers(records, points_col) if points_col is not None else None,
     )
 

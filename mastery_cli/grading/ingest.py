@@ -64,17 +64,19 @@ from mastery_cli.diagnostics import (
     warning,
 )
 from mastery_cli.framework.model import Framework
-from mastery_cli.grading import formats
+from mastery_cli.grading import early_read, formats
 from mastery_cli.grading.csvsniff import (
     ColumnCodes,
     CsvError,
     CsvRecords,
     NotUtf8,
     detect_decimal,
+    not_csv,
     read_input,
     read_records,
     smallest_int,
     sniff,
+    without_content,
 )
 from mastery_cli.grading.formats import Candidates, Coded, TargetMatcher, code_all, info
 from mastery_cli.grading.scorecells import Outcome, read_scores, reject_message, score_table
@@ -106,14 +108,6 @@ FRAME_COLUMNS = (
 )
 REJECT_COLUMNS = ("file", "row", "column", "value", "reason", "message")
 SET_ASIDE_REASONS = frozenset({"no-score", "duplicate-row"})
-_SOMETHING = re.compile(rb"[^\s\xef\xbb\xbf]")
-
-#: How files that are often given instead of their CSV export start (their magic numbers).
-_OTHER_FILES = (
-    (b"PK\x03\x04", "a spreadsheet workbook (.xlsx or .ods) or another zip archive"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls)"),
-    (b"%PDF-", "a PDF document"),
-)
 _TIMEZONE = re.compile(r"\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$")
 _US_FORMATS = ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%y")
 
@@ -301,25 +295,19 @@ class _FileResult:
     names: _NamePairs | None = None
 
 
-def _not_csv(start: bytes) -> str | None:
-    """What a file is when its first bytes say it is not text (None: it may be a CSV)."""
-    for magic, kind in _OTHER_FILES:
-        if start.startswith(magic):
-            return kind
-    return None
-
-
 def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _FileResult:
     shown = str(path)
+    # Parsed already when the command line started reading it early (see early_read).
+    early = early_read.take(path)
     try:
-        raw = read_input(path)
+        raw = read_input(path) if early is None else early.raw
     except FileNotFoundError:
         return _FileResult([error("file-not-found", f"no such file: {shown}", shown)])
     except OSError as problem:
         return _FileResult(
             [error("unreadable-file", f"cannot read {shown}: {problem.strerror or problem}", shown)]
         )
-    if not _SOMETHING.search(raw):
+    if without_content(raw):
         return _FileResult(
             [
                 error(
@@ -330,7 +318,7 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _Fil
                 )
             ]
         )
-    kind = _not_csv(bytes(raw[:8]))
+    kind = not_csv(bytes(raw[:8]))
     if kind is not None:
         return _FileResult(
             [
@@ -344,7 +332,7 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _Fil
             ]
         )
     try:
-        decoded = sniff(raw, shown)
+        decoded = sniff(raw, shown) if early is None else early.decoded
     except CsvError as problem:
         return _FileResult([_as_error(problem.diagnostic)])
     result = _FileResult(list(decoded.diagnostics))
@@ -373,7 +361,8 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _Fil
         return result
     try:
         try:
-            records = read_records(decoded, shown, dictionary=True)
+            records = (read_records(decoded, shown, dictionary=True) if early is None
+                       else early.records)
         except NotUtf8:
             decoded = sniff(raw, shown, legacy=True)
             result.diagnostics += decoded.diagnostics
@@ -395,7 +384,7 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _Fil
         )
         return result
     # The bytes are parsed: let them go before the checks make their arrays (10M rows: ~1 GB).
-    del raw, decoded
+    del raw, decoded, early
     checked, found = _candidates_checked(fmt, records, shown, matcher, config)
     del records
     result.diagnostics += found + checked.diagnostics

@@ -1,0 +1,97 @@
+"""Parsing the first gradebook while the rest of ``mastery grade`` starts up.
+
+Before a grade run can read its first row it imports the grading modules and loads the
+framework: about 65 ms, in which one core parses nothing. pyarrow's parse lets go of the GIL,
+so `start` begins reading, sniffing and parsing the first file on a thread of its own as
+soon as pyarrow is imported, and the reader (`ingest`) `take`\\ s the parse when it gets to that
+file. The thread does exactly what the reader would do first, in the same order, and gives up
+at the first step that would not go the ordinary way (a file that is missing, empty, not a
+CSV, not UTF-8, or that pyarrow cannot parse): the reader then does everything itself, as
+without this module, so every diagnostic comes from one place. A parse that is never taken
+(the framework had errors, the file's header matched no format) is simply dropped.
+
+Only the command line's fast path starts one; the library reads as it always does.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from mastery_cli.grading.csvsniff import (
+    CsvRecords,
+    DecodedCsv,
+    Raw,
+    not_csv,
+    read_input,
+    read_records,
+    sniff,
+    without_content,
+)
+
+#: Smaller files are parsed in a few milliseconds: not worth a thread.
+EARLY_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What the reader's first steps give for a file."""
+
+    raw: Raw
+    decoded: DecodedCsv
+    records: CsvRecords
+
+
+class _Reading:
+    def __init__(self, path: Path) -> None:
+        self.parsed: Parsed | None = None
+        self.thread = threading.Thread(target=self._run, args=(path,), daemon=True,
+                                       name="mastery-early-read")
+
+    def _run(self, path: Path) -> None:
+        shown = str(path)
+        try:
+            raw = read_input(path)
+            if without_content(raw) or not_csv(bytes(raw[:8])) is not None:
+                return
+            decoded = sniff(raw, shown)
+            records = read_records(decoded, shown, dictionary=True)
+        except Exception:
+            # OSError, CsvError, NotUtf8 or anything else: the reader does it all again,
+            # meets the same problem and reports it (it owns every diagnostic).
+            return
+        self.parsed = Parsed(raw, decoded, records)
+
+
+_readings: dict[str, _Reading] = {}
+
+
+def start(path: Path) -> None:
+    """Start reading ``path`` (a large regular file) on a thread of its own."""
+    try:
+        large = os.path.isfile(path) and os.path.getsize(path) >= EARLY_BYTES
+    except OSError:
+        return
+    if not large:
+        return
+    reading = _Reading(path)
+    _readings[str(path)] = reading
+    reading.thread.start()
+
+
+def forget() -> None:
+    """Drop every parse not taken (the run ended before reading its files): a later run in
+    the same process reads them afresh."""
+    _readings.clear()
+
+
+def take(path: Path) -> Parsed | None:
+    """The parse started for ``path`` once it is done, or None (none started, or it gave up:
+    the caller reads the file itself)."""
+    reading = _readings.pop(str(path), None)
+    if reading is None:
+        return None
+    reading.thread.join()
+    return reading.parsed
