@@ -2,13 +2,15 @@
 
 Before a grade run can read its first row it imports the grading modules and loads the
 framework: about 65 ms, in which one core parses nothing. pyarrow's parse lets go of the GIL,
-so `start` begins reading, sniffing and parsing the first file on a thread of its own as
-soon as pyarrow is imported, and the reader (`ingest`) `take`\\ s the parse when it gets to that
-file. The thread does exactly what the reader would do first, in the same order, and gives up
-at the first step that would not go the ordinary way (a file that is missing, empty, not a
-CSV, not UTF-8, or that pyarrow cannot parse): the reader then does everything itself, as
-without this module, so every diagnostic comes from one place. A parse that is never taken
-(the framework had errors, the file's header matched no format) is simply dropped.
+so `start` begins reading, sniffing and parsing the first file on a thread of its own as soon
+as pyarrow is imported, and the reader (`ingest`) calls `take` for the parse when it gets to
+that file (measured at a million rows: 25-40 ms sooner done, benchmarks/README.md).
+
+The thread does exactly what the reader would do first, in the same order, and gives up at
+the first step that would not go the ordinary way (a file that is missing, empty, not a CSV,
+not UTF-8, or that pyarrow cannot parse): the reader then does everything itself, as without
+this module, so every diagnostic comes from one place. A parse that is never taken (the
+framework had errors, the file's header matched no format) is dropped at the end of the run.
 
 Only the command line's fast path starts one; the library reads as it always does.
 """
