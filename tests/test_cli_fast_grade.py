@@ -370,3 +370,26 @@ def test_the_console_script_flushes_everything_before_its_fast_exit(tmp_path: Pa
     assert "[unknown-target]" in result.stderr
     assert result.stderr.rstrip().endswith("outputs written, exit 1")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(RESULT_FILES[:5])
+
+
+def test_openblas_gets_one_thread_unless_the_user_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mastery_cli.cli import one_blas_thread
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    one_blas_thread()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    one_blas_thread()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "4"
+
+
+def test_the_console_script_starts_numpy_with_one_blas_thread(tmp_path: Path) -> None:
+    # main() sets it for the whole process, before any command imports numpy.
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    code = ("import sys, os; sys.argv = ['mastery', '--version']\n"
+            "from mastery_cli.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(os.environ.get('OPENBLAS_NUM_THREADS'))")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, cwd=REPO, check=False)
+    assert result.stdout.strip().splitlines()[-1] == "1"

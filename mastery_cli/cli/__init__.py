@@ -17,10 +17,7 @@ from typing import Any, NoReturn
 
 
 def main() -> None:
-    # numpy's OpenBLAS starts a thread per core at import, and they spin for a while: 70 ms of
-    # CPU taken from pyarrow's parse at start-up (measured). Nothing here does linear algebra.
-    # Before numpy is imported; a value the user set is kept.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    one_blas_thread()
     argv = sys.argv[1:]
     if argv[:1] == ["validate"]:
         from mastery_cli.cli.fast_validate import fast_main
@@ -37,6 +34,16 @@ def main() -> None:
     from mastery_cli.cli.application import app
 
     app()
+
+
+def one_blas_thread() -> None:
+    """Ask numpy's OpenBLAS for one thread, unless the user chose a number.
+
+    OpenBLAS starts a thread per core when numpy is imported, and they spin for a while: 70 ms
+    of CPU at start-up (measured), taken from pyarrow's parse of the gradebook. Nothing in
+    mastery does linear algebra. Must run before numpy is imported.
+    """
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def _exit_now(code: int) -> NoReturn:
