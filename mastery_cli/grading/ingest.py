@@ -80,8 +80,8 @@ from mastery_cli.grading.csvsniff import (
 )
 from mastery_cli.grading.formats import Candidates, Coded, TargetMatcher, code_all, info
 from mastery_cli.grading.scorecells import Outcome, read_scores, reject_message, score_table
+from mastery_cli.grading.table import GATHER_BLOCK, Table, gather
 from mastery_cli.grading.table import Coded as TextCodes
-from mastery_cli.grading.table import Table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -540,30 +540,12 @@ def _flags(values: Sequence[bool]) -> np.ndarray:
     return np.array(list(values) or [False], dtype=bool)
 
 
-_GATHER_BLOCK = 1 << 16
-
-
-def _gather(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """``table[codes]`` for a million small codes, 65,536 at a time.
-
-    numpy first converts the codes to a temporary intp array: in one go that is 8 MB of fresh
-    memory per million rows, which costs more than the gather itself; in blocks it is one
-    half-megabyte buffer, reused."""
-    out = np.empty(len(codes), dtype=table.dtype)
-    if len(codes) <= _GATHER_BLOCK:
-        return np.take(table, codes, out=out)
-    for start in range(0, len(codes), _GATHER_BLOCK):
-        stop = start + _GATHER_BLOCK
-        np.take(table, codes[start:stop], out=out[start:stop])
-    return out
-
-
 def _gather_where(table: np.ndarray, codes: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``table[codes[mask]]`` in blocks, without the intermediate ``codes[mask]``."""
     out = np.empty(int(np.count_nonzero(mask)), dtype=table.dtype)
     at = 0
-    for start in range(0, len(codes), _GATHER_BLOCK):
-        stop = start + _GATHER_BLOCK
+    for start in range(0, len(codes), GATHER_BLOCK):
+        stop = start + GATHER_BLOCK
         chosen = codes[start:stop][mask[start:stop]]
         np.take(table, chosen, out=out[at : at + len(chosen)])
         at += len(chosen)
@@ -594,11 +576,11 @@ def _check(
     )
 
     # Lowest reason wins: np.minimum of every reason that applies (_NONE: no reason).
-    reason = _gather(cells.reason, cells.key)
+    reason = gather(cells.reason, cells.key)
     student_blank = _flags([not v for v in student.values])
     if student_blank.any():
         by_student = np.where(student_blank, Reason.MISSING_STUDENT_ID, _NONE).astype(np.int8)
-        np.minimum(reason, _gather(by_student, student.codes), out=reason)
+        np.minimum(reason, gather(by_student, student.codes), out=reason)
     date_coded: Coded | None = None
     date_values = np.zeros(0, dtype="datetime64[ns]")
     if "date" in fields:
@@ -606,7 +588,7 @@ def _check(
         date_values, bad = parse_dates(date_coded.values, config.date_format)
         if bad.any():
             by_date = np.where(bad, Reason.BAD_DATE, _NONE).astype(np.int8)
-            np.minimum(reason, _gather(by_date, date_coded.codes), out=reason)
+            np.minimum(reason, gather(by_date, date_coded.codes), out=reason)
 
     # Padding rows (every field blank) of long files are not records at all.
     keep = _not_padding(cands, records, student, student_blank, target_blank, score_text)
@@ -1210,7 +1192,7 @@ def _repeated(key: np.ndarray, among: np.ndarray) -> np.ndarray:
         low = key.view(np.uint16)[:: key.itemsize // 2]  # the low 16 bits, without a copy
     else:
         low = np.bitwise_and(key, (1 << bits) - 1)
-    maybe = _gather(table, low)
+    maybe = gather(table, low)
     maybe &= among
     rows = np.flatnonzero(maybe)
     keys = key[rows]
@@ -1292,7 +1274,7 @@ def _deduplicated(codes: np.ndarray, texts: Sequence[str]) -> TextCodes:
     if len(position) == len(texts):
         return TextCodes(codes, list(texts))
     table = np.array(remap, dtype=smallest_int(len(position)))
-    return TextCodes(_gather(table, codes), list(position))
+    return TextCodes(gather(table, codes), list(position))
 
 
 def _lower(texts: Sequence[str]) -> list[str]:
@@ -1340,7 +1322,7 @@ def _accepted_part(
         return values if every else values[ok]
 
     def picked(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
-        return _gather(table, codes) if every else _gather_where(table, codes, ok)
+        return gather(table, codes) if every else _gather_where(table, codes, ok)
 
     def field_rows(coded: _Codes) -> np.ndarray:
         if not cands.one_per_record:
@@ -1348,6 +1330,11 @@ def _accepted_part(
         return coded.codes if every else coded.where(ok)
 
     def texts() -> dict[str, TextCodes]:
+        ids = sorted(matcher.ids)
+        position = {target_id: i for i, target_id in enumerate(ids)}
+        # -1 (an unknown target) picks the last entry.
+        rank = [position[target_id] for target_id in matcher.ids] + [-1]
+        sorted_lut = np.array(rank, dtype=smallest_int(len(ids)))[target_lut]
         names = fields.get("student_name")
         result = {
             "student_id": _deduplicated(rows(student.codes), student.values),
@@ -1356,9 +1343,9 @@ def _accepted_part(
                 if names is not None
                 else TextCodes(np.zeros(count, dtype=np.int8), [""])
             ),
+            # Ids in sorted order, as the engine groups by them (no renumbering there).
             "target": TextCodes(
-                picked(target_lut.astype(smallest_int(len(matcher.ids))), cands.target.codes),
-                list(matcher.ids),
+                picked(sorted_lut, cands.target.codes), ids
             ),
         }
         for name in _TRIMMED:
@@ -1387,7 +1374,7 @@ def _accepted_part(
             line = records.lines_at(np.arange(count))
         else:
             line = records.lines_where(ok)
-        return _gather(cells.score, key), _gather(status, key), date, line
+        return gather(cells.score, key), gather(status, key), date, line
 
     score, status, date, line = values()
     return _Accepted(texts=texts(), score=score, status=status, date=date, row=line)
@@ -1433,7 +1420,7 @@ def _merged_texts(parts: Sequence[TextCodes]) -> TextCodes:
     for part in parts:
         remap = np.array([position.setdefault(t, len(position)) for t in part.texts] or [0],
                          dtype=np.int32)
-        codes.append(_gather(remap, part.codes))
+        codes.append(gather(remap, part.codes))
     return TextCodes(
         np.concatenate(codes) if codes else np.zeros(0, dtype=np.int32), list(position)
     )

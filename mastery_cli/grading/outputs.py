@@ -703,6 +703,13 @@ class OutputWriter:
         for name, (table, columns) in files.items():
             if name not in self._early:
                 self._pending.append(_written(self.out / name, table, columns, places))
+        # An early file the second thread has not begun yet is written here instead: this
+        # thread would otherwise only wait for it.
+        for name, future in list(self._early.items()):
+            if future.cancel():
+                del self._early[name]
+                table, columns = files[name]
+                self._pending.append(_written(self.out / name, table, columns, places))
         ready = {file.path.name: file for file in self._pending}
         ready |= {name: future.result() for name, future in self._early.items()}
         written = [ready[name].commit() for name in files]

@@ -49,6 +49,7 @@ from mastery_cli.grading.table import (
     coded,
     compact_text_codes,
     first_rows,
+    gather,
 )
 
 if TYPE_CHECKING:
@@ -357,11 +358,10 @@ def _prepare(frame: Table, framework: Framework, policy: Policy) -> Table:
     ev = frame
     n = len(ev)
     status = ev.coded("status")
-    is_excused = status.equals_text("excused")
-    is_missing = status.equals_text("missing")
     score = np.asarray(ev.array("score"), dtype=np.float64)
     if policy.missing_score is not None:
         # Missing work counts as a score: it becomes ordinary scored evidence.
+        is_missing = status.equals_text("missing")
         score = score.copy()
         score[is_missing] = policy.missing_score
         texts = list(status.texts)
@@ -369,15 +369,13 @@ def _prepare(frame: Table, framework: Framework, policy: Policy) -> Table:
             texts.append("scored")
         status = coded(texts, np.where(is_missing, texts.index("scored"), status.codes))
         ev = ev.with_columns(status=status, score=score)
-        is_missing = np.zeros(n, dtype=bool)
     info = _target_info(framework)
     target = ev.coded("target")
-    target_texts = [*target.texts, ""]  # the last one answers code -1
     competency = Coded(target.codes, [info.get(t, ("", None))[0] for t in target.texts])
 
     rules = policy.evidence
     type_column = ev.coded("type")
-    type_texts = [*type_column.texts, ""]
+    type_texts = [*type_column.texts, ""]  # the last one answers code -1
 
     # Reason codes: 0 = used, k = the k-th reason of SET_ASIDE_REASONS. The first reason
     # that holds wins, so they are written from the last to the first.
@@ -390,20 +388,32 @@ def _prepare(frame: Table, framework: Framework, policy: Policy) -> Table:
             reason_code[dates < _day_start(rules.date_from)] = 8
     type_reason = np.array([_type_reason(t, rules) for t in type_texts], dtype=np.int8)
     if type_reason.any() and n:
-        per_row = type_reason[type_column.codes]
+        per_row = gather(type_reason, type_column.codes)
         np.copyto(reason_code, per_row, where=per_row > 0)
     reason_code[np.isnan(score)] = 4
-    reason_code[is_missing] = 3
-    reason_code[is_excused] = 2
-    unknown = np.array([t not in info for t in target_texts], dtype=bool)
-    if unknown.any() and n:
-        reason_code[unknown[target.codes]] = 1
+    # Missing (3), then excused (2): one lookup per status text.
+    status_reason = np.array(
+        [{"missing": 3, "excused": 2}.get(t, 0) for t in [*status.texts, ""]], dtype=np.int8
+    )
+    if status_reason.any() and n:
+        per_row = gather(status_reason, status.codes)
+        np.copyto(reason_code, per_row, where=per_row > 0)
+    unknown = np.array([t not in info for t in [*target.texts, ""]], dtype=bool)
+    if n and (unknown[:-1].any() or int(np.min(target.codes)) < 0):
+        reason_code[gather(unknown, target.codes)] = 1
     weights = np.array([rules.weight_of(t) for t in type_texts], dtype=np.float64)
+    if not n:
+        weight = np.zeros(0)
+    elif bool((weights == weights[0]).all()):
+        # One weight for every type (no per-type weights): the same number, not 8 MB of it.
+        weight = np.broadcast_to(weights[0], (n,))
+    else:
+        weight = gather(weights, type_column.codes)
     return ev.with_columns(
         competency=competency,
         reason=Coded(reason_code, ["", *SET_ASIDE_REASONS]),
         used=reason_code == 0,
-        weight=weights[type_column.codes] if n else np.zeros(0),
+        weight=weight,
     )
 
 
