@@ -444,3 +444,48 @@ def test_round_half_up_on_typical_averages(places: int) -> None:
     values = np.array([k / d for d in range(1, 41) for k in range(0, 4 * d + 1)])
     expected = [decimal_round(float(v), places) for v in values]
     assert round_half_up(values, places).tolist() == expected
+
+
+# --- value order -----------------------------------------------------------------------------
+
+
+def test_whole_steps_of_real_scores() -> None:
+    from mastery_cli.grading.methods import _whole_steps
+
+    assert _whole_steps(np.array([1.0, 2.0, 3.0, 4.0])) == (1.0, 1.0, 4)
+    assert _whole_steps(np.array([0.5, 1.0, 2.5])) == (2.0, 1.0, 5)
+    assert _whole_steps(np.array([2.54, 3.1])) == (100.0, 254.0, 57)
+    assert _whole_steps(np.array([1 / 3, 1.0])) is None  # no whole step
+    assert _whole_steps(np.array([0.0, 1e9])) is None  # too many steps between them
+    assert _whole_steps(np.array([])) is None
+    assert _whole_steps(np.array([1.0, np.inf])) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 6),
+            st.one_of(
+                st.sampled_from(LEVELS),
+                st.integers(-400, 400).map(lambda k: k / 100),
+                st.floats(-5, 5, allow_nan=False),
+            ),
+        ),
+        min_size=1,
+        max_size=80,
+    )
+)
+def test_value_order_is_group_then_score_then_evidence_order(
+    rows: list[tuple[int, float]]
+) -> None:
+    # Whatever route ranks the scores (whole steps, a binary search, a sort), the rows come
+    # in the order of a stable sort by (group, score).
+    from mastery_cli.grading.methods import _Columns
+
+    rows.sort(key=lambda row: row[0])  # evidence is grouped; stable: evidence order kept
+    group = np.array([g for g, _ in rows], dtype=np.int64)
+    score = np.array([s for _, s in rows], dtype=np.float64)
+    columns, _ = _Columns.of_groups(group, score, None)
+    expected = np.lexsort((score, group))
+    assert columns.by_value.tolist() == expected.tolist()

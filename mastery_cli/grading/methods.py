@@ -544,7 +544,16 @@ class _Columns:
         """
         score = self.score
         distinct = np.unique(score)
-        if distinct.size <= 1 << 16:  # rubric levels: few distinct values, binary search is cheap
+        steps = _whole_steps(distinct)
+        if steps is not None:
+            # Scores in whole steps (rubric levels, half points, hundredths): the number of
+            # steps orders like the score, in two passes (a binary search costs ~4x that).
+            per_unit, lowest, count = steps
+            rank = np.multiply(score, per_unit)
+            np.subtract(rank, lowest, out=rank)
+            key = self.gid * np.int64(count) + rank.astype(np.int64)
+            return np.argsort(key, kind="stable").astype(np.int64, copy=False)
+        if distinct.size <= 1 << 16:  # few distinct values: a binary search each
             rank = np.searchsorted(distinct, score).astype(np.int64, copy=False)
         else:  # arbitrary floats: dense rank from one sort
             order = np.argsort(score)
@@ -556,6 +565,27 @@ class _Columns:
             rank[order] = np.cumsum(new_value)
         key = self.gid * np.int64(distinct.size) + rank
         return np.argsort(key, kind="stable").astype(np.int64, copy=False)
+
+
+def _whole_steps(distinct: FloatArray) -> tuple[float, float, int] | None:
+    """(steps per unit, the lowest score's step, how many steps from lowest to highest) when
+    every distinct score times the steps per unit (1, 2, 4, 10 or 100) is a whole number,
+    exactly, and different scores stay different: then ``score * steps - lowest`` is an exact
+    rank-like integer. None otherwise (or when the step range would be too wide)."""
+    if not distinct.size or not np.isfinite(distinct).all():
+        return None
+    for per_unit in (1.0, 2.0, 4.0, 10.0, 100.0):
+        stepped = distinct * per_unit
+        if not (stepped == np.round(stepped)).all():
+            continue
+        if np.unique(stepped).size != distinct.size:
+            return None
+        lowest, highest = float(stepped[0]), float(stepped[-1])
+        count = int(highest - lowest) + 1
+        if count > 1 << 20:
+            return None
+        return per_unit, lowest, count
+    return None
 
 
 # --------------------------------------------------------------------------------------------
