@@ -449,16 +449,25 @@ def test_round_half_up_on_typical_averages(places: int) -> None:
 # --- value order -----------------------------------------------------------------------------
 
 
-def test_whole_steps_of_real_scores() -> None:
-    from mastery_cli.grading.methods import _whole_steps
+def test_the_step_of_real_scores() -> None:
+    from mastery_cli.grading.methods import _Columns, _step_of
 
-    assert _whole_steps(np.array([1.0, 2.0, 3.0, 4.0])) == (1.0, 1.0, 4)
-    assert _whole_steps(np.array([0.5, 1.0, 2.5])) == (2.0, 1.0, 5)
-    assert _whole_steps(np.array([2.54, 3.1])) == (100.0, 254.0, 57)
-    assert _whole_steps(np.array([1 / 3, 1.0])) is None  # no whole step
-    assert _whole_steps(np.array([0.0, 1e9])) is None  # too many steps between them
-    assert _whole_steps(np.array([])) is None
-    assert _whole_steps(np.array([1.0, np.inf])) is None
+    assert _step_of(np.array([1.0, 2.0, 3.0, 4.0])) == 1.0
+    assert _step_of(np.array([0.5, 1.0, 2.5])) == 2.0
+    assert _step_of(np.array([2.54, 3.1])) == 100.0
+    assert _step_of(np.array([1 / 3, 1.0])) is None  # no whole step
+
+    def key(scores: list[float]) -> list[int] | None:
+        columns, _ = _Columns.of_groups(np.zeros(len(scores), dtype=np.int64),
+                                        np.array(scores), None)
+        found = columns._key_in_steps()
+        return None if found is None else found.tolist()
+
+    assert key([3.0, 2.5, 4.0]) == [1, 0, 3]
+    # A score the sample did not show, off the step: the general route ranks them.
+    assert key([0.5] * 5000 + [0.1 + 0.2]) is None
+    assert key([0.0, 1e9]) is None  # too many steps between them
+    assert key([1.0, np.inf]) is None
 
 
 @settings(max_examples=200, deadline=None)
