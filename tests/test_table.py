@@ -109,3 +109,16 @@ def test_the_engine_modules_do_not_import_pandas():
 def test_first_rows_is_the_first_position_of_each_code(codes):
     first = first_rows(np.array(codes, dtype=np.int64), 7)
     assert first.tolist() == [codes.index(c) if c in codes else -1 for c in range(7)]
+
+
+def test_blocked_gathers_equal_numpy_indexing() -> None:
+    from mastery_cli.grading.table import gather, gather_where
+
+    rng = np.random.default_rng(7)
+    table = np.array([10, 20, 30, 40], dtype=np.int16)
+    for size in (0, 5, 65_536, 200_003):  # none, one block, exactly one, several and a tail
+        codes = rng.integers(-1, 4, size=size).astype(np.int8)  # -1: the last entry
+        mask = rng.random(size) < 0.7
+        assert gather(table, codes).tolist() == table[codes].tolist()
+        assert gather_where(table, codes, mask).tolist() == table[codes[mask]].tolist()
+        assert gather(table, codes).dtype == table.dtype

@@ -80,8 +80,8 @@ from mastery_cli.grading.csvsniff import (
 )
 from mastery_cli.grading.formats import Candidates, Coded, TargetMatcher, code_all, info
 from mastery_cli.grading.scorecells import Outcome, read_scores, reject_message, score_table
-from mastery_cli.grading.table import GATHER_BLOCK, Table, gather
 from mastery_cli.grading.table import Coded as TextCodes
+from mastery_cli.grading.table import Table, gather, gather_where
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -538,18 +538,6 @@ def _clean_name(text: str) -> str:
 
 def _flags(values: Sequence[bool]) -> np.ndarray:
     return np.array(list(values) or [False], dtype=bool)
-
-
-def _gather_where(table: np.ndarray, codes: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """``table[codes[mask]]`` in blocks, without the intermediate ``codes[mask]``."""
-    out = np.empty(int(np.count_nonzero(mask)), dtype=table.dtype)
-    at = 0
-    for start in range(0, len(codes), GATHER_BLOCK):
-        stop = start + GATHER_BLOCK
-        chosen = codes[start:stop][mask[start:stop]]
-        np.take(table, chosen, out=out[at : at + len(chosen)])
-        at += len(chosen)
-    return out
 
 
 def _check(
@@ -1322,7 +1310,7 @@ def _accepted_part(
         return values if every else values[ok]
 
     def picked(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
-        return gather(table, codes) if every else _gather_where(table, codes, ok)
+        return gather(table, codes) if every else gather_where(table, codes, ok)
 
     def field_rows(coded: _Codes) -> np.ndarray:
         if not cands.one_per_record:

@@ -264,7 +264,7 @@ def _sorted_as_is(column: Coded) -> tuple[npt.NDArray[np.integer[Any]], list[str
 
 
 #: Codes converted to indices at a time by `gather`.
-GATHER_BLOCK = 1 << 16
+_GATHER_BLOCK = 1 << 16
 
 
 def gather(table: npt.NDArray[Any], codes: npt.NDArray[np.integer[Any]]) -> npt.NDArray[Any]:
@@ -274,11 +274,25 @@ def gather(table: npt.NDArray[Any], codes: npt.NDArray[np.integer[Any]]) -> npt.
     memory per million rows, which costs more than the gather itself; in blocks it is one
     half-megabyte buffer, reused."""
     out = np.empty(len(codes), dtype=table.dtype)
-    if len(codes) <= GATHER_BLOCK:
+    if len(codes) <= _GATHER_BLOCK:
         return np.take(table, codes, out=out)
-    for start in range(0, len(codes), GATHER_BLOCK):
-        stop = start + GATHER_BLOCK
+    for start in range(0, len(codes), _GATHER_BLOCK):
+        stop = start + _GATHER_BLOCK
         np.take(table, codes[start:stop], out=out[start:stop])
+    return out
+
+
+def gather_where(
+    table: npt.NDArray[Any], codes: npt.NDArray[np.integer[Any]], mask: npt.NDArray[np.bool_]
+) -> npt.NDArray[Any]:
+    """``table[codes[mask]]`` in blocks, without the intermediate ``codes[mask]``."""
+    out = np.empty(int(np.count_nonzero(mask)), dtype=table.dtype)
+    at = 0
+    for start in range(0, len(codes), _GATHER_BLOCK):
+        stop = start + _GATHER_BLOCK
+        chosen = codes[start:stop][mask[start:stop]]
+        np.take(table, chosen, out=out[at : at + len(chosen)])
+        at += len(chosen)
     return out
 
 
