@@ -110,6 +110,7 @@ def run_grade(options: GradeOptions) -> int:
             input_format=None if options.input_format == "auto" else options.input_format,
             keep_duplicates=options.keep_duplicates, on_step=steps.step,
             outcome_map=canvas_map(framework, options.canvas_outcomes),
+            on_unused_rows=lambda unused: writer.unused_rows_ready(unused, policy.places),
             on_first_results=lambda first: writer.first_results_ready(first, policy.places),
         )
         steps.step("write")

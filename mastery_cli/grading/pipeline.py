@@ -146,6 +146,15 @@ class FirstResults:
     set_aside: Table
 
 
+@dataclass(frozen=True)
+class UnusedRows:
+    """The rows not used, final as soon as the policy has said which rows count (before any
+    result is computed): the reader's rejects and the rows the policy set aside."""
+
+    rejects: Table
+    set_aside: Table
+
+
 @dataclass
 class GradeResult:
     """Everything ``mastery grade`` computed.
@@ -210,6 +219,7 @@ def grade(
     only_student: str | None = None,
     outcome_map: Mapping[str, str] | None = None,
     on_first_results: Callable[[FirstResults], None] | None = None,
+    on_unused_rows: Callable[[UnusedRows], None] | None = None,
 ) -> GradeResult:
     """Read gradebook ``files`` and grade them with ``policy``.
 
@@ -219,6 +229,8 @@ def grade(
     policy's ``input.outcome_map``; the policy wins where both name the same outcome.
     ``on_first_results`` is called with the results that are final before the roll-ups
     (`FirstResults`) as soon as they exist: `outputs.OutputWriter` starts writing them then.
+    ``on_unused_rows`` is called earlier still, with the rows not used (`UnusedRows`), as soon
+    as the policy has said which rows count.
     """
     from mastery_cli.grading.ingest import IngestConfig, read_evidence
 
@@ -246,6 +258,7 @@ def grade(
         diagnostics=list(evidence.diagnostics),
         on_step=step,
         on_first_results=on_first_results,
+        on_unused_rows=on_unused_rows,
     )
 
 
@@ -273,6 +286,7 @@ def grade_frame(
     diagnostics: list[Diagnostic] | None = None,
     on_step: StepCallback | None = None,
     on_first_results: Callable[[FirstResults], None] | None = None,
+    on_unused_rows: Callable[[UnusedRows], None] | None = None,
 ) -> GradeResult:
     """Grade an evidence table (the ``EvidenceSet.table`` contract; a DataFrame of the
     ``EvidenceSet.frame`` contract is accepted too) with ``policy``."""
@@ -289,8 +303,11 @@ def grade_frame(
     rejects = rejects.select(REJECT_COLUMNS)
     step("grade")
     evidence = _prepare(frame, framework, policy)
-    targets, evidence = _target_results(evidence, framework, policy)
+    # Which rows count is settled now: the rows not used are final before any result is.
     set_aside = _set_aside_rows(evidence)
+    if on_unused_rows is not None:
+        on_unused_rows(UnusedRows(rejects, set_aside))
+    targets, evidence = _target_results(evidence, framework, policy)
     if on_first_results is not None:
         on_first_results(FirstResults(targets, rejects, set_aside))
     step("roll up")
