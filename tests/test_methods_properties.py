@@ -498,3 +498,50 @@ def test_value_order_is_group_then_score_then_evidence_order(
     columns, _ = _Columns.of_groups(group, score, None)
     expected = np.lexsort((score, group))
     assert columns.by_value.tolist() == expected.tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 8),
+            st.one_of(
+                st.sampled_from(LEVELS),
+                st.sampled_from([0.0, 0.5, 1.5, 2.5, 3.5]),
+                st.integers(0, 400).map(lambda k: k / 100),
+            ),
+        ),
+        min_size=1,
+        max_size=60,
+    ),
+    st.sampled_from(["latest", "highest", "none"]),
+)
+def test_the_mode_by_tally_is_the_mode_by_sort(rows: list[tuple[int, float]], tie: str) -> None:
+    # Scores in whole steps are tallied per group; any other scores are sorted. Both routes
+    # must give the same value and status for every tie rule, ties included.
+    from mastery_cli.grading.methods import _Columns, _mode_by_sort, _mode_by_tally
+
+    rows.sort(key=lambda row: row[0])  # evidence is grouped; stable: evidence order kept
+    group = np.array([g for g, _ in rows], dtype=np.int64)
+    score = np.array([s for _, s in rows], dtype=np.float64)
+    tallied = _mode_by_tally(_Columns.of_groups(group, score, None)[0], tie)
+    if tallied is None:
+        # Only hundredths that are not exactly k / 100 in binary (0.07 * 100 != 7) are sorted.
+        assert not all(2 * s == round(2 * s) for s in score.tolist())
+        return
+    sorted_ = _mode_by_sort(_Columns.of_groups(group, score, None)[0], {"tie": tie})
+    assert np.array_equal(tallied[0], sorted_[0], equal_nan=True)
+    assert tallied[1].tolist() == sorted_[1].tolist()
+
+
+def test_the_mode_sorts_scores_not_in_steps_or_spread_far() -> None:
+    from mastery_cli.grading.methods import _Columns, _mode_by_tally
+
+    def tallied(scores: list[float]) -> bool:
+        columns, _ = _Columns.of_groups(np.zeros(len(scores), dtype=np.int64),
+                                        np.array(scores), None)
+        return _mode_by_tally(columns, "latest") is not None
+
+    assert tallied([3.0, 2.5, 3.0])
+    assert not tallied([1 / 3, 1.0, 1 / 3])  # not in steps
+    assert not tallied([0.0] * 10 + [100_000.0])  # in steps, but a table of 100,001 cells

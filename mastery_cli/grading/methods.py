@@ -562,8 +562,16 @@ class _Columns:
         return np.argsort(key, kind="stable").astype(np.int64, copy=False)
 
     def _key_in_steps(self) -> IntArray | None:
-        """``gid * steps + step`` when every score is a whole number of one step (rubric
-        levels, half points, hundredths: the step is guessed from a sample), else None.
+        """``gid * width + rank`` when the scores are in whole steps (`steps`), else None."""
+        steps = self.steps
+        if steps is None:
+            return None
+        return self.gid * np.int64(steps.width) + steps.rank
+
+    @cached_property
+    def steps(self) -> _Steps | None:
+        """Every score as a whole number of one step (rubric levels, half points, hundredths:
+        the step is guessed from a sample), or None when they are not.
 
         ``step / per_unit == score`` exactly, for every score, makes the step a faithful rank:
         one score has one step, and steps order like the scores. Four passes over the scores
@@ -583,7 +591,22 @@ class _Columns:
         if not (np.isfinite(lowest) and np.isfinite(highest)) or highest - lowest >= 1 << 20:
             return None
         np.subtract(step, lowest, out=step)
-        return self.gid * np.int64(highest - lowest + 1) + step.astype(np.int64)
+        return _Steps(step.astype(np.int64), int(highest - lowest) + 1, lowest, per_unit)
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """Scores as whole steps: ``score == (rank + lowest) / per_unit`` exactly, for every row;
+    ranks run from 0 to ``width - 1``."""
+
+    rank: IntArray
+    width: int
+    lowest: float
+    per_unit: float
+
+    def score_of(self, rank: IntArray) -> FloatArray:
+        """The score of each rank (the very float of the rows with that rank)."""
+        return np.divide(rank + self.lowest, self.per_unit)
 
 
 def _step_of(sample: FloatArray) -> float | None:
@@ -708,6 +731,41 @@ def _power_law(cols: _Columns, p: Mapping[str, ParamValue], scale: _Scale) -> _O
 
 
 def _mode(cols: _Columns, p: Mapping[str, ParamValue], scale: _Scale) -> _Outcome:
+    tallied = _mode_by_tally(cols, str(p["tie"]))
+    return tallied if tallied is not None else _mode_by_sort(cols, p)
+
+
+#: The mode tallies scores in a groups x steps table when it has at most this many cells per
+#: row of evidence (a handful of levels or half points), else it sorts.
+_TALLY_CELLS_PER_ROW = 4
+
+
+def _mode_by_tally(cols: _Columns, tie: str) -> _Outcome | None:
+    """The mode from a count of each score's steps per group (`_Columns.steps`): one
+    ``bincount`` instead of sorting the rows by value (measured at a million rows: 28 ms
+    against 57). None when the scores are not in steps or the table would be large."""
+    steps = cols.steps
+    if steps is None:
+        return None
+    cells = cols.n_groups * steps.width
+    if cells > _TALLY_CELLS_PER_ROW * cols.score.size + (1 << 16):
+        return None
+    key = cols.gid * np.int64(steps.width) + steps.rank
+    tally = np.bincount(key, minlength=cells).reshape(cols.n_groups, steps.width)
+    is_top = tally == tally.max(axis=1)[:, None]
+    if tie == "latest":
+        # The latest row whose score is one of its group's most frequent.
+        row_is_top = is_top.reshape(-1)[key]
+        rows = np.where(row_is_top, np.arange(key.size, dtype=np.int64), -1)
+        return _ok(cols, cols.score[np.maximum.reduceat(rows, cols.starts)])
+    highest_top = steps.width - 1 - np.argmax(is_top[:, ::-1], axis=1)
+    value = steps.score_of(highest_top)
+    if tie == "highest":
+        return _ok(cols, value)
+    return _only_where(value, is_top.sum(axis=1) == 1, STATUS_NO_RESULT)
+
+
+def _mode_by_sort(cols: _Columns, p: Mapping[str, ParamValue]) -> _Outcome:
     # Runs of equal (group, score) in value order; each run knows its size and, because the
     # sort is stable, its last row is the latest occurrence of that score. Sorting by value
     # moves rows only within their group's segment, so segment starts also start runs and
