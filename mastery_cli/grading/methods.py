@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
@@ -583,23 +583,46 @@ class _Columns:
         per_unit = _step_of(score[:: max(1, score.size // 4096)])
         if per_unit is None:
             return None
-        step = np.multiply(score, per_unit)
-        np.rint(step, out=step)
-        if not (np.divide(step, per_unit) == score).all():
+        # Block by block, through one small scratch array: three temporaries the size of the
+        # column would be fresh memory, which costs more than the arithmetic here.
+        scratch = np.empty(min(score.size, _STEP_BLOCK))
+        lowest, highest = math.inf, -math.inf
+        for part, step in self._step_blocks(per_unit, scratch):
+            if not (np.divide(step, per_unit) == part).all():
+                return None
+            lowest = min(lowest, float(step.min()))
+            highest = max(highest, float(step.max()))
+        if not (math.isfinite(lowest) and math.isfinite(highest)) or highest - lowest >= 1 << 20:
             return None
-        lowest, highest = float(step.min()), float(step.max())
-        if not (np.isfinite(lowest) and np.isfinite(highest)) or highest - lowest >= 1 << 20:
-            return None
-        np.subtract(step, lowest, out=step)
-        return _Steps(step.astype(np.int64), int(highest - lowest) + 1, lowest, per_unit)
+        rank = np.empty(score.size, dtype=np.int32)
+        at = 0
+        for _, step in self._step_blocks(per_unit, scratch):
+            np.subtract(step, lowest, out=step)
+            rank[at : at + step.size] = step
+            at += step.size
+        return _Steps(rank, int(highest - lowest) + 1, lowest, per_unit)
+
+    def _step_blocks(self, per_unit: float, scratch: FloatArray
+                     ) -> Iterator[tuple[FloatArray, FloatArray]]:
+        """(a block of scores, its nearest whole steps, in ``scratch``), block by block."""
+        for start in range(0, self.score.size, scratch.size):
+            part = self.score[start : start + scratch.size]
+            step = scratch[: part.size]
+            np.multiply(part, per_unit, out=step)
+            np.rint(step, out=step)
+            yield part, step
+
+
+#: Scores worked on at a time when finding their steps (half a megabyte of float64).
+_STEP_BLOCK = 1 << 16
 
 
 @dataclass(frozen=True)
 class _Steps:
     """Scores as whole steps: ``score == (rank + lowest) / per_unit`` exactly, for every row;
-    ranks run from 0 to ``width - 1``."""
+    ranks run from 0 to ``width - 1`` (int32: fewer than 2**20 of them)."""
 
-    rank: IntArray
+    rank: npt.NDArray[np.int32]
     width: int
     lowest: float
     per_unit: float
@@ -750,14 +773,17 @@ def _mode_by_tally(cols: _Columns, tie: str) -> _Outcome | None:
     cells = cols.n_groups * steps.width
     if cells > _TALLY_CELLS_PER_ROW * cols.score.size + (1 << 16):
         return None
-    key = cols.gid * np.int64(steps.width) + steps.rank
+    kind = np.int32 if cells < 2**31 else np.int64
+    key = np.repeat(np.arange(cols.n_groups, dtype=kind) * kind(steps.width), cols.counts)
+    np.add(key, steps.rank, out=key, casting="unsafe")
     tally = np.bincount(key, minlength=cells).reshape(cols.n_groups, steps.width)
     is_top = tally == tally.max(axis=1)[:, None]
     if tie == "latest":
-        # The latest row whose score is one of its group's most frequent.
-        row_is_top = is_top.reshape(-1)[key]
-        rows = np.where(row_is_top, np.arange(key.size, dtype=np.int64), -1)
-        return _ok(cols, cols.score[np.maximum.reduceat(rows, cols.starts)])
+        # The latest row whose score is one of its group's most frequent: the last such row
+        # before the group's end (every group has one).
+        top_rows = np.flatnonzero(is_top.reshape(-1)[key])
+        latest = top_rows[np.searchsorted(top_rows, cols.ends) - 1]
+        return _ok(cols, cols.score[latest])
     highest_top = steps.width - 1 - np.argmax(is_top[:, ::-1], axis=1)
     value = steps.score_of(highest_top)
     if tie == "highest":
