@@ -774,7 +774,8 @@ def _mode_by_tally(cols: _Columns, tie: str) -> _Outcome | None:
     if cells > _TALLY_CELLS_PER_ROW * cols.score.size + (1 << 16):
         return None
     kind = np.int32 if cells < 2**31 else np.int64
-    key = np.repeat(np.arange(cols.n_groups, dtype=kind) * kind(steps.width), cols.counts)
+    first_cell = np.arange(0, cells, steps.width, dtype=kind)  # of each group's row
+    key = np.repeat(first_cell, cols.counts)
     np.add(key, steps.rank, out=key, casting="unsafe")
     tally = np.bincount(key, minlength=cells).reshape(cols.n_groups, steps.width)
     is_top = tally == tally.max(axis=1)[:, None]
