@@ -541,19 +541,19 @@ def _evidence_order(
     group: npt.NDArray[np.int64],
     dates: npt.NDArray[np.int64],
     seq: npt.NDArray[Any],
-    used_at: npt.NDArray[np.int64],
+    used: npt.NDArray[np.bool_],
 ) -> tuple[npt.NDArray[np.int64] | None, npt.NDArray[np.int64]]:
     """(the permutation that puts the used rows in evidence order, or None when they are in
     it already; where each group's run starts in that order).
 
     ``group`` and ``dates`` (sort keys) are per used row; ``seq`` is the input order of every
-    row and ``used_at`` the used rows' places among them. Evidence order is group, then date,
-    then input order.
+    row and ``used`` says which rows are used. Evidence order is group, then date, then input
+    order.
     """
     if not len(group):
         return None, np.zeros(0, dtype=np.int64)
     if len(seq) > 1 and not bool(np.all(seq[1:] > seq[:-1])):
-        order = np.lexsort((np.asarray(seq)[used_at], dates, group))
+        order = np.lexsort((np.asarray(seq)[used], dates, group))
     else:
         # Rows in input order (as the reader gives them). Exports usually list a student's
         # evidence target by target, oldest first: then every group is one run with its dates
@@ -653,15 +653,16 @@ def _target_results(ev: Table, framework: Framework, policy: Policy) -> tuple[Ta
 
     # Used evidence in evidence order: group, then date, then input order. Segments are the
     # runs of one group; each group has at most one.
+    # The used rows are picked with the mask itself: their positions (8 MB of fresh memory at
+    # a million rows) are only needed when the rows must be sorted.
     used = known_rows(ev.array("used"))
-    used_at = np.flatnonzero(used)
-    u_group = group_codes[used_at]
+    u_group = group_codes[used]
     dates_ns = known_rows(np.asarray(ev.array("date"), dtype="datetime64[ns]").view(np.int64))
-    dates_ns = dates_ns[used_at]
+    dates_ns = dates_ns[used]
     order, starts = _evidence_order(u_group, _order_key(dates_ns, policy),
-                                    known_rows(np.asarray(ev.array("seq"))), used_at)
-    u_score = known_rows(np.asarray(ev.array("score"), dtype=np.float64))[used_at]
-    u_weight = (known_rows(np.asarray(ev.array("weight"), dtype=np.float64))[used_at]
+                                    known_rows(np.asarray(ev.array("seq"))), used)
+    u_score = known_rows(np.asarray(ev.array("score"), dtype=np.float64))[used]
+    u_weight = (known_rows(np.asarray(ev.array("weight"), dtype=np.float64))[used]
                 if policy.evidence.type_weights else None)
     if order is not None:
         u_group, dates_ns, u_score = u_group[order], dates_ns[order], u_score[order]
@@ -712,8 +713,11 @@ def _target_results(ev: Table, framework: Framework, policy: Policy) -> tuple[Ta
 
     # Position of each used row in evidence order (for explain and grades.json).
     full_position = np.full(n_rows, -1, dtype=np.int64)
-    rows_used = used_at if order is None else used_at[order]
-    full_position[rows_used if known_at is None else known_at[rows_used]] = position
+    if order is None and known_at is None:
+        full_position[used] = position
+    else:
+        rows_used = np.flatnonzero(used) if order is None else np.flatnonzero(used)[order]
+        full_position[rows_used if known_at is None else known_at[rows_used]] = position
     ev = ev.with_columns(order=full_position)
 
     # Status: excused-only groups, too little evidence, the method's own verdict.
