@@ -527,12 +527,20 @@ class _Columns:
     @cached_property
     def pos(self) -> IntArray:
         """Row -> 0-based position within its group (0 = oldest evidence)."""
-        return np.arange(self.score.size, dtype=np.int64) - np.repeat(self.starts, self.counts)
+        # A running count of ones that drops back to 0 at each segment start, summed in place:
+        # one array of the column's size, where arange minus repeat makes three.
+        steps = np.ones(self.score.size, dtype=np.int64)
+        steps[self.starts[1:]] = 1 - self.counts[:-1]
+        steps[:1] = 0
+        return np.cumsum(steps, out=steps)
 
     @cached_property
     def from_end(self) -> IntArray:
         """Row -> how many newer rows its group has (0 = the latest evidence)."""
-        return np.repeat(self.ends - 1, self.counts) - np.arange(self.score.size, dtype=np.int64)
+        # Counting down by one from each segment's length - 1 (in place, as `pos`).
+        steps = np.full(self.score.size, -1, dtype=np.int64)
+        steps[self.starts] = self.counts - 1
+        return np.cumsum(steps, out=steps)
 
     @cached_property
     def by_value(self) -> IntArray:
@@ -715,9 +723,10 @@ def _decaying_average(cols: _Columns, p: Mapping[str, ParamValue], scale: _Scale
     w = float(p["weight"])
     longest = int(cols.counts.max())
     decay = np.power(1.0 - w, np.arange(longest, dtype=np.float64))  # small table, then gather
-    coef = decay[cols.from_end] * w
+    coef = decay[cols.from_end]
+    np.multiply(coef, w, out=coef)
     coef[cols.starts] = decay[cols.counts - 1]  # the first score carries no w factor
-    return _ok(cols, cols.sum(coef * cols.score))
+    return _ok(cols, cols.sum(np.multiply(coef, cols.score, out=coef)))
 
 
 def _n_mastery(cols: _Columns, p: Mapping[str, ParamValue], scale: _Scale) -> _Outcome:
@@ -740,11 +749,16 @@ def _power_law(cols: _Columns, p: Mapping[str, ParamValue], scale: _Scale) -> _O
     # A one-score group divides 0 by 0 (masked below); an unclamped fit through a near-zero
     # score may overflow to inf, which is the honest value of that curve.
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        y = np.log(np.where(cols.score <= 0, floor, cols.score))
+        # In place where the arrays are the column's size (fresh memory costs more than the
+        # arithmetic); the operations, and so the bits, are those of the plain formulas.
+        y = np.where(cols.score <= 0, floor, cols.score)
+        np.log(y, out=y)
         x_mean = np.cumsum(log_k)[cols.counts - 1] / counts  # mean of ln 1 .. ln n
-        dx = x - x_mean[cols.gid]
-        sxx = cols.sum(dx * dx)
-        slope = np.where(sxx > 0, cols.sum(dx * y) / sxx, 0.0)  # one score: flat line
+        dx = np.subtract(x, np.repeat(x_mean, cols.counts), out=x)
+        product = np.multiply(dx, dx)
+        sxx = cols.sum(product)
+        sxy = cols.sum(np.multiply(dx, y, out=product))
+        slope = np.where(sxx > 0, sxy / sxx, 0.0)  # one score: flat line
         log_a = cols.sum(y) / counts - slope * x_mean
         at = cols.counts if p["predict"] == "last" else cols.counts + 1
         value = np.exp(log_a + slope * log_k[at - 1])
