@@ -470,21 +470,23 @@ def test_the_step_of_real_scores() -> None:
     assert key([1.0, np.inf]) is None
 
 
+def _grouped_scores(groups: int, scores: st.SearchStrategy[float], most: int
+                    ) -> st.SearchStrategy[list[tuple[int, float]]]:
+    """Evidence rows as (group, score), up to ``most`` of them."""
+    return st.lists(st.tuples(st.integers(0, groups), scores), min_size=1, max_size=most)
+
+
+def _group_and_score(rows: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """The rows grouped (a stable sort: evidence order kept), as group and score columns."""
+    rows = sorted(rows, key=lambda row: row[0])
+    return (np.array([g for g, _ in rows], dtype=np.int64),
+            np.array([s for _, s in rows], dtype=np.float64))
+
+
 @settings(max_examples=200, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.integers(0, 6),
-            st.one_of(
-                st.sampled_from(LEVELS),
-                st.integers(-400, 400).map(lambda k: k / 100),
-                st.floats(-5, 5, allow_nan=False),
-            ),
-        ),
-        min_size=1,
-        max_size=80,
-    )
-)
+@given(_grouped_scores(6, st.one_of(st.sampled_from(LEVELS),
+                                    st.integers(-400, 400).map(lambda k: k / 100),
+                                    st.floats(-5, 5, allow_nan=False)), most=80))
 def test_value_order_is_group_then_score_then_evidence_order(
     rows: list[tuple[int, float]]
 ) -> None:
@@ -492,9 +494,7 @@ def test_value_order_is_group_then_score_then_evidence_order(
     # in the order of a stable sort by (group, score).
     from mastery_cli.grading.methods import _Columns
 
-    rows.sort(key=lambda row: row[0])  # evidence is grouped; stable: evidence order kept
-    group = np.array([g for g, _ in rows], dtype=np.int64)
-    score = np.array([s for _, s in rows], dtype=np.float64)
+    group, score = _group_and_score(rows)
     columns, _ = _Columns.of_groups(group, score, None)
     expected = np.lexsort((score, group))
     assert columns.by_value.tolist() == expected.tolist()
@@ -502,18 +502,9 @@ def test_value_order_is_group_then_score_then_evidence_order(
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.lists(
-        st.tuples(
-            st.integers(0, 8),
-            st.one_of(
-                st.sampled_from(LEVELS),
-                st.sampled_from([0.0, 0.5, 1.5, 2.5, 3.5]),
-                st.integers(0, 400).map(lambda k: k / 100),
-            ),
-        ),
-        min_size=1,
-        max_size=60,
-    ),
+    _grouped_scores(8, st.one_of(st.sampled_from(LEVELS),
+                                 st.sampled_from([0.0, 0.5, 1.5, 2.5, 3.5]),
+                                 st.integers(0, 400).map(lambda k: k / 100)), most=60),
     st.sampled_from(["latest", "highest", "none"]),
 )
 def test_the_mode_by_tally_is_the_mode_by_sort(rows: list[tuple[int, float]], tie: str) -> None:
@@ -521,9 +512,7 @@ def test_the_mode_by_tally_is_the_mode_by_sort(rows: list[tuple[int, float]], ti
     # must give the same value and status for every tie rule, ties included.
     from mastery_cli.grading.methods import _Columns, _mode_by_sort, _mode_by_tally
 
-    rows.sort(key=lambda row: row[0])  # evidence is grouped; stable: evidence order kept
-    group = np.array([g for g, _ in rows], dtype=np.int64)
-    score = np.array([s for _, s in rows], dtype=np.float64)
+    group, score = _group_and_score(rows)
     tallied = _mode_by_tally(_Columns.of_groups(group, score, None)[0], tie)
     if tallied is None:
         # Only hundredths that are not exactly k / 100 in binary (0.07 * 100 != 7) are sorted.
