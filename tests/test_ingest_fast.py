@@ -27,6 +27,7 @@ import pytest
 import reference_ingest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
+from test_ingest import READABLE
 
 from mastery_cli.diagnostics import MasteryError
 from mastery_cli.framework.model import Framework
@@ -219,19 +220,8 @@ def test_several_files_read_as_before(framework, tmp_path, first, second, config
 @pytest.mark.parametrize(
     ("name", "config"),
     [
-        ("long_basic.csv", {}),
+        *READABLE,  # the test data test_ingest reads, and then the files it cannot read
         ("long_basic.csv", {"keep_duplicates": True, "missing": 0}),
-        ("long_excel_eu.csv", {}),
-        ("long_cp1252.csv", {}),
-        ("long_tab.tsv", {}),
-        ("wide.csv", {}),
-        ("canvas_results_32.csv", {"outcome_map": {"777": "SCI.INQ.1"}}),
-        ("canvas_results_17.csv", {}),
-        ("canvas_results_empty.csv", {}),
-        ("canvas_lmgb.csv", {}),
-        ("canvas_lmgb_nosis.csv", {}),
-        ("bad_rows.csv", {}),
-        ("header_only.csv", {}),
         ("empty.csv", {}),
         ("unknown_header.csv", {}),
         ("missing.csv", {}),

@@ -716,7 +716,9 @@ def _target_results(ev: Table, framework: Framework, policy: Policy) -> tuple[Ta
     if order is None and known_at is None:
         full_position[used] = position
     else:
-        rows_used = np.flatnonzero(used) if order is None else np.flatnonzero(used)[order]
+        rows_used = np.flatnonzero(used)
+        if order is not None:
+            rows_used = rows_used[order]
         full_position[rows_used if known_at is None else known_at[rows_used]] = position
     ev = ev.with_columns(order=full_position)
 
