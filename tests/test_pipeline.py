@@ -495,3 +495,19 @@ def test_a_failed_run_leaves_the_output_folder_as_it_was(tmp_path: Path) -> None
         _graded_with_early_files(tmp_path, out, fail=True)
     assert [p.name for p in out.iterdir()] == ["target_grades.csv"]  # no temporary files
     assert (out / "target_grades.csv").read_text() == "last week's grades\n"
+
+
+def test_csv_results_leave_the_columns_grading_does_not_read_unmade(tmp_path: Path) -> None:
+    """Assessment (and the type, when no rule names types) are read by grades.json, reports
+    and explain, not by grading: a run that writes the CSV files never makes their codes."""
+    from mastery_cli.grading.table import DeferredCoded
+
+    result = run(tmp_path, series("a", "T1", [3, 4, ""]) + series("b", "T1", ["EX", 2]),
+                 method="average")
+    write_outputs(result, tmp_path / "out")
+    evidence = result.tables.evidence
+    for name in ("assessment", "type"):
+        assert isinstance(evidence[name], DeferredCoded)
+        assert "_codes" not in evidence[name].__dict__, f"{name} codes made"
+    # Made when read, with what the file says.
+    assert result.evidence["assessment"].tolist() == ["task 1", "task 2", "task 1", "task 2"]

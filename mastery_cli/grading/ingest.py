@@ -49,7 +49,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,7 +81,7 @@ from mastery_cli.grading.csvsniff import (
 from mastery_cli.grading.formats import Candidates, Coded, TargetMatcher, code_all, info
 from mastery_cli.grading.scorecells import Outcome, read_scores, reject_message, score_table
 from mastery_cli.grading.table import Coded as TextCodes
-from mastery_cli.grading.table import Table, gather, gather_where
+from mastery_cli.grading.table import DeferredCoded, Table, gather, gather_where
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -1257,12 +1257,27 @@ _TRIMMED = ("assessment", "type", "section", "course", "rater", "source", "comme
 
 def _deduplicated(codes: np.ndarray, texts: Sequence[str]) -> TextCodes:
     """``texts[codes]`` with every distinct text once (cleaning can make two texts equal)."""
+    remap, distinct = _distinct_texts(texts)
+    return TextCodes(codes if remap is None else gather(remap, codes), distinct)
+
+
+def _deduplicated_later(codes: Callable[[], np.ndarray], texts: Sequence[str], count: int
+                        ) -> TextCodes:
+    """`_deduplicated` with the codes made when first read (see `DeferredCoded`)."""
+    remap, distinct = _distinct_texts(texts)
+    if remap is None:
+        return DeferredCoded(codes, distinct, count)
+    return DeferredCoded(lambda: gather(remap, codes()), distinct, count)
+
+
+def _distinct_texts(texts: Sequence[str]) -> tuple[np.ndarray | None, list[str]]:
+    """(code of each text among the distinct ones, or None when they all are; the distinct
+    texts in order)."""
     position: dict[str, int] = {}
     remap = [position.setdefault(t, len(position)) for t in texts]
     if len(position) == len(texts):
-        return TextCodes(codes, list(texts))
-    table = np.array(remap, dtype=smallest_int(len(position)))
-    return TextCodes(gather(table, codes), list(position))
+        return None, list(texts)
+    return np.array(remap, dtype=smallest_int(len(position))), list(position)
 
 
 def _lower(texts: Sequence[str]) -> list[str]:
@@ -1345,7 +1360,9 @@ def _accepted_part(
             cleaned = [v.strip() for v in coded.values]
             if name == "type":
                 cleaned = _lower(cleaned)
-            result[name] = _deduplicated(field_rows(coded), cleaned)
+            # Grading reads none of these but the type, and that only when a rule names
+            # types: their codes are made when something reads them.
+            result[name] = _deduplicated_later(partial(field_rows, coded), cleaned, count)
         result["file"] = TextCodes(np.zeros(count, dtype=np.int8), [shown])
         return result
 

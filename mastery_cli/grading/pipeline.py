@@ -453,8 +453,9 @@ def _day_start(day: Any) -> np.datetime64:
 def _set_aside_rows(ev: Table) -> Table:
     """The rows the policy set aside, as rejects.csv rows; the value shown is the cell the
     reason is about (the target, the type, the date or the status)."""
-    aside = ev.take(np.flatnonzero(~ev.array("used")))
-    reason_codes = np.asarray(aside.coded("reason").codes, dtype=np.int64)  # 0 is "" (used)
+    # Only the columns shown are read (at the set-aside rows): the others may be deferred.
+    aside = np.flatnonzero(~ev.array("used"))
+    reason_codes = np.asarray(ev.coded("reason").codes, dtype=np.int64)[aside]  # 0: "" (used)
     reasons = ["", *SET_ASIDE_REASONS]
     about = np.array(["", *(_REASON_COLUMN[r] for r in SET_ASIDE_REASONS)], dtype=object)
     column_of = about[reason_codes]
@@ -462,18 +463,18 @@ def _set_aside_rows(ev: Table) -> Table:
     for about_column, source in (("target", "target"), ("type", "type"), ("score", "status")):
         rows = np.flatnonzero(column_of == about_column)
         if len(rows):
-            value[rows] = aside.coded(source).take(rows).values()
+            value[rows] = ev.coded(source).take(aside[rows]).values()
     rows = np.flatnonzero(column_of == "date")
     if len(rows):
-        dates = np.asarray(aside.array("date"), dtype="datetime64[ns]")[rows]
+        dates = np.asarray(ev.array("date"), dtype="datetime64[ns]")[aside[rows]]
         days = np.datetime_as_string(dates, unit="D").astype(object)
         days[np.isnat(dates)] = ""
         value[rows] = days
     messages = np.array(["", *SET_ASIDE_REASONS.values()], dtype=object)
     return Table(
         {
-            "file": aside.coded("file"),
-            "row": np.asarray(aside.array("row"), dtype=np.int64),
+            "file": ev.coded("file").take(aside),
+            "row": np.asarray(ev.array("row"), dtype=np.int64)[aside],
             "column": Coded(reason_codes, about.tolist()),
             "value": value,
             "reason": Coded(reason_codes, reasons),
