@@ -178,6 +178,18 @@ def test_a_large_text_list_shared_with_a_bigger_table():
     assert csv_bytes(table, ["target"], 2) == expected == b"target\nt04999\n\"\"\nt00007\nt00007\n"
 
 
+def test_files_sharing_a_list_of_texts_each_get_their_own_rows():
+    """The cells of a list of texts are made once and kept for the next file (the student
+    ids and names of every result file): each table still reads them through its codes."""
+    names = ["Ann", "Bo, B", "Ann", "=1+1", ""]  # repeated, quoted, formula-like, empty
+    first = Table({"student_name": Coded(np.array([0, 1, 2, -1]), list(names))})
+    second = Table({"student_name": Coded(np.array([3, 3, 1]), list(names))})
+    for table in (first, second, first):
+        expected = reference.csv_bytes(table.to_pandas(), ["student_name"], 2)
+        assert csv_bytes(table, ["student_name"], 2) == expected
+    assert csv_bytes(second, ["student_name"], 2) == b"student_name\n'=1+1\n'=1+1\n\"Bo, B\"\n"
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(floats, max_size=30), st.integers(min_value=0, max_value=15))
 def test_decimals_match_format_decimal(values, places):
