@@ -81,8 +81,8 @@ def test_a_run_with_an_early_parse_is_a_run_without(
     taken: list[early_read.Parsed | None] = []
     take = early_read.take
 
-    def recorded_take(path: Path) -> early_read.Parsed | None:
-        taken.append(take(path))
+    def recorded_take(path: Path, part: early_read.Part = None) -> early_read.Parsed | None:
+        taken.append(take(path, part))
         return taken[-1]
 
     monkeypatch.setattr(early_read, "take", recorded_take)

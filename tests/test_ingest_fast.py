@@ -65,9 +65,9 @@ def assert_same(files: list[Path], framework: Framework, **config: Any) -> None:
     pd.testing.assert_frame_equal(new.rejects, old.rejects)
     assert new.diagnostics == old.diagnostics
     assert new.rows_read == old.rows_read
-    assert [dataclasses.asdict(f) for f in new.files] == [
-        dataclasses.asdict(f) for f in old.files
-    ]
+    # decimal_marks is new (what split_run checks): the reference has no such field.
+    assert [{k: v for k, v in dataclasses.asdict(f).items() if k != "decimal_marks"}
+            for f in new.files] == [dataclasses.asdict(f) for f in old.files]
     assert (new.set_aside, new.rejected, new.duplicates_dropped) == (
         old.set_aside,
         old.rejected,

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mastery_cli.diagnostics import Diagnostic
     from mastery_cli.framework.model import Framework
-    from mastery_cli.grading.pipeline import GradeResult
+    from mastery_cli.grading.pipeline import GradeCounts
     from mastery_cli.grading.policy import Policy
-    from mastery_cli.grading.table import Table
+    from mastery_cli.grading.summary import RunSummary
 
 #: Inputs larger than this (bytes, all files together) get a progress bar on a terminal.
 PROGRESS_BYTES = 20_000_000
@@ -96,33 +96,57 @@ def print_warnings(diagnostics: Sequence[Diagnostic], limit: int = 40) -> None:
 def run_grade(options: GradeOptions) -> int:
     """Grade, write the outputs, print warnings and the summary; the exit code (0, or 1 under
     --strict). Raises MasteryError when the files or the policy cannot be used."""
+    from mastery_cli.grading import split_run
     from mastery_cli.grading.outputs import OutputWriter
     from mastery_cli.grading.pipeline import grade
+    from mastery_cli.grading.summary import RunSummary
 
     framework, policy, warnings = load_inputs(options.framework, options.policy,
                                               options.method, options.params)
     size = sum(f.stat().st_size for f in options.files if f.is_file())
     show_progress = size > PROGRESS_BYTES and not options.quiet and sys.stderr.isatty()
-    with (Steps(enabled=show_progress) as steps,
-          OutputWriter(options.out, json_too=options.output_kind == "json") as writer):
-        result = grade(
-            options.files, framework, policy,
-            input_format=None if options.input_format == "auto" else options.input_format,
-            keep_duplicates=options.keep_duplicates, on_step=steps.step,
-            outcome_map=canvas_map(framework, options.canvas_outcomes),
-            on_unused_rows=lambda unused: writer.unused_rows_ready(unused, policy.places),
-            on_first_results=lambda first: writer.first_results_ready(first, policy.places),
-        )
-        steps.step("write")
-        written = writer.finish(result)
-    diagnostics = [*warnings, *result.diagnostics]
+    outcome_map = canvas_map(framework, options.canvas_outcomes)
+    input_format = None if options.input_format == "auto" else options.input_format
+    parts = None
+    if split_run.worth_splitting(options.files, json_output=options.output_kind == "json",
+                                 outcome_map_given=outcome_map is not None):
+        # One large file: graded in parts, one process per core, when it can be cut.
+        parts = split_run.fork_parts(split_run.PartJob(
+            options.files[0], options.out, input_format=input_format,
+            keep_duplicates=options.keep_duplicates, summarize=not options.quiet),
+            framework, policy)
+    try:
+        with Steps(enabled=show_progress) as steps:
+            split = parts.finish(steps.step) if parts is not None else None
+            if split is not None:
+                counts, summary, found, written = (split.counts, split.summary,
+                                                   split.diagnostics, split.written)
+            else:
+                with OutputWriter(options.out, json_too=options.output_kind == "json") as writer:
+                    result = grade(
+                        options.files, framework, policy, input_format=input_format,
+                        keep_duplicates=options.keep_duplicates, on_step=steps.step,
+                        outcome_map=outcome_map,
+                        on_unused_rows=lambda unused: writer.unused_rows_ready(
+                            unused, policy.places),
+                        on_first_results=lambda first: writer.first_results_ready(
+                            first, policy.places),
+                    )
+                    steps.step("write")
+                    written = writer.finish(result)
+                counts, found = result.counts, result.diagnostics
+                summary = None if options.quiet else RunSummary.of(result)
+    finally:
+        if parts is not None:
+            parts.cancel()  # nothing is left to gather once finished
+    diagnostics = [*warnings, *found]
     print_warnings(diagnostics)
-    if not options.quiet:
-        print_summary(result, written)
-    return strict_exit_code(result, diagnostics) if options.strict else 0
+    if summary is not None:
+        print_summary(summary, written)
+    return strict_exit_code(counts, diagnostics) if options.strict else 0
 
 
-def strict_exit_code(result: GradeResult, diagnostics: Sequence[Diagnostic]) -> int:
+def strict_exit_code(counts: GradeCounts, diagnostics: Sequence[Diagnostic]) -> int:
     """--strict: 1 (saying why) when a row was rejected or a warning (or worse) was raised.
 
     The reader's note about dropped duplicates is a warning, but a duplicate is set aside, not
@@ -133,7 +157,7 @@ def strict_exit_code(result: GradeResult, diagnostics: Sequence[Diagnostic]) -> 
 
     raised = sum(1 for d in diagnostics
                  if d.severity != Severity.INFO and d.code not in READER_SET_ASIDE)
-    rejected = result.counts.rejected
+    rejected = counts.rejected
     if rejected or raised:
         emit(f"--strict: {rejected} row{'s' if rejected != 1 else ''} rejected, {raised} "
              f"warning{'s' if raised != 1 else ''}; outputs written, exit 1", err=True)
@@ -171,67 +195,7 @@ class Steps:
             self.progress.stop()
 
 
-# ------------------------------------------------------------------------------------ summary
-# Counted on the result's tables with numpy: the DataFrames (``result.targets``...) would import
-# pandas and convert every table, which costs more than grading does.
-
-
-def _distinct_count(table: Table, name: str) -> int:
-    """How many different texts ``name`` holds (a missing value counts as "")."""
-    import numpy as np
-
-    from mastery_cli.grading.table import text_codes
-
-    if not len(table):
-        return 0
-    codes, _ = text_codes(table.coded(name))
-    return int(np.unique(codes).size)
-
-
-def _text_tally(tables: Sequence[Table], name: str) -> list[tuple[str, int]]:
-    """(text, rows) of column ``name`` over ``tables``, in text order, texts present only."""
-    import numpy as np
-
-    from mastery_cli.grading.table import text_codes
-
-    tally: dict[str, int] = {}
-    for table in tables:
-        if not len(table):
-            continue
-        codes, texts = text_codes(table.coded(name))
-        counts = np.bincount(codes, minlength=len(texts)).tolist()
-        for text, count in zip(texts, counts, strict=True):
-            if count:
-                tally[text] = tally.get(text, 0) + count
-    return sorted(tally.items())
-
-
-def level_counts(competencies: Table) -> tuple[list[float], list[tuple[str, list[int], int]]]:
-    """The levels reached, and per competency (in id order) the count of each level and of
-    results that are not "ok"."""
-    import numpy as np
-
-    from mastery_cli.grading.table import text_codes
-
-    if not len(competencies):
-        return [], []
-    level = np.asarray(competencies.array("level"), dtype=np.float64)
-    known = ~np.isnan(level)
-    levels = np.unique(level[known])
-    ids, texts = text_codes(competencies.coded("competency"))
-    present = np.unique(ids)
-    row_of = np.searchsorted(present, ids)
-    width = len(levels) + 1  # the last cell counts the results that are not "ok"
-    cells = np.zeros((len(present), width), dtype=np.int64)
-    np.add.at(cells, (row_of[known], np.searchsorted(levels, level[known])), 1)
-    not_ok = ~competencies.coded("status").equals_text("ok")
-    cells[:, -1] = np.bincount(row_of[not_ok], minlength=len(present))
-    rows = [(texts[code], counts[:-1], counts[-1])
-            for code, counts in zip(present.tolist(), cells.tolist(), strict=True)]
-    return levels.tolist(), rows
-
-
-def print_summary(result: GradeResult, written: Sequence[Path]) -> None:
+def print_summary(summary: RunSummary, written: Sequence[Path]) -> None:
     """Counts, level distribution per competency, where the files went (rich, for people)."""
     from rich.console import Console
     from rich.markup import escape
@@ -239,9 +203,8 @@ def print_summary(result: GradeResult, written: Sequence[Path]) -> None:
 
     from mastery_cli.framework.model import level_key
 
-    tables = result.tables
     console = Console(highlight=False)
-    counts = result.counts
+    counts = summary.counts
     duplicates = counts.duplicates_dropped
     console.print(
         f"[bold]{counts.rows_read}[/] rows read = [green]{counts.used}[/] used + "
@@ -250,23 +213,22 @@ def print_summary(result: GradeResult, written: Sequence[Path]) -> None:
            if duplicates else ""),
         soft_wrap=True,
     )
-    students = _distinct_count(tables.targets, "student_id")
-    console.print(f"{students} students, {len(tables.targets)} target results, "
-                  f"{len(tables.competencies)} competency results, "
-                  f"{len(tables.courses)} course grades")
-    tally = _text_tally([tables.set_aside, tables.rejects], "reason")
-    if tally:
+    console.print(f"{summary.students} students, {summary.target_results} target results, "
+                  f"{summary.competency_results} competency results, "
+                  f"{summary.course_grades} course grades")
+    if summary.not_used:
         console.print("Not used: " + ", ".join(f"{escape(reason)} {count}"
-                                               for reason, count in tally), soft_wrap=True)
-    levels, rows = level_counts(tables.competencies)
-    if rows:
+                                               for reason, count in summary.not_used),
+                      soft_wrap=True)
+    if summary.level_rows:
         table = RichTable(title="Levels per competency", title_justify="left")
         table.add_column("competency")
-        for level in levels:
+        for level in summary.levels:
             table.add_column(level_key(level), justify="right")
         table.add_column("no result", justify="right")
-        for competency, level_cells, no_result in rows:
-            table.add_row(escape(competency), *(str(n) for n in level_cells), str(no_result))
+        for row in summary.level_rows:
+            table.add_row(escape(row.competency), *(str(n) for n in row.counts),
+                          str(row.no_result))
         console.print(table)
     console.print(f"Wrote {len(written)} files to {escape(str(written[0].parent))}"
                   if written else "Nothing written")

@@ -30,7 +30,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar, Union
 
@@ -91,6 +91,31 @@ class DecodedCsv:
     header: list[str]
     header_lines: int
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: A part of a file (`part_of`), read on one thread (its process is one of several).
+    part: bool = False
+    #: For a part after the first: ``data`` holds no header record, and its first line is
+    #: line ``lines_before + 1`` of the file.
+    lines_before: int = 0
+
+
+class NotSplittable(Exception):
+    """A part of a file (`part_of`) is not one record per line: only the whole file can be
+    read (a quoted line break, a malformed record, bytes that are not UTF-8)."""
+
+
+def part_of(decoded: DecodedCsv, start: int, end: int) -> DecodedCsv:
+    """The records of ``decoded`` from byte ``start`` to byte ``end`` of its data (both at
+    line starts), read as `read_records` reads a file, with the file's line numbers.
+
+    The first part keeps the header; a later one is a view after it (no copy), whose line
+    numbers continue the file's. Only files of one record per line can be read in parts:
+    `read_records` raises NotSplittable for a part that is not.
+    """
+    view = memoryview(decoded.data)
+    if start == 0:
+        return replace(decoded, data=view[:end], part=True)
+    return replace(decoded, data=view[start:end], header_lines=0, part=True,
+                   lines_before=count_newlines(view[:start]))
 
 
 class NotUtf8(Exception):
@@ -535,13 +560,20 @@ def detect_decimal(values: Iterable[str]) -> str:
     comma first seen on row 90,000 is still understood. A quoted ``"3,5"`` in a
     comma-separated file is a decimal comma too.
     """
-    commas = dots = 0
+    commas, dots = decimal_marks(values)
+    return "," if commas and not dots else "."
+
+
+def decimal_marks(values: Iterable[str]) -> tuple[bool, bool]:
+    """(whether some value is a number with a decimal comma, whether some has a decimal
+    point): what `detect_decimal` decides from."""
+    commas = dots = False
     for value in values:
         if _COMMA_DECIMAL.match(value):
-            commas += 1
+            commas = True
         elif _DOT_DECIMAL.match(value):
-            dots += 1
-    return "," if commas and not dots else "."
+            dots = True
+    return commas, dots
 
 
 def read_records(decoded: DecodedCsv, path: str, *, dictionary: bool = False) -> CsvRecords:
@@ -556,7 +588,9 @@ def read_records(decoded: DecodedCsv, path: str, *, dictionary: bool = False) ->
     the quick parse does not come out as one record per line (the only way to be sure that no
     block boundary fell inside a quoted value); otherwise the quick parse is exact.
     """
-    quoted_newlines = decoded.dialect.has_quotes and _sample_has_quoted_newline(decoded)
+    quoted_newlines = decoded.dialect.has_quotes and sample_has_quoted_newline(decoded)
+    if quoted_newlines and decoded.part:
+        raise NotSplittable(f"{path}: a part of the file has a quoted line break")
     if not quoted_newlines:
         # Count the lines while pyarrow parses (in numpy, which lets go of the GIL): 10 ms at
         # 70 MB, nearly hidden by the parse. (A thread of its own each time: a pool's thread
@@ -567,8 +601,12 @@ def read_records(decoded: DecodedCsv, path: str, *, dictionary: bool = False) ->
                 decoded, path, newlines_in_values=False, strict=False, dictionary=dictionary
             )
             lines = counted.result()
-        if table is not None and not bad and lines == decoded.header_lines + table.num_rows - 1:
+        header_records = 0 if decoded.lines_before else 1
+        if (table is not None and not bad
+                and lines == decoded.header_lines + table.num_rows - header_records):
             return _records(decoded, table, bad, one_line_per_record=True)
+        if decoded.part:
+            raise NotSplittable(f"{path}: a part of the file is not one record per line")
         if not decoded.dialect.has_quotes and table is not None:
             return _records(decoded, table, bad, one_line_per_record=False)
         del table
@@ -584,7 +622,7 @@ def read_records(decoded: DecodedCsv, path: str, *, dictionary: bool = False) ->
     return _records(decoded, table, bad, one_line_per_record=one_line)
 
 
-def _sample_has_quoted_newline(decoded: DecodedCsv) -> bool:
+def sample_has_quoted_newline(decoded: DecodedCsv) -> bool:
     sample = _sample_text(decoded.data)
     records = _first_records(sample, decoded.dialect.delimiter, 1000)
     return any("\n" in value or "\r" in value for record in records for value in record)
@@ -614,7 +652,8 @@ def _parse(
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(decoded.data)),
             memory_pool=pa.system_memory_pool(),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=0),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=0,
+                                           use_threads=not decoded.part),
             parse_options=pacsv.ParseOptions(
                 delimiter=decoded.dialect.delimiter,
                 newlines_in_values=newlines_in_values,
@@ -648,11 +687,11 @@ def _records(
     width = len(header)
     # The header came back as the first record (we named the columns ourselves, so that
     # duplicate or empty header cells cannot confuse pyarrow).
-    table = table.slice(1)
+    table = table.slice(0 if decoded.lines_before else 1)
     columns = [table.column(i) for i in range(width)]
     count = table.num_rows
     if one_line_per_record:
-        first = decoded.header_lines + 1
+        first = decoded.header_lines + 1 + decoded.lines_before
         return CsvRecords(header, columns, range(first, first + count))
     lines, bad_lines = _record_lines(decoded, width)
     if len(lines) != count:

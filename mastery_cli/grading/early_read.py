@@ -27,6 +27,7 @@ from mastery_cli.grading.csvsniff import (
     DecodedCsv,
     Raw,
     not_csv,
+    part_of,
     read_input,
     read_records,
     sniff,
@@ -47,18 +48,20 @@ class Parsed:
 
 
 class _Reading:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, part: Part) -> None:
         self.parsed: Parsed | None = None
-        self.thread = threading.Thread(target=self._run, args=(path,), daemon=True,
+        self.thread = threading.Thread(target=self._run, args=(path, part), daemon=True,
                                        name="mastery-early-read")
 
-    def _run(self, path: Path) -> None:
+    def _run(self, path: Path, part: Part) -> None:
         shown = str(path)
         try:
             raw = read_input(path)
             if without_content(raw) or not_csv(bytes(raw[:8])) is not None:
                 return
             decoded = sniff(raw, shown)
+            if part is not None:
+                decoded = part_of(decoded, *part)
             records = read_records(decoded, shown, dictionary=True)
         except Exception:
             # OSError, CsvError, NotUtf8 or anything else: the reader does it all again,
@@ -67,19 +70,23 @@ class _Reading:
         self.parsed = Parsed(raw, decoded, records)
 
 
-_readings: dict[str, _Reading] = {}
+#: A byte range of a file's data (`csvsniff.part_of`), or None for the whole file.
+Part = tuple[int, int] | None
+
+_readings: dict[tuple[str, Part], _Reading] = {}
 
 
-def start(path: Path) -> None:
-    """Start reading ``path`` (a large regular file) on a thread of its own."""
+def start(path: Path, part: Part = None) -> None:
+    """Start reading ``path`` (a large regular file), or a part of it, on a thread of its
+    own."""
     try:
         large = os.path.isfile(path) and os.path.getsize(path) >= EARLY_BYTES
     except OSError:
         return
     if not large:
         return
-    reading = _Reading(path)
-    _readings[str(path)] = reading
+    reading = _Reading(path, part)
+    _readings[(str(path), part)] = reading
     reading.thread.start()
 
 
@@ -89,10 +96,10 @@ def forget() -> None:
     _readings.clear()
 
 
-def take(path: Path) -> Parsed | None:
-    """The parse started for ``path`` once it is done, or None (none started, or it gave up:
-    the caller reads the file itself)."""
-    reading = _readings.pop(str(path), None)
+def take(path: Path, part: Part = None) -> Parsed | None:
+    """The parse started for ``path`` (or that part of it) once it is done, or None (none
+    started, or it gave up: the caller reads the file itself)."""
+    reading = _readings.pop((str(path), part), None)
     if reading is None:
         return None
     reading.thread.join()

@@ -69,9 +69,11 @@ from mastery_cli.grading.csvsniff import (
     ColumnCodes,
     CsvError,
     CsvRecords,
+    NotSplittable,
     NotUtf8,
-    detect_decimal,
+    decimal_marks,
     not_csv,
+    part_of,
     read_input,
     read_records,
     smallest_int,
@@ -138,6 +140,9 @@ class FileSummary:
     accepted: int = 0
     set_aside: int = 0
     rejected: int = 0
+    #: Whether some score had a decimal comma, a decimal point (what the reader's choice of
+    #: decimal mark, unless the policy names one, was made from).
+    decimal_marks: tuple[bool, bool] = (False, False)
 
 
 @dataclass
@@ -244,8 +249,16 @@ _STATUS_TEXT = ("scored", "excused", "missing")  # by Outcome value
 # --------------------------------------------------------------------------- entry point
 
 
-def read_evidence(files: Sequence[Path], framework: Framework, config: IngestConfig) -> EvidenceSet:
-    """All evidence in ``files``; raises MasteryError when a file cannot be read at all."""
+def read_evidence(files: Sequence[Path], framework: Framework, config: IngestConfig, *,
+                  part: tuple[int, int] | None = None) -> EvidenceSet:
+    """All evidence in ``files``; raises MasteryError when a file cannot be read at all.
+
+    ``part``: read only the records from byte ``start`` to byte ``end`` of the one file's
+    data (after a BOM; both at line starts), with the file's line numbers (`split_run` grades
+    a large file in parts). Raises NotSplittable when that part is not one record per line.
+    """
+    if part is not None and len(files) != 1:
+        raise ValueError("a part is of one file")
     if config.input_format not in INPUT_FORMATS:
         raise MasteryError(
             error(
@@ -263,7 +276,7 @@ def read_evidence(files: Sequence[Path], framework: Framework, config: IngestCon
     summaries: list[FileSummary] = []
     names: list[_NamePairs] = []
     for path in files:
-        result = _read_file(Path(path), matcher, config)
+        result = _read_file(Path(path), matcher, config, part)
         diagnostics += result.diagnostics
         if result.summary is not None:
             summaries.append(result.summary)
@@ -295,10 +308,11 @@ class _FileResult:
     names: _NamePairs | None = None
 
 
-def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _FileResult:
+def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig,
+               part: tuple[int, int] | None = None) -> _FileResult:
     shown = str(path)
     # Parsed already when the command line started reading it early (see early_read).
-    early = early_read.take(path)
+    early = early_read.take(path, part)
     try:
         raw = read_input(path) if early is None else early.raw
     except FileNotFoundError:
@@ -359,11 +373,15 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _Fil
     if absent is not None:
         result.diagnostics.append(absent)
         return result
+    if part is not None and early is None:
+        decoded = part_of(decoded, *part)
     try:
         try:
             records = (read_records(decoded, shown, dictionary=True) if early is None
                        else early.records)
         except NotUtf8:
+            if part is not None:  # the whole file must be decoded again
+                raise NotSplittable(f"{shown}: not UTF-8") from None
             decoded = sniff(raw, shown, legacy=True)
             result.diagnostics += decoded.diagnostics
             records = read_records(decoded, shown, dictionary=True)
@@ -393,6 +411,7 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _Fil
     summary.accepted = len(checked.accepted.row)
     summary.set_aside = checked.rejects.set_aside
     summary.rejected = len(checked.rejects.row) - summary.set_aside
+    summary.decimal_marks = checked.decimal_marks
     return result
 
 
@@ -474,6 +493,7 @@ class _Checked:
     names: _NamePairs
     read: int
     diagnostics: list[Diagnostic]
+    decimal_marks: tuple[bool, bool] = (False, False)
 
 
 @dataclass
@@ -551,7 +571,8 @@ def _check(
     target_lut = np.array([matcher.resolve(t) for t in target_text] or [-1], dtype=np.int64)
     target_blank = _flags([not t for t in target_text])
     score_text = [v.strip() for v in cands.score.values]
-    decimal = _decimal_setting(config.decimal) or detect_decimal(score_text)
+    marks = decimal_marks(score_text)
+    decimal = _decimal_setting(config.decimal) or ("," if marks == (True, False) else ".")
     points = None
     if cands.points_possible is not None:
         points = (
@@ -621,7 +642,7 @@ def _check(
     diagnostics += reject_diagnostics
     pairs = _name_pairs(accepted, shown)
     read = (n - padding) + len(records.bad_lines)
-    return _Checked(accepted, rejects, pairs, read, diagnostics)
+    return _Checked(accepted, rejects, pairs, read, diagnostics, marks)
 
 
 def _score_cells(
@@ -1725,17 +1746,9 @@ def _reject_diagnostics(
     n = len(part.row)
     code_name = REASON_CODES[reason]
     if reason == Reason.NO_SCORE:
-        return [info("no-score", f"{n} blank score(s): no evidence, set aside (not zeros)", shown)]
+        return [no_score_note(n, shown)]
     if reason == Reason.DUPLICATE_ROW:
-        return [
-            warning(
-                "duplicate-row",
-                f"{n} exact duplicate row(s) dropped (kept once)",
-                shown,
-                int(part.row[0]),
-                hint="set keep_duplicates to count each copy as evidence",
-            )
-        ]
+        return [duplicates_note(n, int(part.row[0]), shown)]
     rows = part.row[: limit + 1].tolist()
     messages = [part.messages[c] for c in part.message_codes[: limit + 1].tolist()]
     listed = []
@@ -1758,18 +1771,37 @@ def _reject_diagnostics(
         )
     if n > limit:
         listed = listed[:limit]
-        listed.append(
-            Diagnostic(
-                shown,
-                None,
-                None,
-                code_name,
-                f"and {n - limit} more row(s) rejected as {code_name} "
-                "(all listed in the rejects file)",
-                Severity.WARNING,
-            )
-        )
+        listed.append(more_rejected(code_name, n - limit, shown))
     return listed
+
+
+# The summaries of a reason's rows (also made by `split_run` for the parts of a file).
+
+
+def no_score_note(count: int, shown: str) -> Diagnostic:
+    return info("no-score", f"{count} blank score(s): no evidence, set aside (not zeros)", shown)
+
+
+def duplicates_note(count: int, first_line: int, shown: str) -> Diagnostic:
+    return warning(
+        "duplicate-row",
+        f"{count} exact duplicate row(s) dropped (kept once)",
+        shown,
+        first_line,
+        hint="set keep_duplicates to count each copy as evidence",
+    )
+
+
+def more_rejected(code_name: str, count: int, shown: str) -> Diagnostic:
+    """The line after the listed rows of a reason: how many more there are."""
+    return Diagnostic(
+        shown,
+        None,
+        None,
+        code_name,
+        f"and {count} more row(s) rejected as {code_name} (all listed in the rejects file)",
+        Severity.WARNING,
+    )
 
 
 def _reject_table(parts: Sequence[_Rejects]) -> Table:

@@ -673,9 +673,11 @@ class OutputWriter:
     removes whatever was written, and ``out`` is left as it was.
     """
 
-    def __init__(self, out: Path, *, json_too: bool = False) -> None:
+    def __init__(self, out: Path, *, json_too: bool = False, header: bool = True) -> None:
         self.out = out
         self.json_too = json_too
+        #: False: the CSV files without their header line (a later part of `split_run`).
+        self.header = header
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mastery-write")
         self._early: dict[str, Future[PendingFile]] = {}
         self._pending: list[PendingFile] = []
@@ -699,7 +701,8 @@ class OutputWriter:
 
         self._early["rejects.csv"] = self._pool.submit(
             _written, self.out / "rejects.csv",
-            lambda: unused_rows_of(unused.rejects, unused.set_aside), REJECT_COLUMNS, places)
+            lambda: unused_rows_of(unused.rejects, unused.set_aside), REJECT_COLUMNS, places,
+            self.header)
 
     def first_results_ready(self, first: FirstResults, places: int) -> None:
         """Start writing target_grades.csv, and rejects.csv unless `unused_rows_ready` did (on
@@ -708,12 +711,24 @@ class OutputWriter:
 
         self._early["target_grades.csv"] = self._pool.submit(
             _written, self.out / "target_grades.csv", lambda: first.targets,
-            TARGET_COLUMNS, places)
+            TARGET_COLUMNS, places, self.header)
         if "rejects.csv" not in self._early:
             self.unused_rows_ready(UnusedRows(first.rejects, first.set_aside), places)
 
     def finish(self, result: GradeResult) -> list[Path]:
         """Write every file not written yet, then put all of them in place; the paths."""
+        written = [file.commit() for file in self.pending(result).values()]
+        if self.json_too:
+            from mastery_cli.grading.json_output import JSON_FILE, grades_json_chunks
+
+            path = self.out / JSON_FILE
+            write_chunks_atomic(path, grades_json_chunks(result))
+            written.append(path)
+        return written
+
+    def pending(self, result: GradeResult) -> dict[str, PendingFile]:
+        """Write every CSV file not written yet; all of them, written and not yet in place,
+        by name (in `CSV_FILES` order). Putting them in place (or not) is the caller's."""
         from mastery_cli.grading.pipeline import REJECT_COLUMNS, TARGET_COLUMNS
         from mastery_cli.grading.progress import PROGRESS_COLUMNS
         from mastery_cli.grading.rollup import COMPETENCY_COLUMNS, COURSE_COLUMNS
@@ -729,29 +744,27 @@ class OutputWriter:
         }
         for name, (table, columns) in files.items():
             if name not in self._early:
-                self._pending.append(_written(self.out / name, table, columns, places))
+                self._pending.append(
+                    _written(self.out / name, table, columns, places, self.header))
         # An early file the second thread has not begun yet is written here instead: this
         # thread would otherwise only wait for it.
         for name, future in list(self._early.items()):
             if future.cancel():
                 del self._early[name]
                 table, columns = files[name]
-                self._pending.append(_written(self.out / name, table, columns, places))
+                self._pending.append(
+                    _written(self.out / name, table, columns, places, self.header))
         ready = {file.path.name: file for file in self._pending}
         ready |= {name: future.result() for name, future in self._early.items()}
-        written = [ready[name].commit() for name in files]
-        if self.json_too:
-            from mastery_cli.grading.json_output import JSON_FILE, grades_json_chunks
-
-            path = self.out / JSON_FILE
-            write_chunks_atomic(path, grades_json_chunks(result))
-            written.append(path)
-        return written
+        return {name: ready[name] for name in files}
 
 
-def _written(path: Path, table: Callable[[], Table], columns: list[str], places: int
-             ) -> PendingFile:
+def _written(path: Path, table: Callable[[], Table], columns: list[str], places: int,
+             header: bool = True) -> PendingFile:
     """``table()`` written as CSV under a temporary name, ready to be put in place."""
     file = PendingFile(path)
-    file.write(_csv_chunks(table(), columns, places))
+    chunks = _csv_chunks(table(), columns, places)
+    if not header:
+        next(chunks)  # the header line comes first, alone
+    file.write(chunks)
     return file

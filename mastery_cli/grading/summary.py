@@ -1,0 +1,133 @@
+"""What a grade run tells on the terminal: counts, results made, reasons rows were not used,
+and the levels reached per competency.
+
+Counted on the result's tables with numpy: the DataFrames (``result.targets``...) would import
+pandas and convert every table, which costs more than grading does. Summaries of the parts of
+one run (`split_run`: students never in two parts) add up with `RunSummary.merged`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from mastery_cli.grading.table import Table, text_codes
+
+if TYPE_CHECKING:
+    from mastery_cli.grading.pipeline import GradeCounts, GradeResult
+
+
+@dataclass(frozen=True)
+class LevelRow:
+    """One competency: how many results reached each level (of `RunSummary.levels`), and
+    how many are not "ok"."""
+
+    competency: str
+    counts: tuple[int, ...]
+    no_result: int
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    counts: GradeCounts
+    students: int
+    target_results: int
+    competency_results: int
+    course_grades: int
+    #: (reason, rows) of the rows not used, in reason order.
+    not_used: tuple[tuple[str, int], ...]
+    #: The levels reached, ascending; a `LevelRow` per competency, in id order.
+    levels: tuple[float, ...]
+    level_rows: tuple[LevelRow, ...]
+
+    @classmethod
+    def of(cls, result: GradeResult) -> RunSummary:
+        tables = result.tables
+        levels, rows = level_counts(tables.competencies)
+        return cls(
+            counts=result.counts,
+            students=distinct_count(tables.targets, "student_id"),
+            target_results=len(tables.targets),
+            competency_results=len(tables.competencies),
+            course_grades=len(tables.courses),
+            not_used=tuple(text_tally([tables.set_aside, tables.rejects], "reason")),
+            levels=tuple(levels),
+            level_rows=tuple(rows),
+        )
+
+    @classmethod
+    def merged(cls, parts: Sequence[RunSummary]) -> RunSummary:
+        """The summary of a run made of ``parts``, whose students are all different."""
+        counts = type(parts[0].counts)(**{
+            f.name: sum(getattr(p.counts, f.name) for p in parts)
+            for f in fields(parts[0].counts)})
+        not_used: dict[str, int] = {}
+        for part in parts:
+            for reason, count in part.not_used:
+                not_used[reason] = not_used.get(reason, 0) + count
+        levels = sorted({level for part in parts for level in part.levels})
+        competencies: dict[str, list[int]] = {}
+        for part in parts:
+            at = [levels.index(level) for level in part.levels]
+            for row in part.level_rows:
+                cells = competencies.setdefault(row.competency, [0] * (len(levels) + 1))
+                for column, count in zip(at, row.counts, strict=True):
+                    cells[column] += count
+                cells[-1] += row.no_result
+        return cls(
+            counts=counts,
+            students=sum(p.students for p in parts),
+            target_results=sum(p.target_results for p in parts),
+            competency_results=sum(p.competency_results for p in parts),
+            course_grades=sum(p.course_grades for p in parts),
+            not_used=tuple(sorted(not_used.items())),
+            levels=tuple(levels),
+            level_rows=tuple(LevelRow(c, tuple(cells[:-1]), cells[-1])
+                             for c, cells in sorted(competencies.items())),
+        )
+
+
+def distinct_count(table: Table, name: str) -> int:
+    """How many different texts ``name`` holds (a missing value counts as "")."""
+    if not len(table):
+        return 0
+    codes, _ = text_codes(table.coded(name))
+    return int(np.unique(codes).size)
+
+
+def text_tally(tables: Sequence[Table], name: str) -> list[tuple[str, int]]:
+    """(text, rows) of column ``name`` over ``tables``, in text order, texts present only."""
+    tally: dict[str, int] = {}
+    for table in tables:
+        if not len(table):
+            continue
+        codes, texts = text_codes(table.coded(name))
+        counts = np.bincount(codes, minlength=len(texts)).tolist()
+        for text, count in zip(texts, counts, strict=True):
+            if count:
+                tally[text] = tally.get(text, 0) + count
+    return sorted(tally.items())
+
+
+def level_counts(competencies: Table) -> tuple[list[float], list[LevelRow]]:
+    """The levels reached, and per competency (in id order) the count of each level and of
+    results that are not "ok"."""
+    if not len(competencies):
+        return [], []
+    level = np.asarray(competencies.array("level"), dtype=np.float64)
+    known = ~np.isnan(level)
+    levels = np.unique(level[known])
+    ids, texts = text_codes(competencies.coded("competency"))
+    present = np.unique(ids)
+    row_of = np.searchsorted(present, ids)
+    width = len(levels) + 1  # the last cell counts the results that are not "ok"
+    cells = np.zeros((len(present), width), dtype=np.int64)
+    np.add.at(cells, (row_of[known], np.searchsorted(levels, level[known])), 1)
+    not_ok = ~competencies.coded("status").equals_text("ok")
+    cells[:, -1] = np.bincount(row_of[not_ok], minlength=len(present))
+    rows = [LevelRow(texts[code], tuple(counts[:-1]), counts[-1])
+            for code, counts in zip(present.tolist(), cells.tolist(), strict=True)]
+    return levels.tolist(), rows
