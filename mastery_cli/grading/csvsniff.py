@@ -652,8 +652,7 @@ def _parse(
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(decoded.data)),
             memory_pool=pa.system_memory_pool(),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=0,
-                                           use_threads=not decoded.part),
+            read_options=_read_options(names, decoded.part),
             parse_options=pacsv.ParseOptions(
                 delimiter=decoded.dialect.delimiter,
                 newlines_in_values=newlines_in_values,
@@ -674,6 +673,19 @@ def _parse(
             warning("bad-csv", f"cannot read the file as CSV: {problem}", path)
         ) from None
     return table, bad
+
+
+def _read_options(names: list[str], part: bool) -> pacsv.ReadOptions:
+    if not part:
+        return pacsv.ReadOptions(column_names=names, skip_rows=0)
+    # A part's process is one of one per core: its parse takes one thread, in blocks of
+    # 4 MB rather than 1 MB (a quarter of the blocks' dictionaries to join: 5-10 ms less
+    # for half a million rows).
+    return pacsv.ReadOptions(column_names=names, skip_rows=0, use_threads=False,
+                             block_size=_PART_BLOCK)
+
+
+_PART_BLOCK = 4 * 1024 * 1024
 
 
 def _records(
