@@ -99,7 +99,6 @@ def run_grade(options: GradeOptions) -> int:
     from mastery_cli.grading import split_run
     from mastery_cli.grading.outputs import OutputWriter
     from mastery_cli.grading.pipeline import grade
-    from mastery_cli.grading.summary import RunSummary
 
     framework, policy, warnings = load_inputs(options.framework, options.policy,
                                               options.method, options.params)
@@ -135,7 +134,11 @@ def run_grade(options: GradeOptions) -> int:
                     steps.step("write")
                     written = writer.finish(result)
                 counts, found = result.counts, result.diagnostics
-                summary = None if options.quiet else RunSummary.of(result)
+                summary = None
+                if not options.quiet:
+                    from mastery_cli.grading.summary import RunSummary
+
+                    summary = RunSummary.of(result)
     finally:
         if parts is not None:
             parts.cancel()  # nothing is left to gather once finished

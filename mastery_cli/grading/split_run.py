@@ -133,7 +133,7 @@ def fork_parts(job: PartJob, framework: Framework, policy: Policy) -> Parts | No
             os.close(write_end)
             children.append((pid, read_end))
     except OSError:  # no more processes or pipes to be had: grade the file whole
-        _discard([_report(pid, pipe) for pid, pipe in children])
+        Parts(job, framework, policy, spans, header, children).cancel()
         return None
     return Parts(job, framework, policy, spans, header, children)
 
@@ -150,6 +150,7 @@ class Parts:
         self.spans = spans
         self.header = header
         self._children = children
+        self._told: list[int] = []  # children that have sent their part, to be reaped
 
     def finish(self, on_step: Callable[[str], None] | None = None) -> SplitOutcome | None:
         """Grade the first part, gather the others, and put the files in place; None when
@@ -163,7 +164,7 @@ class Parts:
                                  first=True, on_step=on_step)
             except Exception:  # (the whole-file run meets it again and reports it)
                 own = None
-            reports, self._children = self._gathered(), []
+            reports = self._gathered()
             merged = _merged([own, *reports], str(self.job.file), self.policy)
             if merged is None or own is None:
                 _discard([own, *reports])
@@ -178,15 +179,27 @@ class Parts:
             # process wrote is removed.
             _discard([own, *reports, *self._gathered()])
             raise
+        finally:
+            self._reap()
 
     def cancel(self) -> None:
         """Stop waiting for the parts (the run ended another way): gather the children, and
         remove what they wrote."""
         _discard(self._gathered())
+        self._reap()
 
     def _gathered(self) -> list[_Part | None]:
+        """The children's parts, as each has sent it (they are reaped later: a process of
+        hundreds of megabytes takes milliseconds to be torn down)."""
         children, self._children = self._children, []
-        return [_report(pid, pipe) for pid, pipe in children]
+        self._told += [pid for pid, _ in children]
+        return [_report(pipe) for _, pipe in children]
+
+    def _reap(self) -> None:
+        told, self._told = self._told, []
+        for pid in told:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
 
 
 # ------------------------------------------------------------------------------ the cuts
@@ -290,17 +303,19 @@ def _sorted_by_student(decoded: DecodedCsv, column: int, first: int) -> bool:
 
 
 #: Lines whose student ids `_sorted_by_student` looks at.
-_SAMPLES = 256
+_SAMPLES = 64
 
 
 def _line_after(data: Any, at: int) -> int:
     """The start of the line after the one holding byte ``at`` (len(data) if none)."""
+    step = 4096  # lines are short: a page first, then more
     while at < len(data):
-        window = bytes(data[at : at + 65536])
+        window = bytes(data[at : at + step])
         found = window.find(b"\n")
         if found >= 0:
             return at + found + 1
         at += len(window)
+        step = min(step * 4, 1 << 20)
     return len(data)
 
 
@@ -411,21 +426,15 @@ def _child(job: PartJob, framework: Framework, policy: Policy, span: tuple[int, 
         os._exit(0)
 
 
-def _report(pid: int, pipe: int) -> _Part | None:
-    """A child's part (None if it failed), once it has exited."""
+def _report(pipe: int) -> _Part | None:
+    """A child's part (None if it failed), once it has sent it."""
     with os.fdopen(pipe, "rb") as stream:
         payload = stream.read()
-    _reap(pid)
     try:
         part = pickle.loads(payload)
     except Exception:  # (a child killed mid-write)
         return None
     return part if isinstance(part, _Part) else None
-
-
-def _reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, 0)
 
 
 def _discard(parts: Sequence[_Part | None]) -> None:
