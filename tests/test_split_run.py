@@ -179,6 +179,16 @@ def test_a_quoted_line_break_keeps_the_file_whole(monkeypatch, tmp_path):
     assert same_as_whole(monkeypatch, tmp_path, file) == []  # never cut
 
 
+def test_a_quoted_line_break_past_the_sample_is_found_by_the_part(monkeypatch, tmp_path):
+    """The first 64 KB show no quoted line break, so the file is cut; the part holding one
+    finds it (its records are not its lines), and the file is graded whole."""
+    rows = gradebook(students=900, seed=17)
+    rows[-40][5] = "Task\nwith two lines"
+    file = write(tmp_path / "book.csv", rows)
+    assert file.stat().st_size > 2 * 65536
+    assert same_as_whole(monkeypatch, tmp_path, file) == [None]
+
+
 def test_blank_rows_are_counted_for_the_whole_file(monkeypatch, tmp_path):
     rows = gradebook(seed=13)
     rows.insert(len(rows) - 5, [""] * len(HEADER))
