@@ -15,8 +15,11 @@ fresh process started from this stdlib-only script:
 
 Wall times include interpreter start-up and imports on both sides. Peak memory is the child's
 ``ru_maxrss`` from ``wait4`` (this parent imports only the standard library, so what a child
-inherits at fork is a few MB). One more run per method, in-process, splits the grading time into
-read / compute / write (imports excluded).
+inherits at fork is a few MB): for ``mastery grade`` that is its largest process, since a large
+file is graded in parts, one process per core (``grading/split_run.py``); one more, untimed run
+samples the resident memory of all its processes together every 5 ms. One more run per method,
+in-process, splits the grading time into read / compute / write (imports excluded; the library
+call grades the file whole, in one process).
 
 Example:
     .venv/bin/python benchmarks/grade_bench.py --rows 1000000 \\
@@ -71,6 +74,35 @@ def _timed(command: list[str]) -> tuple[float, float]:
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{errors}")
     return seconds, usage.ru_maxrss / 1024
+
+
+def _tree_peak(command: list[str]) -> float:
+    """Peak resident memory (MB) of a command and all its processes together, sampled."""
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    peak = 0
+    while process.poll() is None:
+        parents: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as stat:
+                        parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+                parents.setdefault(parent, []).append(int(entry))
+        total, pending = 0, [process.pid]
+        while pending:
+            pid = pending.pop()
+            try:
+                with open(f"/proc/{pid}/statm") as statm:
+                    total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            except (OSError, ValueError, IndexError):
+                pass
+            pending += parents.get(pid, [])
+        peak = max(peak, total)
+        time.sleep(0.005)
+    return peak / 2**20
 
 
 def _stages(file: Path, method: str, out: Path) -> dict[str, float]:
@@ -129,8 +161,8 @@ def main() -> None:
     print("| rows | method | parse str (s) | parse inferred (s) | mastery grade (s) "
           "| ratio to parse str (median / min) | ratio to parse inferred (median / min) "
           "| rows/s | read / compute / write (s) | peak RSS grade (MB) "
-          "| peak RSS parse (MB) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| peak RSS grade, all processes (MB) | peak RSS parse (MB) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for rows in args.rows:
         file = _gradebook(rows, args.workdir)
         for method in methods:
@@ -151,6 +183,9 @@ def main() -> None:
                     for name, command in commands.items():
                         runs[name].append(_timed(command))
                     shutil.rmtree(fresh)
+                tree_mb = (_tree_peak(commands["grade"])
+                           if os.path.isdir("/proc") else float("nan"))
+                shutil.rmtree(fresh, ignore_errors=True)
                 staged = subprocess.run(
                     [PYTHON, __file__, "--child", str(file), method, out], check=True,
                     capture_output=True, text=True, cwd=ROOT)
@@ -165,7 +200,7 @@ def main() -> None:
                   f"| {grade_med / inferred_med:.2f} / {grade_min / inferred_min:.2f} "
                   f"| {rows / grade_med:,.0f} "
                   f"| {stages['read']:.2f} / {stages['compute']:.2f} / {stages['write']:.2f} "
-                  f"| {grade_mb:,.0f} | {parse_mb:,.0f} |", flush=True)
+                  f"| {grade_mb:,.0f} | {tree_mb:,.0f} | {parse_mb:,.0f} |", flush=True)
 
 
 if __name__ == "__main__":
