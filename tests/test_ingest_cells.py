@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mastery_cli.framework.model import Level, Scale
-from mastery_cli.grading.csvsniff import detect_decimal, read_records, sniff
+from mastery_cli.grading.csvsniff import NotUtf8, detect_decimal, read_records, sniff
 from mastery_cli.grading.formats import normalize_header
 from mastery_cli.grading.scorecells import Outcome, ScaleReader, read_scores, reject_message
 
@@ -65,6 +65,22 @@ def test_late_non_utf8_byte_is_found_by_the_full_read():
     assert legacy.diagnostics[0].line == 20002
     records = read_records(legacy, "f.csv")
     assert records.column(1)[-1].as_py() == "José"
+
+
+@pytest.mark.parametrize("column", [0, 1, 2])
+def test_a_late_non_utf8_byte_in_any_column_stops_the_dictionary_parse(column):
+    """The dictionary parse leaves the UTF-8 check to the decoding of its dictionaries; every
+    column is decoded, even one nothing else reads."""
+    cells = ["2", "Ana", "note"]
+    cells[column] = "Jos\u00e9"
+    body = (b"id,name,notes\n" + b"1,Ana,ok\n" * 20000
+            + ",".join(cells).encode("cp1252") + b"\n")
+    decoded = sniff(body, "f.csv")
+    assert decoded.dialect.encoding == "UTF-8"  # the sample is clean
+    with pytest.raises(NotUtf8):
+        read_records(decoded, "f.csv", dictionary=True)
+    with pytest.raises(NotUtf8):
+        read_records(decoded, "f.csv")
 
 
 def test_record_lines_with_quoted_newlines_crlf_and_blank_lines():

@@ -605,11 +605,11 @@ def read_records(decoded: DecodedCsv, path: str, *, dictionary: bool = False) ->
         header_records = 0 if decoded.lines_before else 1
         if (table is not None and not bad
                 and lines == decoded.header_lines + table.num_rows - header_records):
-            return _records(decoded, table, bad, one_line_per_record=True)
+            return _utf8_checked(_records(decoded, table, bad, one_line_per_record=True))
         if decoded.part:
             raise NotSplittable(f"{path}: a part of the file is not one record per line")
         if not decoded.dialect.has_quotes and table is not None:
-            return _records(decoded, table, bad, one_line_per_record=False)
+            return _utf8_checked(_records(decoded, table, bad, one_line_per_record=False))
         del table
     table, bad = _parse(
         decoded,
@@ -620,7 +620,23 @@ def read_records(decoded: DecodedCsv, path: str, *, dictionary: bool = False) ->
     )
     assert table is not None
     one_line = not bad and _one_line_per_record(decoded, table.num_rows - 1)
-    return _records(decoded, table, bad, one_line_per_record=one_line)
+    return _utf8_checked(_records(decoded, table, bad, one_line_per_record=one_line))
+
+
+def _utf8_checked(records: CsvRecords) -> CsvRecords:
+    """``records`` once every text of theirs is known to be UTF-8 (NotUtf8 otherwise).
+
+    A dictionary parse is told not to check each cell (8% of the parse): every cell's text is
+    in its block's dictionary, which `ColumnCodes` turns into Python strings, and a byte that
+    is not UTF-8 fails there. So every column is coded here, once (the checks need them all).
+    """
+    if records.chunked and pa.types.is_dictionary(records.chunked[0].type):
+        try:
+            for index in range(len(records.chunked)):
+                records.coded(index)
+        except UnicodeDecodeError as problem:
+            raise NotUtf8(str(problem)) from None
+    return records
 
 
 def sample_has_quoted_newline(decoded: DecodedCsv) -> bool:
@@ -663,6 +679,7 @@ def _parse(
                 column_types=dict.fromkeys(names, text),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
+                check_utf8=not dictionary,  # see _utf8_checked
             ),
         )
     except pa.ArrowInvalid as problem:
