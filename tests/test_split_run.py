@@ -245,6 +245,20 @@ def test_a_failing_part_leaves_the_file_to_be_graded_whole(monkeypatch, tmp_path
     assert same_as_whole(monkeypatch, tmp_path, file) == [None]
 
 
+def test_a_part_failing_after_writing_leaves_no_file_behind(monkeypatch, tmp_path):
+    """Every part has written its rows when the failure comes (in counting its rejects,
+    which a quiet run in one process does not do): those files go, and the file is graded
+    whole (`grade` checks that the folder holds the five files only)."""
+    from mastery_cli.grading import summary
+
+    def failing(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("after the files")
+
+    file = write(tmp_path / "book.csv", gradebook(seed=27))
+    monkeypatch.setattr(summary, "text_tally", failing)
+    assert same_as_whole(monkeypatch, tmp_path, file, extra=["-q"]) == [None]
+
+
 def test_json_output_and_small_files_are_graded_in_one_process(tmp_path):
     big = [tmp_path / "a.csv"]
     assert not split_run.worth_splitting(big, json_output=False, outcome_map_given=False)

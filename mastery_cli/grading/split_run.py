@@ -111,13 +111,13 @@ def fork_parts(job: PartJob, framework: Framework, policy: Policy) -> Parts | No
 
     Forked once the modules are imported and the framework loaded, before any thread is
     started (a child has only the thread that forked it): the children share all that.
-    Starting them earlier, for each to import and load while its part is parsed, measured
-    slower: the work done twice takes the core the overlap frees.
+    Starting them earlier, for each to import and load while its part is parsed, measured no
+    faster: the work done twice takes the core the overlap frees.
     """
     cut = _spans(job, min(cpu_count(), MAX_PARTS))
     if cut is None or not splittable(cut[1], framework, policy, job.input_format):
         return None
-    spans, header = cut
+    spans = cut[0]
     sys.stdout.flush()  # nothing buffered is written twice
     sys.stderr.flush()
     children: list[tuple[int, int]] = []
@@ -129,26 +129,24 @@ def fork_parts(job: PartJob, framework: Framework, policy: Policy) -> Parts | No
                 os.close(read_end)
                 for _, earlier in children:
                     os.close(earlier)
-                _child(job, framework, policy, span, header, write_end)
+                _child(job, framework, policy, span, write_end)
             os.close(write_end)
             children.append((pid, read_end))
     except OSError:  # no more processes or pipes to be had: grade the file whole
-        Parts(job, framework, policy, spans, header, children).cancel()
+        Parts(job, framework, policy, spans, children).cancel()
         return None
-    return Parts(job, framework, policy, spans, header, children)
+    return Parts(job, framework, policy, spans, children)
 
 
 class Parts:
     """A file being graded in parts (`fork_parts`)."""
 
     def __init__(self, job: PartJob, framework: Framework, policy: Policy,
-                 spans: list[tuple[int, int]], header: list[str],
-                 children: list[tuple[int, int]]) -> None:
+                 spans: list[tuple[int, int]], children: list[tuple[int, int]]) -> None:
         self.job = job
         self.framework = framework
         self.policy = policy
         self.spans = spans
-        self.header = header
         self._children = children
         self._told: list[int] = []  # children that have sent their part, to be reaped
 
@@ -391,34 +389,41 @@ def grade_part(job: PartJob, framework: Framework, policy: Policy, span: tuple[i
         if on_step is not None:
             on_step("write")
         files = writer.pending(result)
-    evidence = result.tables.evidence
-    students = None
-    if len(evidence):
-        codes, texts = text_codes(evidence.coded("student_id"))
-        present = np.flatnonzero(np.bincount(codes, minlength=len(texts)))
-        students = (texts[int(present[0])], texts[int(present[-1])])
-    return _Part(
-        files=dict(files),
-        counts=result.counts,
-        summary=RunSummary.of(result) if job.summarize else None,
-        diagnostics=list(result.diagnostics),
-        reasons=dict(text_tally([result.tables.rejects], "reason")),
-        decimal_marks=read[0].files[0].decimal_marks if read and read[0].files else (False,
-                                                                                     False),
-        students=students,
-    )
+    try:
+        evidence = result.tables.evidence
+        students = None
+        if len(evidence):
+            codes, texts = text_codes(evidence.coded("student_id"))
+            present = np.flatnonzero(np.bincount(codes, minlength=len(texts)))
+            students = (texts[int(present[0])], texts[int(present[-1])])
+        return _Part(
+            files=dict(files),
+            counts=result.counts,
+            summary=RunSummary.of(result) if job.summarize else None,
+            diagnostics=list(result.diagnostics),
+            reasons=dict(text_tally([result.tables.rejects], "reason")),
+            decimal_marks=(read[0].files[0].decimal_marks if read and read[0].files
+                           else (False, False)),
+            students=students,
+        )
+    except BaseException:
+        for file in files.values():
+            file.discard()
+        raise
 
 
 def _child(job: PartJob, framework: Framework, policy: Policy, span: tuple[int, int],
-           header: Sequence[str], pipe: int) -> NoReturn:
+           pipe: int) -> NoReturn:
     """A forked process's whole life: grade a part, send what `_report` reads, exit without
     running anything of the parent's (no finally blocks, no atexit)."""
     try:
+        part: _Part | None = None
         try:
             part = grade_part(job, framework, policy, span, first=False)
             part.files = {name: file.temp for name, file in part.files.items()}
             payload = pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException as problem:  # (told to the parent, which goes on)
+            _discard([part])
             payload = pickle.dumps(f"{type(problem).__name__}: {problem}")
         with os.fdopen(pipe, "wb") as stream:
             stream.write(payload)
