@@ -14,9 +14,12 @@ import os
 import random
 import sys
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from mastery_cli.cli import app
@@ -264,6 +267,40 @@ def test_json_output_and_small_files_are_graded_in_one_process(tmp_path):
     assert not split_run.worth_splitting(big, json_output=False, outcome_map_given=False)
     write(big[0], gradebook(students=2))
     assert not split_run.worth_splitting(big, json_output=False, outcome_map_given=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=40), min_size=2, max_size=60),
+       st.integers(min_value=2, max_value=5), st.booleans(), st.booleans())
+def test_cuts_fall_where_the_student_changes(tmp_path_factory, rows_per_student, parts, crlf,
+                                             bom):
+    """Whatever the file: the spans cover its data, in order, each starting on a line whose
+    student differs from the line before's."""
+    rows = [[f"{s:04d}", f"Name, {s}", TARGETS[s % len(TARGETS)], "3", "2026-09-01"]
+            for s, count in enumerate(rows_per_student) for _ in range(count)]
+    path = tmp_path_factory.mktemp("cuts") / "book.csv"
+    with path.open("w", newline="", encoding="utf-8-sig" if bom else "utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n" if crlf else "\n")
+        writer.writerow(HEADER[:5])
+        writer.writerows(rows)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(split_run, "PART_BYTES", 1)
+        cut = split_run._spans(split_run.PartJob(path, path.parent), parts)
+    data = path.read_bytes()[3 if bom else 0:]
+    if cut is None:  # only when no student starts past the first cut point
+        tail = data[len(data) // parts :].split(b"\n")[1:-1]
+        assert len({line.split(b",")[0] for line in tail}) <= 1
+        return
+    spans, header = cut
+    assert header == HEADER[:5] and spans[0][0] == 0 and spans[-1][1] == len(data)
+    assert all(start < end for start, end in spans)
+    assert all(a[1] == b[0] for a, b in pairwise(spans))
+    for start, _ in spans[1:]:
+        assert data[start - 1 : start] == b"\n"
+        before = data[data.rindex(b"\n", 0, start - 1) + 1 : start]
+        after = data[start : data.index(b"\n", start) + 1]
+        assert before.split(b",")[0] != after.split(b",")[0]
+        assert not before.startswith(b"student_id")  # never in the header
 
 
 def test_a_part_reads_with_the_file_s_line_numbers(tmp_path):
