@@ -114,7 +114,9 @@ def fork_parts(job: PartJob, framework: Framework, policy: Policy) -> Parts | No
     Starting them earlier, for each to import and load while its part is parsed, measured no
     faster: the work done twice takes the core the overlap frees.
     """
+    global _last_header
     cut = _spans(job, min(cpu_count(), MAX_PARTS))
+    _last_header = None  # let go of the file's bytes
     if cut is None or not splittable(cut[1], framework, policy, job.input_format):
         return None
     spans = cut[0]
@@ -212,7 +214,27 @@ def may_cut(file: Path, input_format: str | None) -> bool:
 def _header(file: Path, input_format: str | None
             ) -> tuple[DecodedCsv, dict[str, int]] | None:
     """(the sniffed file, its columns) if it reads as a long gradebook of one record per
-    line as far as its sample shows; None otherwise."""
+    line as far as its sample shows; None otherwise. The answer for the file as it is now is
+    kept until `fork_parts` has used it (`may_cut` asks first, on the command line)."""
+    global _last_header
+    try:
+        stat = os.stat(file)
+    except OSError:
+        return None
+    key = (str(file), input_format, stat.st_size, stat.st_mtime_ns)
+    if _last_header is not None and _last_header[0] == key:
+        return _last_header[1]
+    found = _sniffed(file, input_format)
+    _last_header = (key, found)
+    return found
+
+
+_last_header: tuple[tuple[str, str | None, int, int],
+                    tuple[DecodedCsv, dict[str, int]] | None] | None = None
+
+
+def _sniffed(file: Path, input_format: str | None
+             ) -> tuple[DecodedCsv, dict[str, int]] | None:
     from mastery_cli.grading import formats
     from mastery_cli.grading.csvsniff import (
         CsvError,
