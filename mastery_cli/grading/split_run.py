@@ -35,6 +35,7 @@ import csv
 import os
 import pickle
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from itertools import pairwise
@@ -126,7 +127,11 @@ def fork_parts(job: PartJob, framework: Framework, policy: Policy) -> Parts | No
     try:
         for span in spans[1:]:
             read_end, write_end = os.pipe()
-            pid = os.fork()
+            with warnings.catch_warnings():
+                # Python 3.12+ warns about forking a process with threads: pyarrow's allocator
+                # keeps one (fork-safe); as an error (-W error) it would leave a child behind.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
             if pid == 0:  # the child: grades its part, says how it went, exits
                 os.close(read_end)
                 for _, earlier in children:
