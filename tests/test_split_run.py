@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_pipeline import write_csv
 from typer.testing import CliRunner
 
 from mastery_cli.cli import app
@@ -58,11 +59,7 @@ def gradebook(students: int = 90, seed: int = 1) -> list[Row]:
 
 
 def write(path: Path, rows: Sequence[Row], header: Sequence[str] = HEADER) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
+    return write_csv(path, rows, header)
 
 
 def grade(monkeypatch: pytest.MonkeyPatch, file: Path, out: Path, *, parts: int,
