@@ -310,25 +310,31 @@ def splittable(header: Sequence[str], framework: Framework, policy: Policy,
 
 
 def _sorted_by_student(decoded: DecodedCsv, column: int, first: int) -> bool:
-    """Whether the student ids of lines all through the file come in order (sampled): the
+    """Whether the student ids of lines all through the file come in order (sampled), and of
+    every line of its last few KB (where rows added to a sorted export by hand end up): the
     parts can only be the file's results when each comes after the one before (see the
     checks), so a file listed by date or by task is not cut at all, rather than graded in
     parts only to be graded again whole."""
     data = decoded.data
     size = len(data)
+    tail = max(_line_after(data, size - _TAIL_BYTES) if size - _TAIL_BYTES > first else first,
+               first)
     ids = []
     for index in range(_SAMPLES):
-        at = first + (size - first) * index // _SAMPLES
+        at = first + (tail - first) * index // _SAMPLES
         start = _line_after(data, at - 1) if at > first else first
-        end = _line_after(data, start)
-        if start >= size:
+        if start >= tail:
             break
-        ids.append(_student_id(bytes(data[start:end]), decoded, column))
+        ids.append(_student_id(bytes(data[start:_line_after(data, start)]), decoded, column))
+    for line in bytes(data[tail:]).splitlines():
+        if line:
+            ids.append(_student_id(line, decoded, column))
     return None not in ids and all(a <= b for a, b in pairwise(ids))  # type: ignore[operator]
 
 
-#: Lines whose student ids `_sorted_by_student` looks at.
+#: Lines whose student ids `_sorted_by_student` looks at, and the end it reads whole.
 _SAMPLES = 64
+_TAIL_BYTES = 8192
 
 
 def _line_after(data: Any, at: int) -> int:
