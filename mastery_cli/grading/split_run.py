@@ -21,11 +21,13 @@ the file-wide choices agree, so each part's is checked before anything is put in
 - every diagnostic can be made the whole file's: counts added up, listed rows taken in file
   order up to the listing limit, notes about the header the same in every part.
 
-If any check fails (a file sorted by assessment lists each student many times), the parts are
-thrown away and the caller grades the file whole, as without this module: the outputs are the
-same bytes either way (tests/test_split_run.py compares both ways), only files that split
-cleanly gain. Only the command line uses it, for CSV outputs (``--format json`` needs all
-the evidence in one place), on Linux (fork), with two cores or more.
+If any check fails (a student listed in two parts), the parts are thrown away and the caller
+grades the file whole, as without this module: the outputs are the same bytes either way
+(tests/test_split_run.py compares both ways), only files that split cleanly gain. A file
+whose sampled lines, or last 8 KB, are not in student order (listed by date or by task, or
+with rows added at the end) is not cut at all. Only the command line uses this module, for CSV
+outputs (``--format json`` needs all the evidence in one place), on Linux (fork), with two
+cores or more.
 """
 
 from __future__ import annotations
