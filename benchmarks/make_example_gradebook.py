@@ -146,17 +146,10 @@ def _long_file(rng: random.Random, students: list[Student], sections: list[str],
 
 
 def _canvas_file(rng: random.Random, students: list[Student], titles: dict[str, str]) -> str:
-    header = [
-        "student name", "student id", "student sis id", "assessment title", "assessment id",
-        "assessment type", "submission date", "submission score", "learning outcome name",
-        "learning outcome id", "attempt", "outcome score", "assessment question",
-        "assessment question id", "course name", "course id", "course sis id", "section name",
-        "section id", "section sis id", "assignment url", "learning outcome friendly name",
-        "learning outcome points possible", "learning outcome mastery score",
-        "learning outcome mastered", "learning outcome rating", "learning outcome rating points",
-        "learning outcome group title", "learning outcome group id", "account id",
-        "account name", "enrollment state",
-    ]
+    _use_repository()
+    from mastery_cli.grading.formats import CANVAS_RESULTS_COLUMNS
+
+    header = list(CANVAS_RESULTS_COLUMNS)  # the 32 columns of the report, in Canvas's order
     ratings = {1: "Beginning", 2: "Developing", 3: "Proficient", 4: "Advanced"}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -218,11 +211,18 @@ def _transfer_file(rng: random.Random, student: Student) -> str:
     return out.getvalue()
 
 
-def _target_titles() -> dict[str, str]:
-    """Geometry outcome names as Canvas shows them: the targets' English titles."""
+def _use_repository() -> None:
+    """Make this checkout's mastery_cli importable (the script runs without installing it)."""
     import sys
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+
+
+def _target_titles() -> dict[str, str]:
+    """Geometry outcome names as Canvas shows them: the targets' English titles."""
+    _use_repository()
     from mastery_cli.validation import load_framework
 
     root = Path(__file__).resolve().parents[1]
