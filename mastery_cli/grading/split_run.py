@@ -39,7 +39,7 @@ import pickle
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -496,7 +496,7 @@ def _merged(parts: Sequence[_Part | None], shown: str, policy: Policy
             ) -> tuple[GradeCounts, RunSummary | None, list[Diagnostic]] | None:
     """The whole file's summary and diagnostics, or None when the parts cannot be the whole
     file's results (see the module's checks)."""
-    from mastery_cli.grading.summary import RunSummary
+    from mastery_cli.grading.summary import RunSummary, added_counts
 
     done = [p for p in parts if p is not None]
     if len(done) != len(parts):
@@ -515,8 +515,7 @@ def _merged(parts: Sequence[_Part | None], shown: str, policy: Policy
     diagnostics = _merged_diagnostics(done, shown)
     if diagnostics is None:
         return None
-    counts = type(done[0].counts)(**{
-        f.name: sum(getattr(p.counts, f.name) for p in done) for f in fields(done[0].counts)})
+    counts = added_counts([p.counts for p in done])
     summaries = [p.summary for p in done if p.summary is not None]
     summary = RunSummary.merged(summaries) if len(summaries) == len(done) else None
     return counts, summary, diagnostics

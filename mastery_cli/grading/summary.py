@@ -61,9 +61,7 @@ class RunSummary:
     @classmethod
     def merged(cls, parts: Sequence[RunSummary]) -> RunSummary:
         """The summary of a run made of ``parts``, whose students are all different."""
-        counts = type(parts[0].counts)(**{
-            f.name: sum(getattr(p.counts, f.name) for p in parts)
-            for f in fields(parts[0].counts)})
+        counts = added_counts([p.counts for p in parts])
         not_used: dict[str, int] = {}
         for part in parts:
             for reason, count in part.not_used:
@@ -88,6 +86,12 @@ class RunSummary:
             level_rows=tuple(LevelRow(c, tuple(cells[:-1]), cells[-1])
                              for c, cells in sorted(competencies.items())),
         )
+
+
+def added_counts(parts: Sequence[GradeCounts]) -> GradeCounts:
+    """The counts of a run made of ``parts`` (each count added up)."""
+    return type(parts[0])(**{f.name: sum(getattr(p, f.name) for p in parts)
+                             for f in fields(parts[0])})
 
 
 def distinct_count(table: Table, name: str) -> int:
