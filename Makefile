@@ -4,24 +4,51 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
 OUT    ?= out
 
-.PHONY: demo test lint typecheck unit system-deps bench bytecode clean
+# The environment is installed from the lock files in requirements/ (exact versions with their
+# hashes), so every machine gets the versions CI tested; `make lock` refreshes them. uv does the
+# installing: it is pinned here and kept in its own small environment, out of the project's.
+UV_VERSION ?= 0.13.9
+TOOLS      := .tools
+UV         := $(TOOLS)/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+DEMO_STAMP := $(VENV)/.demo-installed
+DEV_STAMP  := $(VENV)/.dev-installed
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+.PHONY: demo test lint typecheck unit system-deps bench bytecode lock clean
 
-# Reinstall whenever the dependencies change.
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,pdf]'
-	@touch $@
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet uv==$(UV_VERSION)
+
+$(BIN)/python: | $(UV)
+	$(UV) venv --quiet --python $(PYTHON) $(VENV)
+
+# What the demo needs and no more: the package with PDF output. Syncing removes the test tools.
+$(DEMO_STAMP): requirements/demo.txt pyproject.toml | $(BIN)/python
+	$(UV) pip sync --quiet --python $(BIN)/python requirements/demo.txt
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	@rm -f $(DEV_STAMP); touch $@
+
+# Everything the tests need: the demo's packages plus the development tools.
+$(DEV_STAMP): requirements/dev.txt pyproject.toml | $(BIN)/python
+	$(UV) pip sync --quiet --python $(BIN)/python requirements/dev.txt
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $@ $(DEMO_STAMP)
+
+# Refresh the lock files from pyproject.toml's ranges (newest versions that fit). The demo's
+# lock is constrained by the development one, so both name the same version of every package.
+lock: | $(UV)
+	$(UV) pip compile pyproject.toml --quiet --group dev --extra pdf --universal \
+	  --python-version 3.11 --generate-hashes --upgrade -o requirements/dev.txt
+	$(UV) pip compile pyproject.toml --quiet --extra pdf --universal \
+	  --python-version 3.11 --generate-hashes -c requirements/dev.txt -o requirements/demo.txt
 
 # Compiled bytecode of our own modules, refreshed when a source changes. Python writes it on
 # first import anyway, except where PYTHONDONTWRITEBYTECODE is set (some CI machines and
 # sandboxes): there every `mastery` run would compile ~60 modules again (~0.1 s).
-bytecode: $(STAMP)
+bytecode: $(DEMO_STAMP)
 	@$(BIN)/python -m compileall -q mastery_cli >/dev/null
 
 # WeasyPrint (PDF) needs Debian's pango; without libharfbuzz-subset0 it is ~8x slower.
@@ -43,7 +70,7 @@ system-deps:
 DEMO_DATE ?= 2027-01-29
 DEMO_TERM_en ?= Fall 2026
 DEMO_TERM_es ?= Otoño 2026
-demo: $(STAMP) bytecode system-deps
+demo: $(DEMO_STAMP) bytecode system-deps
 	$(BIN)/mastery validate examples/
 	$(BIN)/mastery grade examples/gradebook/*.csv --framework examples/framework \
 	  --policy examples/policy.yaml --out $(OUT)/grades --format json
@@ -59,19 +86,19 @@ demo: $(STAMP) bytecode system-deps
 	done
 	@echo "Open $(OUT)/reports/en/index.html (and $(OUT)/reports/es/index.html) in a browser."
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check mastery_cli tests benchmarks
 
-typecheck: $(STAMP)
+typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) bytecode system-deps
+unit: $(DEV_STAMP) bytecode system-deps
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
 
 # The speed goals, whole processes side by side; figures are recorded in benchmarks/README.md.
-bench: $(STAMP) bytecode
+bench: $(DEV_STAMP) bytecode
 	$(BIN)/python benchmarks/validate_bench.py
 	$(BIN)/python benchmarks/grade_bench.py --rows 1000000 \
 	  --methods decaying_average,power_law,mode --repeat 5
@@ -79,4 +106,4 @@ bench: $(STAMP) bytecode
 	$(BIN)/python benchmarks/report_bench.py
 
 clean:
-	rm -rf $(OUT) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(OUT) $(TOOLS) build dist .pytest_cache .mypy_cache .ruff_cache

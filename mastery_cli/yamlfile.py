@@ -19,7 +19,7 @@ the node tree is kept and walked only when a diagnostic needs a line and column.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -397,8 +397,22 @@ def _too_deep(text: str, path: str) -> Diagnostic | None:
     """
     if _depth_bound(text) <= MAX_DEPTH:
         return None
+    try:
+        return _first_too_deep(yaml.parse(text, Loader=_Loader), path)
+    except yaml.YAMLError:
+        # Newer libyaml stops at a nesting limit of its own with a scanner error, and it scans
+        # a flow collection ahead, so it may stop before our limit's event is reached. The
+        # pure-Python parser has no such limit and does not recurse: it says where the document
+        # gets too deep. A real syntax error is left to compose, which reports it.
+        try:
+            return _first_too_deep(yaml.parse(text, Loader=yaml.SafeLoader), path)
+        except yaml.YAMLError:
+            return None
+
+
+def _first_too_deep(events: Iterable[yaml.Event], path: str) -> Diagnostic | None:
     depth = 0
-    for event in yaml.parse(text, Loader=_Loader):  # the event parser does not recurse
+    for event in events:  # the event parser does not recurse
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:

@@ -190,6 +190,16 @@ def test_deep_nesting_is_an_error_not_a_crash(depth: int) -> None:
     assert codes(b"a:\n" + b"- " * depth + b"1\n") == ["yaml-too-deep"]
 
 
+def test_too_deep_is_reported_where_the_limit_is_crossed() -> None:
+    # Newer libyaml stops at a nesting limit of its own with a scanner error before our check
+    # sees the events; whatever PyYAML does, the diagnostic names the first bracket too deep.
+    depth = 2_000
+    _, problems = load_yaml_bytes(b"a: " + b"[" * depth + b"]" * depth + b"\n", "f.yaml")
+    [problem] = problems
+    # The mapping is level 1, so the bracket that makes level MAX_DEPTH + 1 is the MAX_DEPTH-th.
+    assert (problem.code, problem.line, problem.column) == ("yaml-too-deep", 1, 3 + MAX_DEPTH)
+
+
 def test_reasonable_nesting_is_fine() -> None:
     depth = MAX_DEPTH - 2
     document = load("a: " + "[" * depth + "]" * depth + "\n")
