@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 DEMO_STAMP := $(VENV)/.demo-installed
 DEV_STAMP  := $(VENV)/.dev-installed
 
-.PHONY: demo test lint typecheck unit system-deps bench bytecode lock clean
+.PHONY: demo demo-pdf test lint typecheck unit system-deps bench bytecode lock clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -65,26 +65,43 @@ system-deps:
 	  fi; \
 	fi
 
-# The example school end to end: check the files, grade the gradebook, render every document
-# (PDF too when WeasyPrint works on this machine), in English and Spanish.
+# The example school end to end: check the files, grade the gradebook, render every document as
+# HTML in English and Spanish, and a sample as PDF (one student's report card and transcript, one
+# class summary) when WeasyPrint works on this machine. `make demo-pdf` renders every PDF (~3 min).
 DEMO_DATE ?= 2027-01-29
 DEMO_TERM_en ?= Fall 2026
 DEMO_TERM_es ?= Otoño 2026
+DEMO_STUDENT ?= 0041001
+DEMO_SECTION ?= ALG1-P1
+REPORT = $(BIN)/mastery report $(1) --grades $(OUT)/grades --framework examples/framework \
+  --policy examples/policy.yaml --lang $(2) --date $(DEMO_DATE) \
+  --term "$$(if [ $(2) = es ]; then echo '$(DEMO_TERM_es)'; else echo '$(DEMO_TERM_en)'; fi)" --quiet
+DEMO_KINDS := report-card transcript i-can class-summary
+
 demo: $(DEMO_STAMP) bytecode system-deps
 	$(BIN)/mastery validate examples/
 	$(BIN)/mastery grade examples/gradebook/*.csv --framework examples/framework \
 	  --policy examples/policy.yaml --out $(OUT)/grades --format json
-	@pdf=$$($(BIN)/python -c 'import weasyprint' >/dev/null 2>&1 && echo --pdf); \
-	for lang in en es; do \
-	  if [ $$lang = es ]; then term="$(DEMO_TERM_es)"; else term="$(DEMO_TERM_en)"; fi; \
-	  for kind in report-card transcript i-can class-summary; do \
-	    echo "mastery report $$kind --lang $$lang $$pdf"; \
-	    $(BIN)/mastery report $$kind --grades $(OUT)/grades --framework examples/framework \
-	      --policy examples/policy.yaml --out $(OUT)/reports/$$lang --lang $$lang \
-	      --date $(DEMO_DATE) --term "$$term" $$pdf --quiet || exit $$?; \
+	@set -e; for lang in en es; do for kind in $(DEMO_KINDS); do \
+	  echo "mastery report $$kind --lang $$lang"; \
+	  $(call REPORT,$$kind,$$lang) --out $(OUT)/reports/$$lang; \
+	done; done
+	@if $(BIN)/python -c 'import weasyprint' >/dev/null 2>&1; then set -e; for lang in en es; do \
+	  echo "mastery report report-card, transcript (student $(DEMO_STUDENT)) and class-summary (section $(DEMO_SECTION)) --lang $$lang --pdf"; \
+	  for kind in report-card transcript; do \
+	    $(call REPORT,$$kind,$$lang) --out $(OUT)/sample-pdf/$$lang --pdf --student $(DEMO_STUDENT); \
 	  done; \
-	done
-	@echo "Open $(OUT)/reports/en/index.html (and $(OUT)/reports/es/index.html) in a browser."
+	  $(call REPORT,class-summary,$$lang) --out $(OUT)/sample-pdf/$$lang --pdf --section $(DEMO_SECTION); \
+	done; else echo "PDF skipped: WeasyPrint cannot load its libraries here (see the README)"; fi
+	@echo "Open $(OUT)/reports/en/index.html (and $(OUT)/reports/es/index.html) in a browser;"
+	@echo "sample PDFs are in $(OUT)/sample-pdf/. Every document as PDF: make demo-pdf"
+
+# Every document of the demo as PDF too (after `make demo`).
+demo-pdf: $(DEMO_STAMP) bytecode system-deps
+	@set -e; for lang in en es; do for kind in $(DEMO_KINDS); do \
+	  echo "mastery report $$kind --lang $$lang --pdf"; \
+	  $(call REPORT,$$kind,$$lang) --out $(OUT)/reports/$$lang --pdf; \
+	done; done
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check mastery_cli tests benchmarks
