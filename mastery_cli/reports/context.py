@@ -433,10 +433,16 @@ class ReportData:
             chosen = [t for t in targets if self.framework.competency_of(t).is_efficacy == efficacy]
             if chosen:
                 groups.append(self._grid(chosen, students, efficacy))
+        # The section's progressions: those with a target among the section's (a student in
+        # algebra and biology appears under algebra's progressions in the algebra class).
+        shown = [p.id for p in self.framework.progressions.values()
+                 if not target_ids or set(p.targets) & set(target_ids)]
         ready = []
         for student in students:
-            for step in self._next_steps(student):
-                ready.append({"student": self.student_view(student), **step})
+            for step in self._next_steps(student, finished_too=True):
+                if step["progression_id"] in shown or step["progression_id"] not in \
+                        self.framework.progressions:
+                    ready.append({"student": self.student_view(student), **step})
         return {
             **self.common(section),
             "section": section,
@@ -596,20 +602,31 @@ class ReportData:
                 seen.setdefault(scale.id, scale)
         return sorted(seen.values(), key=lambda s: (s is not self.framework.default_scale, s.id))
 
-    def _next_steps(self, student: Mapping[str, Any]) -> list[Context]:
+    def _next_steps(self, student: Mapping[str, Any], *, finished_too: bool = False
+                    ) -> list[Context]:
+        """The student's next target in each progression. ``finished_too`` adds the
+        progressions the student has finished (ready, no next target: ``finished``), which a
+        class summary lists as ready to advance and a report card has no next step for."""
         steps = []
         for item in student.get("progress") or []:
             next_id = item.get("next_target")
             target = self.framework.targets.get(str(next_id)) if next_id else None
-            progression = self.framework.progressions.get(str(item.get("progression")))
-            if target is None:
+            progression_id = str(item.get("progression") or "")
+            progression = self.framework.progressions.get(progression_id)
+            ready = bool(item.get("ready_to_advance"))
+            finished = target is None and not next_id and ready
+            if target is None and not (finished and finished_too):
                 continue
             steps.append({
                 "progression": self.text(progression.title) if progression else "",
-                "target": target.id,
-                "title": self.text(target.title) or self.text(target.statement),
-                "i_can": self.text(target.i_can) or self.text(target.statement),
-                "ready": bool(item.get("ready_to_advance")),
+                "progression_id": progression_id,
+                "target": target.id if target else "",
+                "title": (self.text(target.title) or self.text(target.statement)) if target
+                else "",
+                "i_can": (self.text(target.i_can) or self.text(target.statement)) if target
+                else "",
+                "ready": ready,
+                "finished": finished,
             })
         return steps
 
