@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -111,3 +112,55 @@ def test_help_has_examples() -> None:
     result = runner.invoke(app, ["report", "--help"])
     assert result.exit_code == 0
     assert "Examples:" in result.output and "mastery report report-card" in result.output
+
+
+def _grades_copy(tmp_path: Path, change: Any) -> Path:
+    """The test grades.json in a folder of its own, changed by ``change(document)``."""
+    document = json.loads((DATA / "grades" / "grades.json").read_text(encoding="utf-8"))
+    change(document)
+    folder = tmp_path / "other-grades"
+    folder.mkdir()
+    (folder / "grades.json").write_text(json.dumps(document), encoding="utf-8")
+    return folder
+
+
+def test_grades_of_another_framework_exit_1_naming_the_folder(tmp_path: Path) -> None:
+    """Grades made with another framework are an error, not empty report cards."""
+    other = Path(__file__).parent / "golden" / "grade" / "inputs" / "framework.yaml"
+    result = run("report-card", "--grades", str(DATA / "grades"), "--framework",
+                 str(other), "--out", str(tmp_path / "out"), "-q")
+    assert result.exit_code == 1, result.output
+    assert "[grades-framework-mismatch]" in result.output
+    assert str(DATA / "grades" / "grades.json") in result.output
+    assert "made with framework 'riverside-test', not 'test-school'" in result.output
+    assert "MATH.ALG.1" in result.output  # an id test-school does not have
+    assert "hint: point --framework at the framework the grades were made with" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_grades_naming_an_unknown_target_exit_1_even_with_the_same_framework_id(
+    tmp_path: Path
+) -> None:
+    def rename(document: dict[str, Any]) -> None:
+        document["students"][0]["targets"][0]["target"] = "MATH.OLD.9"
+
+    folder = _grades_copy(tmp_path, rename)
+    result = run("report-card", "--grades", str(folder), "--framework",
+                 str(DATA / "framework"), "--out", str(tmp_path / "out"), "-q")
+    assert result.exit_code == 1, result.output
+    assert "these grades do not fit framework 'riverside-test'" in result.output
+    assert re.search(r"1 of the \d+ target, competency and progression ids", result.output)
+    assert "MATH.OLD.9" in result.output
+
+
+def test_grades_with_only_another_framework_id_warn_and_render(tmp_path: Path) -> None:
+    def relabel(document: dict[str, Any]) -> None:
+        document["framework"] = "riverside-copy"
+
+    folder = _grades_copy(tmp_path, relabel)
+    result = run("report-card", "--grades", str(folder), "--framework",
+                 str(DATA / "framework"), "--date", "2025-12-19", "--out",
+                 str(tmp_path / "out"), "-q")
+    assert result.exit_code == 0, result.output
+    assert "[framework-mismatch]" in result.output and "riverside-copy" in result.output
+    assert "wrote 4 HTML report-card documents" in result.output

@@ -91,7 +91,7 @@ def report(
 
         mastery report i-can --grades out/ --framework examples/ --student 0012345
     """
-    from mastery_cli.diagnostics import MasteryError, error
+    from mastery_cli.diagnostics import MasteryError, Severity, error
     from mastery_cli.reports import (
         RenderSettings,
         ReportData,
@@ -100,6 +100,7 @@ def report(
         plan_documents,
         write_index,
     )
+    from mastery_cli.reports.context import framework_mismatch
     from mastery_cli.reports.i18n import parse_language
     from mastery_cli.reports.render import KINDS
     from mastery_cli.validation import load_framework
@@ -125,6 +126,11 @@ def report(
         ), usage=True)
     if grades is not None:
         document = _read_grades(grades)
+        mismatch = framework_mismatch(document, framework, str(_grades_path(grades)))
+        if mismatch is not None and mismatch.severity is Severity.ERROR:
+            raise MasteryError(mismatch)
+        if mismatch is not None:
+            warnings.append(mismatch)
     elif scores:
         document = _grade(scores, framework, policy_path, canvas_outcomes)
     else:
@@ -133,8 +139,6 @@ def report(
             hint="pass gradebook CSV files, or --grades DIR (run mastery grade --format json "
                  "first)",
         ), usage=True)
-    if document.get("framework") not in (None, framework.id):
-        warnings.append(_warning_framework(document, framework))
     data = ReportData(document, framework, ReportOptions(
         language=language, locale=locale, report_date=when, term=term, paper=paper,
         html_lang=lang.replace("_", "-"),
@@ -170,10 +174,14 @@ def _parse_date(text: str | None) -> date:
                                  param_hint="--date") from None
 
 
+def _grades_path(folder: Path) -> Path:
+    return folder / "grades.json" if folder.is_dir() else folder
+
+
 def _read_grades(folder: Path) -> dict[str, Any]:
     from mastery_cli.diagnostics import MasteryError, error
 
-    path = folder / "grades.json" if folder.is_dir() else folder
+    path = _grades_path(folder)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -204,16 +212,6 @@ def _grade(
     result = grade(scores, framework, policy,
                    outcome_map=canvas_map(framework, canvas_outcomes))
     return grades_document(result)
-
-
-def _warning_framework(document: dict[str, Any], framework: Framework) -> Any:
-    from mastery_cli.diagnostics import warning
-
-    return warning(
-        "framework-mismatch",
-        f"the grades were computed with framework '{document.get('framework')}', not "
-        f"'{framework.id}'", "grades.json", hint="point --framework at the framework used to grade",
-    )
 
 
 def _render(data: Any, documents: Any, settings: Any, jobs: int | None, quiet: bool) -> Any:

@@ -21,7 +21,7 @@ from typing import Any
 from babel import Locale
 from babel.numbers import format_percent
 
-from mastery_cli.diagnostics import MasteryError, error
+from mastery_cli.diagnostics import Diagnostic, MasteryError, error, warning
 from mastery_cli.framework.model import (
     Competency,
     Course,
@@ -629,6 +629,54 @@ class ReportData:
                 "finished": finished,
             })
         return steps
+
+
+def framework_mismatch(grades: Mapping[str, Any], framework: Framework, source: str
+                       ) -> Diagnostic | None:
+    """Whether ``grades`` (a grades.json document read from ``source``) were made with
+    ``framework``: an error when they name targets, competencies or progressions the framework
+    does not have (its reports would show those results nowhere: empty report cards), a
+    warning when only the framework's id differs, None when they match.
+
+    Grading keeps only the framework's own ids (rows naming others are rejected), so grades
+    made with this framework never name another; course ids are not checked, a gradebook's
+    course column may name courses the framework does not list.
+    """
+    graded_with = grades.get("framework")
+    kinds = (("targets", "target", framework.targets),
+             ("competencies", "competency", framework.competencies),
+             ("progress", "progression", framework.progressions))
+    named: dict[str, bool] = {}  # id -> whether the framework knows it, in order
+    for student in grades.get("students") or []:
+        if not isinstance(student, Mapping):
+            continue
+        for key, field_name, known in kinds:
+            for entry in student.get(key) or []:
+                if isinstance(entry, Mapping) and field_name in entry:
+                    named.setdefault(str(entry[field_name]), str(entry[field_name]) in known)
+    other = graded_with not in (None, framework.id)
+    unknown = sorted(i for i, known in named.items() if not known)
+    if unknown:
+        shown = ", ".join(unknown[:8]) + (f" and {len(unknown) - 8} more"
+                                          if len(unknown) > 8 else "")
+        made = (f"these grades were made with framework '{graded_with}', not "
+                f"'{framework.id}'" if other else
+                f"these grades do not fit framework '{framework.id}'")
+        return error(
+            "grades-framework-mismatch",
+            f"{made}: {len(unknown)} of the {len(named)} target, competency and progression "
+            f"ids they name are not in '{framework.id}': {shown}",
+            source,
+            hint="point --framework at the framework the grades were made with, or grade "
+                 "again with this one (mastery grade ... --format json --out DIR)",
+        )
+    if other:
+        return warning(
+            "framework-mismatch",
+            f"the grades were computed with framework '{graded_with}', not '{framework.id}'",
+            source, hint="point --framework at the framework used to grade",
+        )
+    return None
 
 
 def _status(result: Mapping[str, Any] | None) -> str:
