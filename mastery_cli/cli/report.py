@@ -80,8 +80,10 @@ def report(
     """Render report cards, transcripts, "I can" sheets or class summaries as HTML (and PDF).
 
     Writes self-contained, print-ready HTML per document into --out, plus index.html linking
-    every document. Exit 0 when written, 1 for problems in your files, 2 on misuse (including
-    --pdf without WeasyPrint).
+    every document. Given SCORES.csv, it grades them first as 'mastery grade' does and prints
+    what grade prints about them (warnings, where every row went) and the policy it used.
+    --grades made with another framework are an error. Exit 0 when written, 1 for problems in
+    your files, 2 on misuse (including --pdf without WeasyPrint).
 
     Examples:
 
@@ -202,15 +204,33 @@ def _grade(
     scores: list[Path], framework: Framework, policy_path: Path | None,
     canvas_outcomes: Path | None,
 ) -> dict[str, Any]:
-    """Grade the CSV files in-process, exactly as `mastery grade` does; the grades.json document."""
+    """Grade the CSV files in-process, exactly as `mastery grade` does, and say so as it does
+    (the policy's and the files' warnings, where every row went) and with which policy; the
+    grades.json document."""
+    from rich.console import Console
+
+    from mastery_cli.cli.grade_run import print_row_accounting, print_warnings
     from mastery_cli.grading.outputs import grades_document
     from mastery_cli.grading.pipeline import grade
-    from mastery_cli.grading.policy import default_policy
+    from mastery_cli.grading.policy import default_policy, method_label
     from mastery_cli.grading.policy_check import load_policy
+    from mastery_cli.grading.summary import RunSummary
 
-    policy = default_policy() if policy_path is None else load_policy(policy_path, framework)[0]
+    policy, policy_warnings = ((default_policy(), []) if policy_path is None
+                               else load_policy(policy_path, framework))
     result = grade(scores, framework, policy,
                    outcome_map=canvas_map(framework, canvas_outcomes))
+    print_warnings([*policy_warnings, *result.diagnostics])
+    print_row_accounting(RunSummary.of(result), Console(stderr=True, highlight=False))
+    method = method_label(policy.method)
+    if policy_path is None:
+        emit(f"Graded with the default policy (no --policy given): {method}, every piece of "
+             "evidence counts, one score is enough.", err=True)
+    else:
+        overrides = (f"; overrides for {', '.join(sorted(policy.overrides))}"
+                     if policy.overrides else "")
+        emit(f"Graded with policy '{policy.id}' ({policy_path}): {method}{overrides}.",
+             err=True)
     return grades_document(result)
 
 
