@@ -70,33 +70,6 @@ def _header(result: GradeResult, student: str, what: str) -> list[str]:
     return [f"Student {who}: {what}", ""]
 
 
-def _reader_rows(result: GradeResult, student: str, target_id: str
-                 ) -> tuple[list[Mapping[Any, Any]], list[Mapping[Any, Any]],
-                            list[Mapping[Any, Any]]]:
-    """The rows of ``student`` the reader did not accept, in file order: (set aside for
-    ``target_id``: blank scores, duplicates; rejected for ``target_id``; rejected with no
-    target of the framework, which may have been meant for it)."""
-    rejects = result.rejects
-    if "student_id" not in rejects or not len(rejects):
-        return [], [], []
-    mine = rejects.loc[(rejects["student_id"].astype("str") == student).to_numpy(dtype=bool)]
-    target = mine["target"].astype("str")
-    aside = mine["reason"].astype("str").isin(READER_SET_ASIDE).to_numpy(dtype=bool)
-    here = (target == target_id).to_numpy(dtype=bool)
-    nowhere = (target == "").to_numpy(dtype=bool)
-
-    def records(mask: Any) -> list[Mapping[Any, Any]]:
-        return list(mine.loc[mask].to_dict("records"))
-
-    return records(here & aside), records(here & ~aside), records(nowhere & ~aside)
-
-
-def _reader_row_line(r: Mapping[Any, Any]) -> str:
-    """A row the reader did not accept: the cell, what is wrong, the reason code, file:row."""
-    cell = f"{r['column']} {str(r['value'])!r}" if r["column"] else "the row"
-    return f"  - {cell}: {r['message']} [{r['reason']}; {r['file']}:{r['row']}]"
-
-
 def _levels_text(scale: Scale, policy: Policy, framework: Framework) -> str:
     cuts = policy.cut_points_for(scale.id)
     parts = []
@@ -379,3 +352,35 @@ def _rule_lines(units: list[tuple[str, float, float, float]], combined: float,
         lines.append("Conversion table (from the top; the first row reached decides): "
                      + ", ".join(f"{row.minimum:g}+ {row.grade}" for row in course.conversion))
     return lines
+
+
+# --------------------------------------------------------------------------------------------
+# Rows the reader did not accept
+# --------------------------------------------------------------------------------------------
+
+
+def _reader_rows(result: GradeResult, student: str, target_id: str
+                 ) -> tuple[list[Mapping[Any, Any]], list[Mapping[Any, Any]],
+                            list[Mapping[Any, Any]]]:
+    """The rows of ``student`` the reader did not accept, in file order: (set aside for
+    ``target_id``: blank scores, duplicates; rejected for ``target_id``; rejected with no
+    target of the framework, which may have been meant for it)."""
+    rejects = result.rejects
+    if "student_id" not in rejects or not len(rejects):
+        return [], [], []
+    mine = rejects.loc[(rejects["student_id"].astype("str") == student).to_numpy(dtype=bool)]
+    target = mine["target"].astype("str")
+    aside = mine["reason"].astype("str").isin(READER_SET_ASIDE).to_numpy(dtype=bool)
+    here = (target == target_id).to_numpy(dtype=bool)
+    nowhere = (target == "").to_numpy(dtype=bool)
+
+    def records(mask: Any) -> list[Mapping[Any, Any]]:
+        return list(mine.loc[mask].to_dict("records"))
+
+    return records(here & aside), records(here & ~aside), records(nowhere & ~aside)
+
+
+def _reader_row_line(r: Mapping[Any, Any]) -> str:
+    """A row the reader did not accept: the cell, what is wrong, the reason code, file:row."""
+    cell = f"{r['column']} {str(r['value'])!r}" if r["column"] else "the row"
+    return f"  - {cell}: {r['message']} [{r['reason']}; {r['file']}:{r['row']}]"
