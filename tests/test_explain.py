@@ -81,3 +81,64 @@ def test_method_option_changes_the_explanation() -> None:
     code, text = explain("0012", "T1", "--method", "highest")
     assert code == 0
     assert "Method: highest" in text and "Result: 4.00" in text
+
+
+def explain_file(path: Path, student: str, subject: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, [
+        "explain", student, subject, str(path), "--framework", str(INPUTS / "framework.yaml"),
+        "--policy", str(INPUTS / "policy.yaml")], env={"COLUMNS": "120"})
+    return result.exit_code, result.output
+
+
+HEADER = "student_id,student_name,target,assessment,type,date,score\n"
+
+
+def test_every_row_of_the_student_and_target_is_accounted_for(tmp_path: Path) -> None:
+    """Used, set aside (the policy's reasons and the reader's: blank, duplicate) and rejected
+    rows, each with file:row, the cell and the reason; an off-scale score does not vanish."""
+    scores = tmp_path / "friday.csv"
+    scores.write_text(HEADER + "\n".join([
+        "0012,Ana,T1,Quiz 1,summative,2026-09-01,7",            # 2: off the 0-5 scale
+        "0012,Ana,T1,Quiz 2,summative,2026-09-08,3",            # 3: used
+        "0012,Ana,T1,Quiz 3,summative,2026-09-09,three",        # 4: not a number
+        "0012,Ana,T1,Quiz 4,summative,2026-13-09,3",            # 5: not a date
+        "0012,Ana,T1,Quiz 5,summative,2026-09-10,",             # 6: blank: set aside
+        "0012,Ana,T1,Quiz 2,summative,2026-09-08,3",            # 7: copy of 3: set aside
+        "0012,Ana,T1,Practice,formative,2026-09-08,2",          # 8: type excluded
+        "0012,Ana,T 1,Quiz 6,summative,2026-09-11,3",           # 9: unknown target
+        "0012,Ana,T2,Quiz 1,summative,2026-09-01,9",            # 10: another target
+        "0345,Bo,T1,Quiz 1,summative,2026-09-01,8",             # 11: another student
+    ]) + "\n", encoding="utf-8")
+    code, text = explain_file(scores, "0012", "T1")
+    assert code == 0, text
+    name = str(scores)
+    rejected = text.split("Rejected (not counted; fix them in the file and grade again):\n")[1]
+    rejected = rejected.split("Rows of this student")[0].splitlines()
+    assert rejected == [
+        f"  - score '7': score 7 is outside scale 'points' (0–5) [score-off-scale; {name}:2]",
+        f"  - score 'three': score 'three' is not a number or a level of scale 'points'; use a "
+        f"number from 0–5 or a level label (Not yet, Beginning, Developing, Proficient, "
+        f"Advanced, Exceeding), EX or M [non-numeric-score; {name}:4]",
+        f"  - date '2026-13-09': date '2026-13-09' is not a date (use YYYY-MM-DD) "
+        f"[bad-date; {name}:5]",
+    ]
+    assert f"[type-excluded; {name}:8]" in text
+    assert f"  - score '': no score in this cell: no evidence (not counted as zero) [no-score; " \
+           f"{name}:6]" in text
+    assert f"  - the row: exact copy of line 3: dropped [duplicate-row; {name}:7]" in text
+    assert "Rows of this student for this target: 7 = 1 used + 3 set aside + 3 rejected." in text
+    assert "with no target of the framework" in text and f"[unknown-target; {name}:9]" in text
+    assert ":10]" not in text and ":11]" not in text  # other targets, other students
+    assert "Only 1 piece of evidence counted; the policy needs 2." in text
+
+
+def test_a_student_whose_every_row_was_rejected_is_explained(tmp_path: Path) -> None:
+    scores = tmp_path / "scores.csv"
+    scores.write_text(HEADER + "0099,Cy,T1,Quiz 1,summative,2026-09-01,7\n"
+                      "0012,Ana,T1,Quiz 1,summative,2026-09-01,3\n", encoding="utf-8")
+    code, text = explain_file(scores, "0099", "T1")
+    assert code == 0, text
+    assert "Evidence used: none." in text
+    assert f"score '7': score 7 is outside scale 'points' (0–5) [score-off-scale; {scores}:2]" \
+        in text
+    assert "Rows of this student for this target: 1 = 0 used + 0 set aside + 1 rejected." in text

@@ -251,6 +251,38 @@ def test_bad_rows_each_get_a_reason_and_a_line(framework):
     assert located[0].hint == "did you mean 'Proficient'?"
 
 
+def test_rejects_say_whose_evidence_they_were(framework):
+    """reject_owners, row for row with the rejects: the student id and the framework's target
+    id, "" where the row names none (for `mastery explain`)."""
+    evidence = read(framework, "bad_rows.csv")
+    assert evidence.reject_owners is not None
+    owners = list(zip(evidence.rejects["row"], evidence.reject_owners["student_id"],
+                      evidence.reject_owners["target"], strict=True))
+    assert owners == [
+        (2, "0012345", ""),  # MATH.ALG.9 is not a target
+        (3, "0012345", "MATH.ALG.1"),
+        (4, "0012345", "MATH.ALG.1"),
+        (5, "0012345", "MATH.ALG.1"),
+        (7, "0012345", "MATH.ALG.1"),
+        (8, "0012345", "MATH.ALG.1"),
+        (10, "", "MATH.ALG.1"),
+        (11, "0067890", ""),
+        (13, "", ""),  # a malformed record
+    ]
+
+
+def test_wide_rejects_are_owned_by_the_row_and_the_column(framework, tmp_path):
+    wide = tmp_path / "wide.csv"
+    wide.write_text("Student ID,Student Name,Assessment,Date,MATH.ALG.1,MATH.ALG.2\n"
+                    "0012345,Ana,Unit 1,2025-09-20,3,9\n0067890,Bo,Unit 1,2025-09-20,x,2\n",
+                    encoding="utf-8")
+    evidence = read_evidence([wide], framework, IngestConfig())
+    assert evidence.reject_owners is not None
+    assert list(zip(evidence.rejects["value"], evidence.reject_owners["student_id"],
+                    evidence.reject_owners["target"], strict=True)) == [
+        ("9", "0012345", "MATH.ALG.2"), ("x", "0067890", "MATH.ALG.1")]
+
+
 def test_keep_duplicates(framework):
     evidence = read(framework, "bad_rows.csv", keep_duplicates=True)
     assert evidence.frame["row"].tolist() == [6, 7, 8, 9]

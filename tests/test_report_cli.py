@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -111,3 +112,111 @@ def test_help_has_examples() -> None:
     result = runner.invoke(app, ["report", "--help"])
     assert result.exit_code == 0
     assert "Examples:" in result.output and "mastery report report-card" in result.output
+
+
+def _grades_copy(tmp_path: Path, change: Any) -> Path:
+    """The test grades.json in a folder of its own, changed by ``change(document)``."""
+    document = json.loads((DATA / "grades" / "grades.json").read_text(encoding="utf-8"))
+    change(document)
+    folder = tmp_path / "other-grades"
+    folder.mkdir()
+    (folder / "grades.json").write_text(json.dumps(document), encoding="utf-8")
+    return folder
+
+
+def test_grades_of_another_framework_exit_1_naming_the_folder(tmp_path: Path) -> None:
+    """Grades made with another framework are an error, not empty report cards."""
+    other = Path(__file__).parent / "golden" / "grade" / "inputs" / "framework.yaml"
+    result = run("report-card", "--grades", str(DATA / "grades"), "--framework",
+                 str(other), "--out", str(tmp_path / "out"), "-q")
+    assert result.exit_code == 1, result.output
+    assert "[grades-framework-mismatch]" in result.output
+    assert str(DATA / "grades" / "grades.json") in result.output
+    assert "made with framework 'riverside-test', not 'test-school'" in result.output
+    assert "MATH.ALG.1" in result.output  # an id test-school does not have
+    assert "hint: point --framework at the framework the grades were made with" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_grades_naming_an_unknown_target_exit_1_even_with_the_same_framework_id(
+    tmp_path: Path
+) -> None:
+    def rename(document: dict[str, Any]) -> None:
+        document["students"][0]["targets"][0]["target"] = "MATH.OLD.9"
+
+    folder = _grades_copy(tmp_path, rename)
+    result = run("report-card", "--grades", str(folder), "--framework",
+                 str(DATA / "framework"), "--out", str(tmp_path / "out"), "-q")
+    assert result.exit_code == 1, result.output
+    assert "these grades do not fit framework 'riverside-test'" in result.output
+    assert re.search(r"1 of the \d+ target, competency and progression ids", result.output)
+    assert "MATH.OLD.9" in result.output
+
+
+def test_grades_with_only_another_framework_id_warn_and_render(tmp_path: Path) -> None:
+    def relabel(document: dict[str, Any]) -> None:
+        document["framework"] = "riverside-copy"
+
+    folder = _grades_copy(tmp_path, relabel)
+    result = run("report-card", "--grades", str(folder), "--framework",
+                 str(DATA / "framework"), "--date", "2025-12-19", "--out",
+                 str(tmp_path / "out"), "-q")
+    assert result.exit_code == 0, result.output
+    assert "[framework-mismatch]" in result.output and "riverside-copy" in result.output
+    assert "wrote 4 HTML report-card documents" in result.output
+
+
+GRADE_INPUTS = Path(__file__).parent / "golden" / "grade" / "inputs"
+
+
+def _friday_export(tmp_path: Path) -> Path:
+    scores = tmp_path / "friday.csv"
+    scores.write_text(
+        "student_id,student_name,target,assessment,type,date,score\n"
+        "0012,Ana,T1,Quiz 1,summative,2026-09-01,7\n"       # off the 0-5 scale: rejected
+        "0012,Ana,T1,Quiz 2,summative,2026-09-08,3\n"
+        "0012,Ana,T1,Quiz 3,summative,2026-09-15,\n"        # blank: set aside
+        "0012,Ana,T9,Quiz 3,summative,2026-09-15,2\n",      # unknown target: rejected
+        encoding="utf-8")
+    return scores
+
+
+def test_report_from_csv_prints_what_grade_prints_and_the_default_policy(tmp_path: Path) -> None:
+    """The warnings and the row accounting of `mastery grade`, line for line (the levels
+    table and the files written are grade's own), and which policy graded them."""
+    scores = _friday_export(tmp_path)
+    framework = ["--framework", str(GRADE_INPUTS / "framework.yaml")]
+    graded = runner.invoke(app, ["grade", str(scores), *framework, "--out",
+                                 str(tmp_path / "grades")], env={"COLUMNS": "240"})
+    assert graded.exit_code == 0, graded.output
+    expected = graded.output.split("Levels per competency")[0].splitlines()
+    assert "4 rows read = 1 used + 1 set aside + 2 rejected" in expected
+    assert any("[score-off-scale] score 7 is outside scale 'points'" in line
+               for line in expected)
+    result = run("report-card", str(scores), *framework, "--out", str(tmp_path / "out"), "-q")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert [line for line in lines if line in expected] == expected
+    assert ("Graded with the default policy (no --policy given): "
+            "decaying_average(weight=0.65), every piece of evidence counts, one score is "
+            "enough.") in lines
+
+
+def test_report_from_csv_names_the_policy_and_its_warnings(tmp_path: Path) -> None:
+    scores = _friday_export(tmp_path)
+    policy = tmp_path / "policy.yaml"
+    text = (GRADE_INPUTS / "policy.yaml").read_text(encoding="utf-8")
+    assert text.endswith("    - grade: F\n")
+    # Without its catch-all rule the policy is usable, with a warning.
+    policy.write_text(text.removesuffix("    - grade: F\n"), encoding="utf-8")
+    options = ["--framework", str(GRADE_INPUTS / "framework.yaml"), "--policy", str(policy)]
+    graded = runner.invoke(app, ["grade", str(scores), *options, "--out",
+                                 str(tmp_path / "grades")], env={"COLUMNS": "240"})
+    assert graded.exit_code == 0, graded.output
+    expected = graded.output.split("Levels per competency")[0].splitlines()
+    assert any("[no-catch-all-rule]" in line for line in expected)
+    result = run("report-card", str(scores), *options, "--out", str(tmp_path / "out"), "-q")
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.output.splitlines() if line in expected] == expected
+    assert (f"Graded with policy 'test-policy' ({policy}): decaying_average(weight=0.65); "
+            "overrides for H1.") in result.output

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import html
+import re
 from pathlib import Path
 
 import pytest
@@ -82,3 +85,40 @@ def test_report_from_csv_takes_canvas_outcomes(tmp_path: Path) -> None:
     ])
     assert result.exit_code == 1
     assert "missing.csv" in result.output
+
+
+def _ready_rows(page: str) -> list[tuple[str, str, str]]:
+    """(student, progression, next target) of each row of a class summary's "Ready to advance"
+    table."""
+    section = page.split("Ready to advance</h2>", 1)[1].split("</section>", 1)[0]
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td><td>(.*?)</td></tr>',
+                      section, flags=re.S)
+    return [(html.unescape(a), html.unescape(b), html.unescape(re.sub("<[^>]+>", "", c)).strip())
+            for a, b, c in rows]
+
+
+def test_class_summaries_list_every_student_progress_csv_marks_ready(
+    graded: Path, tmp_path: Path
+) -> None:
+    """Every (student, progression) that progress.csv marks ready is in the class summary of
+    a section of that student's whose targets the progression shares, and nothing else is;
+    the example school's ready students have all finished their progression."""
+    result = CliRunner().invoke(app, [
+        "report", "class-summary", "--grades", str(graded),
+        "--framework", str(EXAMPLES / "framework"), "--out", str(tmp_path),
+        "--date", "2027-01-29", "--quiet",
+    ])
+    assert result.exit_code == 0, result.output
+    with (graded / "progress.csv").open(encoding="utf-8", newline="") as handle:
+        progress = list(csv.DictReader(handle))
+    titles = {"MATH.PROG.EQUATIONS": "From expressions to systems",
+              "MATH.PROG.GEOMETRY": "From rigid motions to trigonometry"}
+    expected = sorted((row["student_name"], titles[row["progression"]])
+                      for row in progress if row["ready_to_advance"] == "true")
+    assert len(expected) == 19  # the example school has some: the check is not vacuous
+    listed = []
+    for page in sorted((tmp_path / "class-summaries").glob("*.html")):
+        for student, progression, next_target in _ready_rows(page.read_text(encoding="utf-8")):
+            listed.append((student, progression))
+            assert next_target == "Every target of the progression mastered"
+    assert sorted(listed) == expected

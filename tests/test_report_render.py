@@ -229,6 +229,28 @@ def test_class_summary_grid_counts_and_ready() -> None:
         "0012345", "S002", "S004"}
 
 
+def test_class_summary_ready_lists_finished_progressions_of_the_section() -> None:
+    """A student who has mastered a whole progression is ready with no next target: listed
+    (the rows of progress.csv marked ready, every one); a section whose targets the
+    progression does not touch (WATER-A is science) does not list it."""
+    data = make_data("en")
+    finished = data.students["S002"]
+    finished["progress"] = [{"progression": "MATH.PROG.EQUATIONS",
+                             "mastered": ["MATH.ALG.1", "MATH.ALG.2", "MATH.ALG.3"],
+                             "ready_to_advance": True, "next_target": None}]
+    summary = data.class_summary("ALG1-P2", list(data.students))
+    ready = {r["student"]["id"]: r for r in summary["ready"] if r["ready"]}
+    assert sorted(ready) == ["0012345", "S002", "S004"]
+    assert ready["S002"]["finished"] and ready["S002"]["target"] == ""
+    assert not ready["S004"]["finished"] and ready["S004"]["target"] == "MATH.ALG.2"
+    assert data.class_summary("WATER-A", ["0012345", "S004"])["ready"] == []
+    env = make_environment("en", data.options.locale)
+    html = env.get_template("class-summary.html.j2").render(summary)
+    assert "Every target of the progression mastered" in html
+    # The report card has no next step for a finished progression.
+    assert data.report_card("S002")["next_steps"] == []
+
+
 def test_transcript_credits_and_profile() -> None:
     data = make_data("en")
     transcript = data.transcript("0012345")

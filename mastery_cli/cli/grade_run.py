@@ -207,6 +207,29 @@ def print_summary(summary: RunSummary, written: Sequence[Path]) -> None:
     from mastery_cli.framework.model import level_key
 
     console = Console(highlight=False)
+    print_row_accounting(summary, console)
+    if summary.level_rows:
+        table = RichTable(title="Levels per competency", title_justify="left")
+        table.add_column("competency")
+        for level in summary.levels:
+            table.add_column(level_key(level), justify="right")
+        table.add_column("no result", justify="right")
+        for row in summary.level_rows:
+            table.add_row(escape(row.competency), *(str(n) for n in row.counts),
+                          str(row.no_result))
+        console.print(table)
+    console.print(f"Wrote {len(written)} files to {escape(str(written[0].parent))}"
+                  if written else "Nothing written")
+
+
+def print_row_accounting(summary: RunSummary, console: Any = None) -> None:
+    """Where every row went (read = used + set aside + rejected), the results made and why
+    rows were not used: the first lines of `print_summary`, which `mastery report` prints too
+    when it grades SCORES.csv itself. ``console``: a rich Console (stdout's when None)."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = console or Console(highlight=False)
     counts = summary.counts
     duplicates = counts.duplicates_dropped
     console.print(
@@ -223,15 +246,3 @@ def print_summary(summary: RunSummary, written: Sequence[Path]) -> None:
         console.print("Not used: " + ", ".join(f"{escape(reason)} {count}"
                                                for reason, count in summary.not_used),
                       soft_wrap=True)
-    if summary.level_rows:
-        table = RichTable(title="Levels per competency", title_justify="left")
-        table.add_column("competency")
-        for level in summary.levels:
-            table.add_column(level_key(level), justify="right")
-        table.add_column("no result", justify="right")
-        for row in summary.level_rows:
-            table.add_row(escape(row.competency), *(str(n) for n in row.counts),
-                          str(row.no_result))
-        console.print(table)
-    console.print(f"Wrote {len(written)} files to {escape(str(written[0].parent))}"
-                  if written else "Nothing written")

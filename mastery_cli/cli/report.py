@@ -80,8 +80,10 @@ def report(
     """Render report cards, transcripts, "I can" sheets or class summaries as HTML (and PDF).
 
     Writes self-contained, print-ready HTML per document into --out, plus index.html linking
-    every document. Exit 0 when written, 1 for problems in your files, 2 on misuse (including
-    --pdf without WeasyPrint).
+    every document. Given SCORES.csv, it grades them first as 'mastery grade' does and prints
+    what grade prints about them (warnings, where every row went) and the policy it used.
+    --grades made with another framework are an error. Exit 0 when written, 1 for problems in
+    your files, 2 on misuse (including --pdf without WeasyPrint).
 
     Examples:
 
@@ -91,7 +93,7 @@ def report(
 
         mastery report i-can --grades out/ --framework examples/ --student 0012345
     """
-    from mastery_cli.diagnostics import MasteryError, error
+    from mastery_cli.diagnostics import MasteryError, Severity, error
     from mastery_cli.reports import (
         RenderSettings,
         ReportData,
@@ -100,6 +102,7 @@ def report(
         plan_documents,
         write_index,
     )
+    from mastery_cli.reports.context import framework_mismatch
     from mastery_cli.reports.i18n import parse_language
     from mastery_cli.reports.render import KINDS
     from mastery_cli.validation import load_framework
@@ -125,6 +128,11 @@ def report(
         ), usage=True)
     if grades is not None:
         document = _read_grades(grades)
+        mismatch = framework_mismatch(document, framework, str(_grades_path(grades)))
+        if mismatch is not None and mismatch.severity is Severity.ERROR:
+            raise MasteryError(mismatch)
+        if mismatch is not None:
+            warnings.append(mismatch)
     elif scores:
         document = _grade(scores, framework, policy_path, canvas_outcomes)
     else:
@@ -133,8 +141,6 @@ def report(
             hint="pass gradebook CSV files, or --grades DIR (run mastery grade --format json "
                  "first)",
         ), usage=True)
-    if document.get("framework") not in (None, framework.id):
-        warnings.append(_warning_framework(document, framework))
     data = ReportData(document, framework, ReportOptions(
         language=language, locale=locale, report_date=when, term=term, paper=paper,
         html_lang=lang.replace("_", "-"),
@@ -170,10 +176,14 @@ def _parse_date(text: str | None) -> date:
                                  param_hint="--date") from None
 
 
+def _grades_path(folder: Path) -> Path:
+    return folder / "grades.json" if folder.is_dir() else folder
+
+
 def _read_grades(folder: Path) -> dict[str, Any]:
     from mastery_cli.diagnostics import MasteryError, error
 
-    path = folder / "grades.json" if folder.is_dir() else folder
+    path = _grades_path(folder)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -194,26 +204,34 @@ def _grade(
     scores: list[Path], framework: Framework, policy_path: Path | None,
     canvas_outcomes: Path | None,
 ) -> dict[str, Any]:
-    """Grade the CSV files in-process, exactly as `mastery grade` does; the grades.json document."""
+    """Grade the CSV files in-process, exactly as `mastery grade` does, and say so as it does
+    (the policy's and the files' warnings, where every row went) and with which policy; the
+    grades.json document."""
+    from rich.console import Console
+
+    from mastery_cli.cli.grade_run import print_row_accounting, print_warnings
     from mastery_cli.grading.outputs import grades_document
     from mastery_cli.grading.pipeline import grade
-    from mastery_cli.grading.policy import default_policy
+    from mastery_cli.grading.policy import default_policy, method_label
     from mastery_cli.grading.policy_check import load_policy
+    from mastery_cli.grading.summary import RunSummary
 
-    policy = default_policy() if policy_path is None else load_policy(policy_path, framework)[0]
+    policy, policy_warnings = ((default_policy(), []) if policy_path is None
+                               else load_policy(policy_path, framework))
     result = grade(scores, framework, policy,
                    outcome_map=canvas_map(framework, canvas_outcomes))
+    print_warnings([*policy_warnings, *result.diagnostics])
+    print_row_accounting(RunSummary.of(result), Console(stderr=True, highlight=False))
+    method = method_label(policy.method)
+    if policy_path is None:
+        emit(f"Graded with the default policy (no --policy given): {method}, every piece of "
+             "evidence counts, one score is enough.", err=True)
+    else:
+        overrides = (f"; overrides for {', '.join(sorted(policy.overrides))}"
+                     if policy.overrides else "")
+        emit(f"Graded with policy '{policy.id}' ({policy_path}): {method}{overrides}.",
+             err=True)
     return grades_document(result)
-
-
-def _warning_framework(document: dict[str, Any], framework: Framework) -> Any:
-    from mastery_cli.diagnostics import warning
-
-    return warning(
-        "framework-mismatch",
-        f"the grades were computed with framework '{document.get('framework')}', not "
-        f"'{framework.id}'", "grades.json", hint="point --framework at the framework used to grade",
-    )
 
 
 def _render(data: Any, documents: Any, settings: Any, jobs: int | None, quiet: bool) -> Any:

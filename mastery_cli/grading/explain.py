@@ -19,7 +19,7 @@ from mastery_cli.diagnostics import MasteryError, error
 from mastery_cli.framework.model import Framework, Scale, level_key
 from mastery_cli.grading import explain_math
 from mastery_cli.grading.methods import describe
-from mastery_cli.grading.pipeline import OK, SET_ASIDE_REASONS, GradeResult
+from mastery_cli.grading.pipeline import OK, READER_SET_ASIDE, SET_ASIDE_REASONS, GradeResult
 from mastery_cli.grading.policy import Policy
 from mastery_cli.grading.rounding import format_decimal
 from mastery_cli.validation.rules import did_you_mean
@@ -29,6 +29,8 @@ def explain_result(result: GradeResult, student: str, subject: str) -> str:
     """The explanation for ``student`` and ``subject`` (a target, competency or course id)."""
     framework = result.framework
     students = set(result.evidence["student_id"].astype("str"))
+    if "student_id" in result.rejects:  # a student whose every row was rejected is known too
+        students |= set(result.rejects["student_id"].astype("str")) - {""}
     if student not in students:
         raise MasteryError(error(
             "unknown-student", f"no evidence for student '{student}' in the files given",
@@ -131,12 +133,24 @@ def explain_target(result: GradeResult, student: str, target_id: str) -> str:
                  else "Evidence used: none.")
     for k, r in enumerate(used.to_dict("records"), start=1):
         lines.append(f"  {k}. {describe_row(r)}   [{r['file']}:{r['row']}]")
-    if len(aside):
+    reader_aside, rejected, no_target = _reader_rows(result, student, target_id)
+    if len(aside) or reader_aside:
         lines.append("Set aside:")
         for r in aside.to_dict("records"):
             reason = SET_ASIDE_REASONS.get(r["reason"], r["reason"])
             lines.append(f"  - {describe_row(r)}: {reason} [{r['reason']}; {r['file']}:"
                          f"{r['row']}]")
+        lines += [_reader_row_line(r) for r in reader_aside]
+    if rejected:
+        lines.append("Rejected (not counted; fix them in the file and grade again):")
+        lines += [_reader_row_line(r) for r in rejected]
+    n_aside = len(aside) + len(reader_aside)
+    lines.append(f"Rows of this student for this target: {len(used) + n_aside + len(rejected)} "
+                 f"= {len(used)} used + {n_aside} set aside + {len(rejected)} rejected.")
+    if no_target:
+        lines.append("Rejected rows of this student with no target of the framework (if one "
+                     "was meant for this target, fix its target cell):")
+        lines += [_reader_row_line(r) for r in no_target]
     spec = policy.spec_for(target_id, competency.id)
     threshold = scale.mastery_value if scale else 3.0
     params = ", ".join(f"{k} {v}" for k, v in spec.params.items())
@@ -338,3 +352,35 @@ def _rule_lines(units: list[tuple[str, float, float, float]], combined: float,
         lines.append("Conversion table (from the top; the first row reached decides): "
                      + ", ".join(f"{row.minimum:g}+ {row.grade}" for row in course.conversion))
     return lines
+
+
+# --------------------------------------------------------------------------------------------
+# Rows the reader did not accept
+# --------------------------------------------------------------------------------------------
+
+
+def _reader_rows(result: GradeResult, student: str, target_id: str
+                 ) -> tuple[list[Mapping[Any, Any]], list[Mapping[Any, Any]],
+                            list[Mapping[Any, Any]]]:
+    """The rows of ``student`` the reader did not accept, in file order: (set aside for
+    ``target_id``: blank scores, duplicates; rejected for ``target_id``; rejected with no
+    target of the framework, which may have been meant for it)."""
+    rejects = result.rejects
+    if "student_id" not in rejects or not len(rejects):
+        return [], [], []
+    mine = rejects.loc[(rejects["student_id"].astype("str") == student).to_numpy(dtype=bool)]
+    target = mine["target"].astype("str")
+    aside = mine["reason"].astype("str").isin(READER_SET_ASIDE).to_numpy(dtype=bool)
+    here = (target == target_id).to_numpy(dtype=bool)
+    nowhere = (target == "").to_numpy(dtype=bool)
+
+    def records(mask: Any) -> list[Mapping[Any, Any]]:
+        return list(mine.loc[mask].to_dict("records"))
+
+    return records(here & aside), records(here & ~aside), records(nowhere & ~aside)
+
+
+def _reader_row_line(r: Mapping[Any, Any]) -> str:
+    """A row the reader did not accept: the cell, what is wrong, the reason code, file:row."""
+    cell = f"{r['column']} {str(r['value'])!r}" if r["column"] else "the row"
+    return f"  - {cell}: {r['message']} [{r['reason']}; {r['file']}:{r['row']}]"

@@ -109,6 +109,8 @@ FRAME_COLUMNS = (
     "seq",
 )
 REJECT_COLUMNS = ("file", "row", "column", "value", "reason", "message")
+#: `EvidenceSet.reject_owners`: whose evidence each reject was (rejects.csv does not have them).
+REJECT_OWNER_COLUMNS = ("student_id", "target")
 SET_ASIDE_REASONS = frozenset({"no-score", "duplicate-row"})
 _TIMEZONE = re.compile(r"\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$")
 _US_FORMATS = ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%y")
@@ -153,7 +155,9 @@ class EvidenceSet:
     float64, date datetime64[ns] with NaT, row and seq int64). ``reject_table``: the units not
     used, columns `REJECT_COLUMNS` (row int64, the other columns object arrays of str).
     ``frame`` and ``rejects`` are the same as pandas DataFrames (text of ``frame`` as sorted
-    categoricals), made on first use.
+    categoricals), made on first use. ``reject_owners`` (`REJECT_OWNER_COLUMNS`, row for row
+    with ``reject_table``) says whose evidence each unit not used was, for ``mastery
+    explain``; None when not known.
     """
 
     table: Table
@@ -161,6 +165,7 @@ class EvidenceSet:
     diagnostics: list[Diagnostic]
     rows_read: int
     files: list[FileSummary] = field(default_factory=list)
+    reject_owners: Table | None = None
     _pandas: dict[str, pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -296,6 +301,7 @@ def read_evidence(files: Sequence[Path], framework: Framework, config: IngestCon
         diagnostics=diagnostics,
         rows_read=sum(s.read for s in summaries),
         files=summaries,
+        reject_owners=_reject_owner_table(rejects),
     )
 
 
@@ -632,6 +638,7 @@ def _check(
         date_coded=date_coded,
         duplicate=duplicate,
         first_line=first_line,
+        student=student,
     )
     lines = (
         records.lines_at(rejected)
@@ -1570,11 +1577,21 @@ class _RejectContext:
     date_coded: Coded | None
     duplicate: np.ndarray  # candidates dropped as copies, ascending
     first_line: np.ndarray  # the line each of them copies
+    student: Coded  # per candidate
+
+    def owners(self, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(student id, framework target id) of candidates ``which``; "" where the row has
+        none, or names no target of the framework."""
+        students = np.array([*self.student.values, ""], dtype=object)
+        targets = np.array([*self.matcher.ids, ""], dtype=object)  # -1: unknown, picks ""
+        return (students[self.student.codes[which]],
+                targets[self.target_lut[self.cands.target.codes[which]]])
 
 
 @dataclass
 class _Rejects:
-    """The units of one file not used, in file order; text columns as object arrays."""
+    """The units of one file not used, in file order; text columns as object arrays.
+    ``student_id`` and ``target`` say whose evidence each was ("" when not known)."""
 
     file: str
     row: np.ndarray
@@ -1583,6 +1600,8 @@ class _Rejects:
     reason: np.ndarray
     message: np.ndarray
     set_aside: int
+    student_id: np.ndarray
+    target: np.ndarray
 
 
 @dataclass
@@ -1596,6 +1615,9 @@ class _Part:
     reason: str
     messages: Sequence[str]
     message_codes: np.ndarray
+    #: Whose evidence each row was (see `_RejectContext.owners`); "" for a malformed record.
+    student_id: np.ndarray | None = None
+    target: np.ndarray | None = None
 
 
 def _rejects(
@@ -1641,6 +1663,7 @@ def _rejects(
     for value in _sorted_distinct(reasons).tolist():
         chosen = reasons == value
         part = _explain(ctx, Reason(value), rejected[chosen], lines[chosen])
+        part.student_id, part.target = ctx.owners(rejected[chosen])
         parts.append(part)
         diagnostics += _reject_diagnostics(
             Reason(value), part, header, ctx.shown, config.max_listed_per_reason
@@ -1653,7 +1676,8 @@ def _joined_rejects(shown: str, header: Sequence[str], parts: Sequence[_Part]) -
     column order)."""
     if not parts:
         nothing = np.zeros(0, dtype=object)
-        return _Rejects(shown, np.zeros(0, dtype=np.int64), nothing, nothing, nothing, nothing, 0)
+        return _Rejects(shown, np.zeros(0, dtype=np.int64), nothing, nothing, nothing, nothing, 0,
+                        nothing, nothing)
     row = np.concatenate([p.row for p in parts]).astype(np.int64, copy=False)
     position = np.concatenate([p.column for p in parts]).astype(np.int64, copy=False)
     # One reason (the usual case) is in file order already: its rows ascend, one cell each.
@@ -1667,6 +1691,12 @@ def _joined_rejects(shown: str, header: Sequence[str], parts: Sequence[_Part]) -
 
     value = texts([(p.values, p.value_codes) for p in parts])
     message = texts([(p.messages, p.message_codes) for p in parts])
+
+    def owners(name: str) -> np.ndarray:
+        given = [getattr(p, name) for p in parts]
+        return np.concatenate([np.full(len(p.row), "", dtype=object) if g is None else g
+                               for p, g in zip(parts, given, strict=True)])
+
     reason = np.concatenate([np.full(len(p.row), p.reason, dtype=object) for p in parts])
     set_aside = sum(len(p.row) for p in parts if p.reason in SET_ASIDE_REASONS)
     return _Rejects(
@@ -1677,6 +1707,8 @@ def _joined_rejects(shown: str, header: Sequence[str], parts: Sequence[_Part]) -
         reason=reason[order],
         message=message[order],
         set_aside=set_aside,
+        student_id=owners("student_id")[order],
+        target=owners("target")[order],
     )
 
 
@@ -1802,6 +1834,16 @@ def more_rejected(code_name: str, count: int, shown: str) -> Diagnostic:
         f"and {count} more row(s) rejected as {code_name} (all listed in the rejects file)",
         Severity.WARNING,
     )
+
+
+def _reject_owner_table(parts: Sequence[_Rejects]) -> Table:
+    """Whose evidence each row of `_reject_table` was: ``student_id`` and ``target`` (the
+    framework's id), "" where the row does not say (no student id, an unknown target, a
+    malformed record)."""
+    if not parts:
+        return Table({c: np.zeros(0, dtype=object) for c in REJECT_OWNER_COLUMNS}, 0)
+    return Table({c: np.concatenate([getattr(p, c) for p in parts])
+                  for c in REJECT_OWNER_COLUMNS})
 
 
 def _reject_table(parts: Sequence[_Rejects]) -> Table:

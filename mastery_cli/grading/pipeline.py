@@ -105,6 +105,9 @@ TARGET_COLUMNS = [
     "last_evidence_date",
 ]
 REJECT_COLUMNS = ["file", "row", "column", "value", "reason", "message"]
+#: Columns the reader's rejects may carry besides `REJECT_COLUMNS` (not written to rejects.csv):
+#: whose evidence each row was, "" when the row does not say (see `ingest.EvidenceSet`).
+REJECT_OWNER_COLUMNS = ["student_id", "target"]
 
 StepCallback = Callable[[str], None]
 
@@ -165,9 +168,10 @@ class GradeResult:
     are offered as DataFrames, made on first use: ``targets``, ``competencies``, ``courses``
     and ``progress`` are sorted by student id, then ids. ``evidence`` is the accepted evidence
     with ``used``, ``reason``, ``competency`` and ``order`` (0-based position in evidence order
-    within student × target; -1 if not used). ``rejects`` holds rows the reader rejected;
-    ``set_aside`` the rows the policy set aside, in the same columns (file, row, column, value,
-    reason, message).
+    within student × target; -1 if not used). ``rejects`` holds rows the reader rejected
+    (with ``student_id`` and ``target``, `REJECT_OWNER_COLUMNS`, when the reader said whose
+    they were); ``set_aside`` the rows the policy set aside, in the same columns (file, row,
+    column, value, reason, message).
     """
 
     framework: Framework
@@ -228,7 +232,8 @@ def grade(
     """Read gradebook ``files`` and grade them with ``policy``.
 
     Raises MasteryError when the files cannot be read at all; row-level problems end up in
-    ``rejects``. ``only_student`` grades one student's evidence (for ``mastery explain``).
+    ``rejects``. ``only_student`` grades one student's evidence and keeps the rejects of that
+    student's rows (for ``mastery explain``).
     ``outcome_map`` (e.g. from a Canvas outcomes CSV) adds export names -> target ids to the
     policy's ``input.outcome_map``; the policy wins where both name the same outcome.
     ``on_first_results`` is called with the results that are final before the roll-ups
@@ -254,13 +259,20 @@ def grade(
     if on_read is not None:
         on_read(evidence)
     table = evidence.table
+    rejects = evidence.reject_table
+    if evidence.reject_owners is not None:
+        rejects = rejects.with_columns(**{name: evidence.reject_owners[name]
+                                          for name in REJECT_OWNER_COLUMNS})
     if only_student is not None:
         table = table.take(np.flatnonzero(table.coded("student_id").equals_text(only_student)))
+        if "student_id" in rejects:
+            rejects = rejects.take(np.flatnonzero(
+                rejects.coded("student_id").equals_text(only_student)))
     return grade_frame(
         table,
         framework,
         policy,
-        rejects=evidence.reject_table,
+        rejects=rejects,
         rows_read=evidence.rows_read if only_student is None else None,
         diagnostics=list(evidence.diagnostics),
         on_step=step,
@@ -307,7 +319,8 @@ def grade_frame(
         rejects = _empty_rejects()
     elif not isinstance(rejects, Table):
         rejects = Table.from_pandas(rejects)
-    rejects = rejects.select(REJECT_COLUMNS)
+    rejects = rejects.select([*REJECT_COLUMNS,
+                              *(name for name in REJECT_OWNER_COLUMNS if name in rejects)])
     step("grade")
     evidence = _prepare(frame, framework, policy)
     # Which rows count is settled now: the rows not used are final before any result is.

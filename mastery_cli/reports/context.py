@@ -21,7 +21,7 @@ from typing import Any
 from babel import Locale
 from babel.numbers import format_percent
 
-from mastery_cli.diagnostics import MasteryError, error
+from mastery_cli.diagnostics import Diagnostic, MasteryError, error, warning
 from mastery_cli.framework.model import (
     Competency,
     Course,
@@ -433,10 +433,16 @@ class ReportData:
             chosen = [t for t in targets if self.framework.competency_of(t).is_efficacy == efficacy]
             if chosen:
                 groups.append(self._grid(chosen, students, efficacy))
+        # The section's progressions: those with a target among the section's (a student in
+        # algebra and biology appears under algebra's progressions in the algebra class).
+        shown = [p.id for p in self.framework.progressions.values()
+                 if not target_ids or set(p.targets) & set(target_ids)]
         ready = []
         for student in students:
-            for step in self._next_steps(student):
-                ready.append({"student": self.student_view(student), **step})
+            for step in self._next_steps(student, finished_too=True):
+                if step["progression_id"] in shown or step["progression_id"] not in \
+                        self.framework.progressions:
+                    ready.append({"student": self.student_view(student), **step})
         return {
             **self.common(section),
             "section": section,
@@ -596,22 +602,81 @@ class ReportData:
                 seen.setdefault(scale.id, scale)
         return sorted(seen.values(), key=lambda s: (s is not self.framework.default_scale, s.id))
 
-    def _next_steps(self, student: Mapping[str, Any]) -> list[Context]:
+    def _next_steps(self, student: Mapping[str, Any], *, finished_too: bool = False
+                    ) -> list[Context]:
+        """The student's next target in each progression. ``finished_too`` adds the
+        progressions the student has finished (ready, no next target: ``finished``), which a
+        class summary lists as ready to advance and a report card has no next step for."""
         steps = []
         for item in student.get("progress") or []:
             next_id = item.get("next_target")
             target = self.framework.targets.get(str(next_id)) if next_id else None
-            progression = self.framework.progressions.get(str(item.get("progression")))
-            if target is None:
+            progression_id = str(item.get("progression") or "")
+            progression = self.framework.progressions.get(progression_id)
+            ready = bool(item.get("ready_to_advance"))
+            finished = target is None and not next_id and ready
+            if target is None and not (finished and finished_too):
                 continue
             steps.append({
                 "progression": self.text(progression.title) if progression else "",
-                "target": target.id,
-                "title": self.text(target.title) or self.text(target.statement),
-                "i_can": self.text(target.i_can) or self.text(target.statement),
-                "ready": bool(item.get("ready_to_advance")),
+                "progression_id": progression_id,
+                "target": target.id if target else "",
+                "title": (self.text(target.title) or self.text(target.statement)) if target
+                else "",
+                "i_can": (self.text(target.i_can) or self.text(target.statement)) if target
+                else "",
+                "ready": ready,
+                "finished": finished,
             })
         return steps
+
+
+def framework_mismatch(grades: Mapping[str, Any], framework: Framework, source: str
+                       ) -> Diagnostic | None:
+    """Whether ``grades`` (a grades.json document read from ``source``) were made with
+    ``framework``: an error when they name targets, competencies or progressions the framework
+    does not have (its reports would show those results nowhere: empty report cards), a
+    warning when only the framework's id differs, None when they match.
+
+    Grading keeps only the framework's own ids (rows naming others are rejected), so grades
+    made with this framework never name another; course ids are not checked, a gradebook's
+    course column may name courses the framework does not list.
+    """
+    graded_with = grades.get("framework")
+    kinds = (("targets", "target", framework.targets),
+             ("competencies", "competency", framework.competencies),
+             ("progress", "progression", framework.progressions))
+    named: dict[str, bool] = {}  # id -> whether the framework knows it, in order
+    for student in grades.get("students") or []:
+        if not isinstance(student, Mapping):
+            continue
+        for key, field_name, known in kinds:
+            for entry in student.get(key) or []:
+                if isinstance(entry, Mapping) and field_name in entry:
+                    named.setdefault(str(entry[field_name]), str(entry[field_name]) in known)
+    other = graded_with not in (None, framework.id)
+    unknown = sorted(i for i, known in named.items() if not known)
+    if unknown:
+        shown = ", ".join(unknown[:8]) + (f" and {len(unknown) - 8} more"
+                                          if len(unknown) > 8 else "")
+        made = (f"these grades were made with framework '{graded_with}', not "
+                f"'{framework.id}'" if other else
+                f"these grades do not fit framework '{framework.id}'")
+        return error(
+            "grades-framework-mismatch",
+            f"{made}: {len(unknown)} of the {len(named)} target, competency and progression "
+            f"ids they name are not in '{framework.id}': {shown}",
+            source,
+            hint="point --framework at the framework the grades were made with, or grade "
+                 "again with this one (mastery grade ... --format json --out DIR)",
+        )
+    if other:
+        return warning(
+            "framework-mismatch",
+            f"the grades were computed with framework '{graded_with}', not '{framework.id}'",
+            source, hint="point --framework at the framework used to grade",
+        )
+    return None
 
 
 def _status(result: Mapping[str, Any] | None) -> str:
