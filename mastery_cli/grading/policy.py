@@ -600,7 +600,7 @@ def load_policy_document(path: Path) -> tuple[MasteryDocument, list[Diagnostic]]
 # --------------------------------------------------------------------------------------------
 
 #: --param keys that set the policy rather than the method.
-POLICY_PARAMS: Final = ("min_evidence", "places")
+POLICY_PARAMS: Final = ("min_evidence", "places", "undated")
 
 
 def parse_params(pairs: Sequence[str]) -> dict[str, str]:
@@ -653,6 +653,9 @@ def apply_options(policy: Policy | None, method: str | None, param_pairs: Sequen
         spec = checked
     changes: dict[str, Any] = {"method": spec}
     for key, text in policy_params.items():
+        if key == "undated":
+            changes[key] = _choice(key, text, UNDATED)
+            continue
         try:
             number = float(text)
         except ValueError:
@@ -675,6 +678,23 @@ def apply_options(policy: Policy | None, method: str | None, param_pairs: Sequen
     from dataclasses import replace
 
     return replace(base, **changes)
+
+
+def _choice(key: str, text: str, allowed: Sequence[str]) -> str:
+    """``text`` if it is one of ``allowed`` (any case); MasteryError naming them otherwise."""
+    if text.casefold() in allowed:
+        return text.casefold()
+    from mastery_cli.validation.rules import did_you_mean
+
+    choices = " or ".join(repr(a) for a in allowed)
+    raise MasteryError(
+        error(
+            "policy-parameter",
+            f"{key} must be {choices} (got {text!r})",
+            "--param",
+            hint=did_you_mean(text, allowed) or f"e.g. --param {key}={allowed[0]}",
+        )
+    )
 
 
 def _default_method() -> MethodSpec:
