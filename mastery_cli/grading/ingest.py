@@ -1554,28 +1554,36 @@ def leading_zero_ids(files: Sequence[_NamePairs], limit: int) -> list[Diagnostic
     ``0070107``) and have the same name: a spreadsheet that read the ids as numbers dropped
     the zeros, and the student would be graded as two students.
 
-    Works on the distinct ids (one pass over them), not on the rows."""
+    Works on the distinct ids, not on the rows, and looks at names only for the few ids that
+    pair up."""
+    distinct = []  # per file: (codes, texts) of its distinct ids
     ids: set[str] = set()
     for pairs in files:
-        texts = pairs.student_texts
-        ids.update(texts[c] for c in np.unique(pairs.student).tolist())
+        codes = np.unique(pairs.student)
+        texts = [pairs.student_texts[c] for c in codes.tolist()]
+        distinct.append((codes, texts))
+        ids.update(texts)
+    # Only an id with a leading zero can be another id with zeros added.
     same_digits: dict[str, list[str]] = defaultdict(list)
     for sid in ids:
-        same_digits[sid.lstrip("0")].append(sid)
-    groups = [sorted(g, key=lambda sid: (len(sid), sid)) for g in same_digits.values()
-              if len(g) > 1]
+        if sid[:1] == "0":
+            same_digits[sid.lstrip("0")].append(sid)
+    groups = [sorted([*g, bare] if bare in ids else g, key=lambda sid: (len(sid), sid))
+              for bare, g in same_digits.items() if len(g) > 1 or bare in ids]
     if not groups:
         return []
     suspects = {sid for group in groups for sid in group}
     # Where each suspect id first appears under each name: (file, line), in reading order.
     seen: dict[tuple[str, str], tuple[str, int]] = {}
     shown_name: dict[str, str] = {}
-    for pairs in files:
-        for s_code, n_code, row in zip(pairs.student.tolist(), pairs.name.tolist(),
-                                       pairs.row.tolist(), strict=True):
+    for pairs, (codes, texts) in zip(files, distinct, strict=True):
+        suspect_codes = codes[[t in suspects for t in texts]]
+        at = np.flatnonzero(np.isin(pairs.student, suspect_codes))
+        for s_code, n_code, row in zip(pairs.student[at].tolist(), pairs.name[at].tolist(),
+                                       pairs.row[at].tolist(), strict=True):
             sid, name = pairs.student_texts[s_code], pairs.name_texts[n_code]
             key = " ".join(name.casefold().split())
-            if sid in suspects and key:
+            if key:
                 seen.setdefault((sid, key), (pairs.file, row))
                 shown_name.setdefault(key, name)
     problems = []
