@@ -40,7 +40,8 @@ MethodOpt = Annotated[
 ]
 ParamOpt = Annotated[
     list[str] | None, typer.Option("--param", help="KEY=VALUE for the method or the policy, "
-                                   "repeatable: weight=0.75, n=3, min_evidence=2, places=1.",
+                                   "repeatable: weight=0.75, n=3, min_evidence=2, places=1, "
+                                   "undated=first.",
                                    show_default=False)
 ]
 CanvasOutcomesOpt = Annotated[

@@ -149,7 +149,7 @@ def report(
         from mastery_cli.reports.comments import read_comments
 
         known = [*framework.targets, *framework.competencies, *framework.courses]
-        data.comments, comment_problems = read_comments(comments, known)
+        data.comments, comment_problems = read_comments(comments, known, data.students)
         warnings.extend(comment_problems)
     # One summary line instead of the validator's warning per missing text (the summary's
     # hint points at `mastery validate` for the places).

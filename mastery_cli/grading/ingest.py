@@ -166,6 +166,8 @@ class EvidenceSet:
     rows_read: int
     files: list[FileSummary] = field(default_factory=list)
     reject_owners: Table | None = None
+    #: Each file's distinct (student id, name) pairs (for checks across parts, see split_run).
+    names: list[_NamePairs] = field(default_factory=list)
     _pandas: dict[str, pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -293,6 +295,7 @@ def read_evidence(files: Sequence[Path], framework: Framework, config: IngestCon
     if any(d.severity is Severity.ERROR for d in diagnostics):
         raise MasteryError(sorted_diagnostics(diagnostics))
     diagnostics += _conflicting_names(names, config.max_listed_per_reason)
+    diagnostics += leading_zero_ids(names, config.max_listed_per_reason)
     table = _evidence_table(accepted)
     del accepted
     return EvidenceSet(
@@ -302,6 +305,7 @@ def read_evidence(files: Sequence[Path], framework: Framework, config: IngestCon
         rows_read=sum(s.read for s in summaries),
         files=summaries,
         reject_owners=_reject_owner_table(rejects),
+        names=names,
     )
 
 
@@ -1547,6 +1551,69 @@ def _conflicting_names(files: Sequence[_NamePairs], limit: int) -> list[Diagnost
             )
         )
     return _limited(problems, limit, "conflicting-student-name", "students with two names")
+
+
+LEADING_ZEROS = "student-id-leading-zeros"
+
+
+def leading_zero_ids(files: Sequence[_NamePairs], limit: int) -> list[Diagnostic]:
+    """A warning for each pair of student ids that differ only by leading zeros (``70107``,
+    ``0070107``) and have the same name: a spreadsheet that read the ids as numbers dropped
+    the zeros, and the student would be graded as two students.
+
+    Works on the distinct ids, not on the rows, and looks at names only for the few ids that
+    pair up."""
+    distinct = []  # per file: (codes, texts) of its distinct ids
+    ids: set[str] = set()
+    for pairs in files:
+        codes = np.unique(pairs.student)
+        texts = [pairs.student_texts[c] for c in codes.tolist()]
+        distinct.append((codes, texts))
+        ids.update(texts)
+    # Only an id with a leading zero can be another id with zeros added.
+    same_digits: dict[str, list[str]] = defaultdict(list)
+    for sid in ids:
+        if sid[:1] == "0":
+            same_digits[sid.lstrip("0")].append(sid)
+    groups = [sorted([*g, bare] if bare in ids else g, key=lambda sid: (len(sid), sid))
+              for bare, g in same_digits.items() if len(g) > 1 or bare in ids]
+    if not groups:
+        return []
+    suspects = {sid for group in groups for sid in group}
+    # Where each suspect id first appears under each name: (file, line), in reading order.
+    seen: dict[tuple[str, str], tuple[str, int]] = {}
+    shown_name: dict[str, str] = {}
+    for pairs, (codes, texts) in zip(files, distinct, strict=True):
+        suspect_codes = codes[[t in suspects for t in texts]]
+        at = np.flatnonzero(np.isin(pairs.student, suspect_codes))
+        for s_code, n_code, row in zip(pairs.student[at].tolist(), pairs.name[at].tolist(),
+                                       pairs.row[at].tolist(), strict=True):
+            sid, name = pairs.student_texts[s_code], pairs.name_texts[n_code]
+            key = " ".join(name.casefold().split())
+            if key:
+                seen.setdefault((sid, key), (pairs.file, row))
+                shown_name.setdefault(key, name)
+    problems = []
+    for group in sorted(groups):
+        for index, short in enumerate(group):
+            for long in group[index + 1:]:
+                names = sorted(name for sid, name in seen if sid == short
+                               and (long, name) in seen)
+                if not names:
+                    continue
+                file1, row1 = seen[(short, names[0])]
+                file2, row2 = seen[(long, names[0])]
+                problems.append(warning(
+                    LEADING_ZEROS,
+                    f"student ids '{short}' ({file1} line {row1}) and '{long}' ({file2} line "
+                    f"{row2}) differ only by leading zeros and both belong to "
+                    f"'{shown_name[names[0]]}': they are graded as two students",
+                    file1, row1,
+                    hint="a spreadsheet drops the leading zeros of ids it reads as numbers: "
+                         "format the student id column as text before exporting, and correct "
+                         f"'{short}' to '{long}' where it was saved without them",
+                ))
+    return _limited(problems, limit, LEADING_ZEROS, "ids that differ only by leading zeros")
 
 
 def _limited(problems: list[Diagnostic], limit: int, code: str, what: str) -> list[Diagnostic]:

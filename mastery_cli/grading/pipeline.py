@@ -263,6 +263,8 @@ def grade(
     if evidence.reject_owners is not None:
         rejects = rejects.with_columns(**{name: evidence.reject_owners[name]
                                           for name in REJECT_OWNER_COLUMNS})
+    # On every row read, before one student's are picked: a type is unused by the files.
+    diagnostics = [*evidence.diagnostics, *unused_type_warnings(policy.evidence, table)]
     if only_student is not None:
         table = table.take(np.flatnonzero(table.coded("student_id").equals_text(only_student)))
         if "student_id" in rejects:
@@ -274,11 +276,48 @@ def grade(
         policy,
         rejects=rejects,
         rows_read=evidence.rows_read if only_student is None else None,
-        diagnostics=list(evidence.diagnostics),
+        diagnostics=diagnostics,
         on_step=step,
         on_first_results=on_first_results,
         on_unused_rows=on_unused_rows,
     )
+
+
+UNUSED_TYPE = "unused-evidence-type"
+
+
+def unused_type_warnings(rules: EvidenceRules, table: Table) -> list[Diagnostic]:
+    """A warning, at its place in the policy file, for each evidence type the policy counts,
+    excludes or weighs that no row has (types compare in lower case): ``exclude_types:
+    [practise]`` over rows of type ``practice`` would otherwise count the practice, silently.
+    Looks at the distinct types only."""
+    if not rules.named_types or not len(table):
+        return []
+    from mastery_cli.diagnostics import warning
+    from mastery_cli.grading.policy import TYPE_SETTINGS
+    from mastery_cli.validation.rules import did_you_mean
+
+    column = table.coded("type")
+    texts = list(column.texts)
+    per_code = np.bincount(np.asarray(column.codes, dtype=np.int64) + 1,
+                           minlength=len(texts) + 1)  # code -1 (no value) counts at 0
+    present = sorted({texts[i - 1] for i in np.flatnonzero(per_code).tolist() if i} - {""})
+    listed = ", ".join(present[:12]) + (", ..." if len(present) > 12 else "")
+    problems = []
+    for named in rules.named_types:
+        if named.type in present:
+            continue
+        known = f"types in the files: {listed}" if present else "no row of the files has a type"
+        suggestion = did_you_mean(named.type, present)
+        problems.append(warning(
+            UNUSED_TYPE,
+            f"the policy {TYPE_SETTINGS[named.setting]} evidence type '{named.written}', but no "
+            "row of the files has that type",
+            named.path, named.line, named.column,
+            hint=f"{suggestion} ({known})" if suggestion else known,
+            pointer=named.pointer,
+        ))
+    return problems
 
 
 def merged_outcome_map(

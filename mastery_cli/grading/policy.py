@@ -23,13 +23,22 @@ from mastery_cli.diagnostics import Diagnostic, MasteryError, error
 from mastery_cli.documents import MasteryDocument, load_documents
 from mastery_cli.framework.model import localize
 from mastery_cli.grading.methods import MethodSpec, validate_params
-from mastery_cli.yamlfile import Pointer
+from mastery_cli.yamlfile import Pointer, pointer_text
 
 ORDER_BY: Final = ("date", "input")
 UNDATED: Final = ("last", "first")
 ROLLUPS: Final = ("mean", "weighted_mean", "minimum", "median", "all_mastered", "n_of_m")
 COMBINES: Final = ("mean", "weighted_mean")
 DEFAULT_PLACES: Final = 2
+#: Evidence types the README names, and the ones the Canvas formats give rows; others are the
+#: school's own labels.
+KNOWN_EVIDENCE_TYPES: Final = (
+    "diagnostic", "formative", "summative", "practice", "quiz", "assignment", "canvas-rollup",
+)
+#: The evidence settings that name types, in the words a warning uses for each.
+TYPE_SETTINGS: Final = {
+    "count_types": "counts only", "exclude_types": "excludes", "type_weights": "weighs",
+}
 
 @dataclass(frozen=True)
 class Override:
@@ -42,6 +51,19 @@ class Override:
 
 
 @dataclass(frozen=True)
+class NamedType:
+    """An evidence type the policy names: in which setting, and where in the policy file."""
+
+    type: str  # lower-cased, as the rows' types are
+    written: str  # as the policy writes it
+    setting: str  # a key of TYPE_SETTINGS
+    path: str
+    line: int | None = None
+    column: int | None = None
+    pointer: str | None = None
+
+
+@dataclass(frozen=True)
 class EvidenceRules:
     """Which evidence counts: types, a date window, and per-type weights."""
 
@@ -50,6 +72,8 @@ class EvidenceRules:
     date_from: date | None = None
     date_to: date | None = None
     type_weights: Mapping[str, float] = field(default_factory=dict)
+    #: Every type named above, with its place (for warnings about types no row has).
+    named_types: tuple[NamedType, ...] = field(default=(), compare=False)
 
     def weight_of(self, evidence_type: str) -> float:
         return float(self.type_weights.get(evidence_type, 1.0))
@@ -471,6 +495,26 @@ def _rollup(data: Mapping[str, Any], reader: _Reader, pointer: Pointer) -> Compe
     return rollup
 
 
+def named_types(
+    evidence_data: Mapping[str, Any], document: MasteryDocument | None, origin: str
+) -> tuple[NamedType, ...]:
+    """The types named in the policy's ``evidence`` settings, each at its value (a list item,
+    or a key of ``type_weights``) when the policy came from a file."""
+    named = []
+    for setting in TYPE_SETTINGS:
+        values = evidence_data.get(setting) or ()
+        for index, value in enumerate(values):
+            at: Pointer = ("evidence", setting, value if setting == "type_weights" else index)
+            line, column = (
+                document.yaml.position(at, key=setting == "type_weights")
+                if document is not None
+                else (None, None)
+            )
+            named.append(NamedType(str(value).lower(), str(value), setting, origin, line,
+                                   column, pointer_text(at)))
+    return tuple(named)
+
+
 def policy_from_data(
     data: Mapping[str, Any], document: MasteryDocument | None = None, origin: str = "<policy>"
 ) -> tuple[Policy | None, list[Diagnostic]]:
@@ -512,6 +556,7 @@ def policy_from_data(
         type_weights=MappingProxyType(
             {k.lower(): float(v) for k, v in (evidence_data.get("type_weights") or {}).items()}
         ),
+        named_types=named_types(evidence_data, document, reader.origin),
     )
     levels_data = data.get("levels") or {}
     cut_points = _levels(levels_data.get("cut_points") or {}, reader, ("levels", "cut_points"))
@@ -600,7 +645,7 @@ def load_policy_document(path: Path) -> tuple[MasteryDocument, list[Diagnostic]]
 # --------------------------------------------------------------------------------------------
 
 #: --param keys that set the policy rather than the method.
-POLICY_PARAMS: Final = ("min_evidence", "places")
+POLICY_PARAMS: Final = ("min_evidence", "places", "undated")
 
 
 def parse_params(pairs: Sequence[str]) -> dict[str, str]:
@@ -653,6 +698,9 @@ def apply_options(policy: Policy | None, method: str | None, param_pairs: Sequen
         spec = checked
     changes: dict[str, Any] = {"method": spec}
     for key, text in policy_params.items():
+        if key == "undated":
+            changes[key] = _choice(key, text, UNDATED)
+            continue
         try:
             number = float(text)
         except ValueError:
@@ -675,6 +723,23 @@ def apply_options(policy: Policy | None, method: str | None, param_pairs: Sequen
     from dataclasses import replace
 
     return replace(base, **changes)
+
+
+def _choice(key: str, text: str, allowed: Sequence[str]) -> str:
+    """``text`` if it is one of ``allowed`` (any case); MasteryError naming them otherwise."""
+    if text.casefold() in allowed:
+        return text.casefold()
+    from mastery_cli.validation.rules import did_you_mean
+
+    choices = " or ".join(repr(a) for a in allowed)
+    raise MasteryError(
+        error(
+            "policy-parameter",
+            f"{key} must be {choices} (got {text!r})",
+            "--param",
+            hint=did_you_mean(text, allowed) or f"e.g. --param {key}={allowed[0]}",
+        )
+    )
 
 
 def _default_method() -> MethodSpec:

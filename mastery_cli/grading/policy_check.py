@@ -1,13 +1,15 @@
 """Checks of grading policy files that a JSON Schema cannot do, for ``mastery validate``.
 
-Importing this module registers :func:`check_policy` for files of kind ``policy``. Besides what
-:func:`~mastery_cli.grading.policy.build_policy` finds on its own (method names with a
+Importing this module registers :func:`validate_policy` for files of kind ``policy``. Besides
+what :func:`~mastery_cli.grading.policy.build_policy` finds on its own (method names with a
 did-you-mean, parameter ranges, increasing cut points, well-formed rules), every id the policy
-names is looked up in its framework, when that framework was among the files checked.
+names is looked up in its framework, when that framework was among the files checked, and
+evidence types that nearly spell a known type or another of the policy's types are named.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,13 @@ from typing import Any
 from mastery_cli.diagnostics import Diagnostic, Severity
 from mastery_cli.documents import DocumentSet, MasteryDocument
 from mastery_cli.framework.model import Framework, level_key
-from mastery_cli.grading.policy import Policy, build_policy
+from mastery_cli.grading.policy import (
+    KNOWN_EVIDENCE_TYPES,
+    NamedType,
+    Policy,
+    build_policy,
+    named_types,
+)
 from mastery_cli.validation import EXTRA_CHECKS
 from mastery_cli.validation.rules import did_you_mean
 from mastery_cli.yamlfile import Pointer
@@ -270,7 +278,56 @@ def check_policy(
     return problems
 
 
-EXTRA_CHECKS["policy"] = check_policy
+def check_evidence_types(document: MasteryDocument) -> list[Diagnostic]:
+    """A warning for each evidence type in ``evidence`` that is not a known type, is named only
+    once in the policy, and nearly spells a known type (``practise``: did you mean
+    'practice'?) or a type named earlier in the policy (``projet`` after ``project``), at the
+    value. A type nothing resembles is the school's own label and is fine.
+
+    Only ``mastery validate`` asks: grading checks the policy's types against the rows'."""
+    evidence = document.data.get("evidence")
+    if not isinstance(evidence, Mapping):
+        return []
+    named = sorted(named_types(evidence, document, document.path),
+                   key=lambda n: (n.line or 0, n.column or 0))
+    times_named = Counter(n.type for n in named)
+    earlier: dict[str, NamedType] = {}  # the policy's own labels so far, by type
+    problems = []
+    for item in named:
+        if item.type in KNOWN_EVIDENCE_TYPES or times_named[item.type] > 1:
+            continue
+        suggestion = did_you_mean(item.type, KNOWN_EVIDENCE_TYPES)
+        if suggestion is not None:
+            message = (f"evidence type '{item.written}' is not a known type ("
+                       f"{', '.join(KNOWN_EVIDENCE_TYPES)}) and is named nowhere else in the "
+                       "policy")
+        else:
+            suggestion = did_you_mean(item.type, earlier)
+            if suggestion is None:
+                earlier[item.type] = item
+                continue
+            other = next(e for t, e in earlier.items() if f"'{t}'" in suggestion)
+            message = (f"evidence type '{item.written}' nearly spells '{other.written}' (line "
+                       f"{other.line}): a row matches one spelling or the other, not both")
+        problems.append(Diagnostic(
+            document.path, item.line, item.column, "unknown-evidence-type", message,
+            Severity.WARNING, suggestion, item.pointer,
+        ))
+    return problems
+
+
+def validate_policy(
+    document: MasteryDocument, frameworks: Mapping[str, Framework], sets: DocumentSet
+) -> list[Diagnostic]:
+    """What ``mastery validate`` reports for a policy file: `check_policy`, and its evidence
+    types (`check_evidence_types`)."""
+    problems = check_policy(document, frameworks, sets)
+    if document.schema_ok and isinstance(document.data, Mapping):
+        problems.extend(check_evidence_types(document))
+    return problems
+
+
+EXTRA_CHECKS["policy"] = validate_policy
 
 
 def load_policy(path: Path, framework: Framework) -> tuple[Policy, list[Diagnostic]]:

@@ -19,7 +19,8 @@ the file-wide choices agree, so each part's is checked before anything is put in
 - each part is one record per line, in UTF-8 (`csvsniff.NotSplittable` otherwise);
 - the decimal mark the reader chose for each part is the one it chooses for all the scores;
 - every diagnostic can be made the whole file's: counts added up, listed rows taken in file
-  order up to the listing limit, notes about the header the same in every part.
+  order up to the listing limit, notes about the header the same in every part, ids that
+  differ only by leading zeros looked for again among every part's students.
 
 If any check fails (a student listed in two parts), the parts are thrown away and the caller
 grades the file whole, as without this module: the outputs are the same bytes either way
@@ -398,6 +399,7 @@ class _Part:
     reasons: dict[str, int]  # the reader's rejects per reason
     decimal_marks: tuple[bool, bool]
     students: tuple[str, str] | None  # the first and last student id with evidence
+    names: list[Any]  # ingest._NamePairs: each (student id, name) with its first line
 
 
 def grade_part(job: PartJob, framework: Framework, policy: Policy, span: tuple[int, int],
@@ -440,6 +442,7 @@ def grade_part(job: PartJob, framework: Framework, policy: Policy, span: tuple[i
             decimal_marks=(read[0].files[0].decimal_marks if read and read[0].files
                            else (False, False)),
             students=students,
+            names=list(read[0].names) if read else [],
         )
     except BaseException:
         for file in files.values():
@@ -525,16 +528,18 @@ def _merged_diagnostics(parts: Sequence[_Part], shown: str) -> list[Diagnostic] 
     """The diagnostics the reader gives for the whole file, from its parts' (None when one
     cannot be made: a kind not known to add up)."""
     from mastery_cli.grading.ingest import (
+        LEADING_ZEROS,
         REASON_CODES,
         IngestConfig,
         _limited,
         duplicates_note,
+        leading_zero_ids,
         more_rejected,
         no_score_note,
     )
 
     limit = IngestConfig().max_listed_per_reason
-    known = {*_SAME_IN_EVERY_PART, *REASON_CODES.values(), _NAMES}
+    known = {*_SAME_IN_EVERY_PART, *REASON_CODES.values(), _NAMES, LEADING_ZEROS}
     if any(d.code not in known for p in parts for d in p.diagnostics):
         return None
     same = [d for d in parts[0].diagnostics if d.code in _SAME_IN_EVERY_PART]
@@ -562,4 +567,7 @@ def _merged_diagnostics(parts: Sequence[_Part], shown: str) -> list[Diagnostic] 
     if any(d.line is None for d in names):
         return None  # a part listed only some of its students with two names
     merged += _limited(names, limit, _NAMES, "students with two names")
+    # Ids that differ only by leading zeros sort apart, so they are in different parts: the
+    # check is made again on every part's students.
+    merged += leading_zero_ids([n for p in parts for n in p.names], limit)
     return merged

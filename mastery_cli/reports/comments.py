@@ -2,8 +2,9 @@
 
 Columns: ``student_id``, ``comment`` and, optionally, ``about`` (also accepted: ``target``,
 ``competency`` or ``course``): the target, competency or course the comment belongs to. A row
-without one is a general comment on the student. Comments are shown as written, as text
-(never HTML), in file order.
+without one is a general comment on the student. Headers are read as the gradebook's are
+(``Student ID``, ``SIS ID``, ``Notes``, ``Standard``: the same alias table). Comments are shown
+as written, as text (never HTML), in file order.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from pathlib import Path
 
 from mastery_cli.diagnostics import Diagnostic, MasteryError, error, warning
 
-ABOUT_COLUMNS = ("about", "target", "competency", "course")
+COLUMNS_HINT = (
+    "columns: student_id, about (a target, competency or course id; optional), comment"
+)
 
 
 @dataclass
@@ -33,9 +36,16 @@ class Comments:
         return self.about.get((student_id, item_id), [])
 
 
-def read_comments(path: Path, known_ids: Iterable[str]) -> tuple[Comments, list[Diagnostic]]:
-    """Read ``path``; rows naming an unknown target/competency/course become warnings."""
+def read_comments(
+    path: Path, known_ids: Iterable[str], student_ids: Iterable[str] | None = None
+) -> tuple[Comments, list[Diagnostic]]:
+    """Read ``path``; rows naming an unknown target/competency/course become warnings, and so
+    do rows of a student not in ``student_ids`` (when given): no report would show them."""
+    # (here: the gradebook reader is not needed to render reports without comments)
+    from mastery_cli.grading.formats import find_columns, normalize_header
+
     known = set(known_ids)
+    students = set(student_ids) if student_ids is not None else None
     shown = str(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -48,17 +58,20 @@ def read_comments(path: Path, known_ids: Iterable[str]) -> tuple[Comments, list[
     first = next(reader, None)
     if first is None:
         return Comments(), []
-    header = [cell.strip().lower() for cell in first]
-    missing = [name for name in ("student_id", "comment") if name not in header]
+    header = [normalize_header(cell) for cell in first]
+    columns = find_columns(first)
+    missing = [name for name in ("student_id", "comment") if name not in columns]
     if missing:
         raise MasteryError(error(
             "missing-column", f"the comments file has no column {', '.join(missing)}", shown, 1,
-            hint="columns: student_id, about (a target, competency or course id; optional), "
-                 "comment",
+            hint=COLUMNS_HINT,
         ))
-    id_col = header.index("student_id")
-    comment_col = header.index("comment")
-    about_col = next((header.index(name) for name in ABOUT_COLUMNS if name in header), None)
+    id_col = columns["student_id"]
+    comment_col = columns["comment"]
+    # "about" first; then the gradebook's target aliases (target, competency, standard...),
+    # then course.
+    about_col = header.index("about") if "about" in header else (
+        columns.get("target", columns.get("course")))
     comments = Comments()
     problems: list[Diagnostic] = []
     record_end = reader.line_num
@@ -70,6 +83,10 @@ def read_comments(path: Path, known_ids: Iterable[str]) -> tuple[Comments, list[
         comment = cells[comment_col].strip()
         if not student_id or not comment:
             continue
+        if students is not None and student_id not in students:
+            problems.append(_unknown_student(student_id, students, shown, line, id_col,
+                                             first[id_col]))
+            continue
         about = cells[about_col].strip() if about_col is not None else ""
         if not about:
             comments.general.setdefault(student_id, []).append(comment)
@@ -79,7 +96,27 @@ def read_comments(path: Path, known_ids: Iterable[str]) -> tuple[Comments, list[
             problems.append(warning(
                 "unknown-reference", f"comment about '{about}', which is not a target, "
                 "competency or course of the framework; shown as a general comment", shown,
-                line, about_col + 1, pointer=header[about_col],
+                line, about_col + 1, pointer=first[about_col].strip(),
             ))
             comments.general.setdefault(student_id, []).append(comment)
     return comments, problems
+
+
+def _unknown_student(
+    student_id: str, students: set[str], shown: str, line: int, column: int, header: str
+) -> Diagnostic:
+    """A comment no report shows: its student has no grades. An id that lost its leading
+    zeros in a spreadsheet is named with the id it stands for."""
+    from mastery_cli.validation.rules import did_you_mean
+
+    stripped = student_id.lstrip("0")
+    same_digits = sorted(s for s in students if stripped and s.lstrip("0") == stripped)
+    if same_digits:
+        hint = (f"did you mean '{same_digits[0]}'? A spreadsheet drops the leading zeros of "
+                "ids it reads as numbers: format the id column as text")
+    else:
+        hint = did_you_mean(student_id, students) or "use the student ids of the gradebook"
+    return warning(
+        "unknown-student", f"comment for student '{student_id}', who has no grades; "
+        "not shown on any report", shown, line, column + 1, hint=hint, pointer=header.strip(),
+    )
