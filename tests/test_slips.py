@@ -301,6 +301,18 @@ def test_count_types_no_row_has_without_a_near_spelling_lists_the_types(tmp_path
     assert "    hint: types in the files: practice, quiz, summative\n" in result.output
 
 
+def test_a_known_type_this_export_lacks_is_a_note_without_did_you_mean(tmp_path: Path) -> None:
+    # One policy serves many exports: a quiz-only export under a policy excluding 'formative'
+    # is normal, and 'formative' is no misspelling of 'summative'.
+    scores = write(tmp_path / "scores.csv", TYPED)
+    policy = typed_policy(tmp_path, "  exclude_types: [formative]\n")
+    result = grade_files(tmp_path, scores, extra=("--policy", policy, "--strict"))
+    assert result.exit_code == 0, result.output
+    assert (f"{policy}:6:19: info [unused-evidence-type] the policy excludes evidence type "
+            "'formative', but no row of the files has that type") in result.output
+    assert "did you mean" not in result.output
+
+
 def test_types_every_row_has_somewhere_give_no_warning(tmp_path: Path) -> None:
     from mastery_cli.grading.pipeline import grade
     from mastery_cli.grading.policy_check import load_policy

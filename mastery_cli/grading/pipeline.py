@@ -290,11 +290,13 @@ def unused_type_warnings(rules: EvidenceRules, table: Table) -> list[Diagnostic]
     """A warning, at its place in the policy file, for each evidence type the policy counts,
     excludes or weighs that no row has (types compare in lower case): ``exclude_types:
     [practise]`` over rows of type ``practice`` would otherwise count the practice, silently.
+    A known type (``formative``) that this export simply lacks is a note, not a warning: one
+    policy serves many exports, and a did-you-mean to another real type would mislead.
     Looks at the distinct types only."""
     if not rules.named_types or not len(table):
         return []
-    from mastery_cli.diagnostics import warning
-    from mastery_cli.grading.policy import TYPE_SETTINGS
+    from mastery_cli.diagnostics import Diagnostic, Severity
+    from mastery_cli.grading.policy import KNOWN_EVIDENCE_TYPES, TYPE_SETTINGS
     from mastery_cli.validation.rules import did_you_mean
 
     column = table.coded("type")
@@ -308,14 +310,15 @@ def unused_type_warnings(rules: EvidenceRules, table: Table) -> list[Diagnostic]
         if named.type in present:
             continue
         known = f"types in the files: {listed}" if present else "no row of the files has a type"
-        suggestion = did_you_mean(named.type, present)
-        problems.append(warning(
-            UNUSED_TYPE,
+        standard = named.type in KNOWN_EVIDENCE_TYPES
+        suggestion = None if standard else did_you_mean(named.type, present)
+        problems.append(Diagnostic(
+            named.path, named.line, named.column, UNUSED_TYPE,
             f"the policy {TYPE_SETTINGS[named.setting]} evidence type '{named.written}', but no "
             "row of the files has that type",
-            named.path, named.line, named.column,
-            hint=f"{suggestion} ({known})" if suggestion else known,
-            pointer=named.pointer,
+            Severity.INFO if standard else Severity.WARNING,
+            f"{suggestion} ({known})" if suggestion else known,
+            named.pointer,
         ))
     return problems
 
