@@ -170,7 +170,9 @@ class GradeResult:
     are offered as DataFrames, made on first use: ``targets``, ``competencies``, ``courses``
     and ``progress`` are sorted by student id, then ids. ``evidence`` is the accepted evidence
     with ``used``, ``reason``, ``competency`` and ``order`` (0-based position in evidence order
-    within student × target; -1 if not used). ``rejects`` holds rows the reader rejected;
+    within student × target; -1 if not used); its ``score`` is the score that counts, and
+    ``rating`` the row's own (they differ on the row that carries a piece of work scored by
+    several raters: see `_resolve_ratings`). ``rejects`` holds rows the reader rejected;
     ``set_aside`` the rows the policy set aside, in the same columns (file, row, column, value,
     reason, message).
     """
@@ -478,8 +480,10 @@ def _resolve_ratings(
     if "rater" not in ev:
         return None
     rater = ev.coded("rater")
-    if not any(text.strip() for text in rater.texts):
-        return None  # (the usual case: no rater column; its codes are not even made)
+    if len({text.strip() for text in rater.texts} - {""}) < 2:
+        # No rater column (the usual case), or one rater for everything: no piece of work
+        # can have two raters, and the column's codes are not even made.
+        return None
     rater_codes, rater_texts = text_codes(rater)
     candidate = (reason_code == 0) & np.array([bool(t) for t in rater_texts])[rater_codes]
     if "assessment" in ev:
