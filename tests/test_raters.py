@@ -288,14 +288,16 @@ def test_the_example_school_grades_as_before_with_every_rule(tmp_path: Path) -> 
             "--framework", str(REPO / "examples" / "framework")]
     text = (REPO / "examples" / "policy.yaml").read_text(encoding="utf-8")
     outputs = []
-    for k, rule in enumerate(["", "raters: {resolve: lowest}\n"]):
+    assert "raters:\n  resolve: mean\n" in text
+    for k, rule in enumerate(["resolve: mean", "resolve: lowest", "{resolve: moderator, "
+                              "moderator: Lee}"]):
         policy_file = tmp_path / f"policy{k}.yaml"
-        policy_file.write_text(text + rule, encoding="utf-8")
+        policy_file.write_text(text.replace("resolve: mean", rule), encoding="utf-8")
         out = tmp_path / f"out{k}"
         result = runner.invoke(app, [*base, "--policy", str(policy_file), "--out", str(out)])
         assert result.exit_code == 0, result.output
         outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
-    assert outputs[0] == outputs[1]
+    assert outputs[0] == outputs[1] == outputs[2]
 
 
 # ------------------------------------------------------------------------------ explain
@@ -441,3 +443,15 @@ def test_parts_resolve_as_the_whole_file(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert len(finished) == 1 and finished[0] is not None  # graded in parts
     rejects = (tmp_path / "parts" / "rejects.csv").read_text()
     assert rejects.count("another-rater") > 50
+
+
+def test_one_rater_for_everything_leaves_the_rater_column_unread(tmp_path: Path) -> None:
+    """A teacher column naming one teacher (an export of one class) holds no double-scored
+    work: grading does not even make the column's codes, and grades as without it."""
+    from mastery_cli.grading.table import DeferredCoded
+
+    rows = [*piece([("Ms. Lee", "3"), ("Ms. Lee", "2")]), *piece([("Ms. Lee", "1")], date="")]
+    result = graded(tmp_path, rows, method="average")
+    column = result.tables.evidence["rater"]
+    assert isinstance(column, DeferredCoded) and "_codes" not in column.__dict__
+    assert target_row(result)["evidence_count"] == 3
