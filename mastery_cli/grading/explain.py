@@ -183,8 +183,7 @@ def explain_target(result: GradeResult, student: str, target_id: str) -> str:
 
 def _piece_key(row: Mapping[Any, Any]) -> tuple[str, str]:
     """What makes rows one piece of work within a student's target: assessment and date."""
-    return (str(row["assessment"]),
-            "" if pd.isna(row["date"]) else row["date"].strftime("%Y-%m-%d"))
+    return str(row["assessment"]), "" if pd.isna(row["date"]) else row["date"].isoformat()
 
 
 def _other_ratings(aside: pd.DataFrame) -> dict[tuple[str, str], list[Mapping[Any, Any]]]:
