@@ -455,3 +455,26 @@ def test_one_rater_for_everything_leaves_the_rater_column_unread(tmp_path: Path)
     column = result.tables.evidence["rater"]
     assert isinstance(column, DeferredCoded) and "_codes" not in column.__dict__
     assert target_row(result)["evidence_count"] == 3
+
+
+def test_a_moderator_no_file_names_is_a_located_warning(tmp_path: Path) -> None:
+    """A misspelt moderator would quietly turn every piece into a mean: the run says so, at
+    the policy's line, with the raters the files name."""
+    file = write_csv(tmp_path / "scores.csv", piece([("Ms. Lee", "3"), ("Kim", "2")]), HEADER)
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text("kind: policy\nschema_version: 1\nid: p\nframework: test-school\n"
+                           "raters:\n  resolve: moderator\n  moderator: Ms Lee\n",
+                           encoding="utf-8")
+    command = ["grade", str(file), "--framework", str(FRAMEWORK_FILE), "--policy",
+               str(policy_file), "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 0, result.output
+    assert (f"{policy_file}:7:14: warning [moderator-not-found] moderator 'Ms Lee' rated none "
+            "of the evidence: the work scored by several raters was resolved by the mean"
+            ) in result.output
+    assert "did you mean 'Ms. Lee'?" in result.output
+    assert "2.50" in (tmp_path / "out" / "target_grades.csv").read_text()
+    policy_file.write_text(policy_file.read_text().replace("Ms Lee", "ms. LEE"))
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 0 and "moderator-not-found" not in result.output
+    assert "3.00" in (tmp_path / "out" / "target_grades.csv").read_text()

@@ -317,6 +317,7 @@ def grade_frame(
     rejects = rejects.select(REJECT_COLUMNS)
     step("grade")
     evidence = _prepare(frame, framework, policy)
+    diagnostics = [*(diagnostics or []), *_moderator_warnings(evidence, policy)]
     # Which rows count is settled now: the rows not used are final before any result is.
     set_aside = _set_aside_rows(evidence)
     if on_unused_rows is not None:
@@ -454,6 +455,32 @@ def _prepare(frame: Table, framework: Framework, policy: Policy) -> Table:
         score=counted_score,
         rating=score,
     )
+
+
+def _moderator_warnings(ev: Table, policy: Policy) -> list[Diagnostic]:
+    """A warning when work was scored by several raters and the moderator the policy names
+    is no rater of the files at all (a misspelt name would quietly turn every piece into a
+    mean)."""
+    rule = policy.raters
+    if (rule.resolve != "moderator" or rule.moderator is None or "rater" not in ev
+            or not ev.coded("reason").equals_text("another-rater").any()):
+        return []
+    names = sorted({text.strip() for text in ev.coded("rater").texts} - {""})
+    if any(rule.is_moderator(name) for name in names):
+        return []
+    from mastery_cli.diagnostics import warning
+    from mastery_cli.validation.rules import did_you_mean
+
+    line, column = rule.moderator_at
+    return [warning(
+        "moderator-not-found",
+        f"moderator '{rule.moderator}' rated none of the evidence: the work scored by several "
+        "raters was resolved by the mean",
+        policy.path or "<policy>", line, column,
+        hint=did_you_mean(rule.moderator, names) or "raters in the files: "
+        + ", ".join(names[:10]) + (", ..." if len(names) > 10 else ""),
+        pointer="raters/moderator",
+    )]
 
 
 _NO_DATE = np.iinfo(np.int64).min  # NaT as int64 nanoseconds

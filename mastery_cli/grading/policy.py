@@ -68,6 +68,8 @@ class RaterRule:
 
     resolve: str = "mean"
     moderator: str | None = None
+    # (line, column) of ``moderator`` in the policy file, for diagnostics about the data
+    moderator_at: tuple[int | None, int | None] = field(default=(None, None), compare=False)
 
     def is_moderator(self, rater: str) -> bool:
         return self.moderator is not None and (
@@ -502,8 +504,11 @@ def _rollup(data: Mapping[str, Any], reader: _Reader, pointer: Pointer) -> Compe
 
 def _raters(data: Mapping[str, Any], reader: _Reader) -> RaterRule:
     """The rule for double-scored work; ``resolve: moderator`` needs the moderator's name."""
-    rule = RaterRule(resolve=str(data.get("resolve", "mean")),
-                     moderator=str(data["moderator"]) if data.get("moderator") else None)
+    moderator = str(data["moderator"]) if data.get("moderator") else None
+    at = (reader.document.yaml.position(("raters", "moderator"))
+          if moderator is not None and reader.document is not None else (None, None))
+    rule = RaterRule(resolve=str(data.get("resolve", "mean")), moderator=moderator,
+                     moderator_at=at)
     if rule.resolve not in RATER_RULES:  # (the schema says so too, for policies it checked)
         from mastery_cli.validation.rules import did_you_mean
 
