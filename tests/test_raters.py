@@ -415,9 +415,14 @@ def test_grades_json_names_the_rule_only_when_the_policy_sets_one(tmp_path: Path
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or not hasattr(os, "fork"),
                     reason="parts are graded by forked processes (Linux)")
-@pytest.mark.parametrize("resolve", ["median", "moderator"])
+@pytest.mark.parametrize(("rule", "in_parts"), [
+    ("{resolve: median}", True),
+    ("{resolve: moderator, moderator: Kim}", True),
+    # A warning the parts cannot add up: the file is graded whole, with the same output.
+    ("{resolve: moderator, moderator: Kimm}", False),
+])
 def test_parts_resolve_as_the_whole_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                         resolve: str) -> None:
+                                         rule: str, in_parts: bool) -> None:
     """A large file cut between students: a student's pieces are all in one part, so the
     parts resolve them as the whole file does (the same bytes in every file)."""
     from test_split_run import TARGETS, same_as_whole
@@ -435,12 +440,9 @@ def test_parts_resolve_as_the_whole_file(monkeypatch: pytest.MonkeyPatch, tmp_pa
     file = write_csv(tmp_path / "book.csv", rows, header)
     policy_file = tmp_path / "policy.yaml"
     policy_file.write_text("kind: policy\nschema_version: 1\nid: p\nframework: riverside-hs\n"
-                           f"raters: {{resolve: {resolve}, moderator: Kim}}\n"
-                           if resolve == "moderator" else
-                           "kind: policy\nschema_version: 1\nid: p\nframework: riverside-hs\n"
-                           f"raters: {{resolve: {resolve}}}\n", encoding="utf-8")
+                           f"raters: {rule}\n", encoding="utf-8")
     finished = same_as_whole(monkeypatch, tmp_path, file, extra=["--policy", str(policy_file)])
-    assert len(finished) == 1 and finished[0] is not None  # graded in parts
+    assert len(finished) == 1 and (finished[0] is not None) == in_parts
     rejects = (tmp_path / "parts" / "rejects.csv").read_text()
     assert rejects.count("another-rater") > 50
 
