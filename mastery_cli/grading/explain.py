@@ -20,7 +20,7 @@ from mastery_cli.framework.model import Framework, Scale, level_key
 from mastery_cli.grading import explain_math
 from mastery_cli.grading.methods import describe
 from mastery_cli.grading.pipeline import OK, READER_SET_ASIDE, SET_ASIDE_REASONS, GradeResult
-from mastery_cli.grading.policy import Policy
+from mastery_cli.grading.policy import Policy, RaterRule
 from mastery_cli.grading.rounding import format_decimal
 from mastery_cli.validation.rules import did_you_mean
 
@@ -129,10 +129,19 @@ def explain_target(result: GradeResult, student: str, target_id: str) -> str:
         kind = f" ({r['type']})" if r["type"] else ""
         return f"{when}  {r['assessment'] or '(no assessment name)'}{kind}  score {score}"
 
+    other_ratings = _other_ratings(aside)
+    more_ratings = int((aside["reason"] == "another-rater").sum())
+    aside = aside.loc[(aside["reason"] != "another-rater").to_numpy(dtype=bool)]
     lines.append("Evidence used, oldest first (by date, then file and row):" if len(used)
                  else "Evidence used: none.")
     for k, r in enumerate(used.to_dict("records"), start=1):
-        lines.append(f"  {k}. {describe_row(r)}   [{r['file']}:{r['row']}]")
+        mates = other_ratings.get(_piece_key(r), []) if r.get("rater") else []
+        if mates:  # one piece of work scored by several raters
+            ratings = _ratings_text([r, *mates], policy.raters)
+            where = ", ".join(f"{m['file']}:{m['row']}" for m in [r, *mates])
+            lines.append(f"  {k}. {describe_row(r)}: {ratings}   [{where}]")
+        else:
+            lines.append(f"  {k}. {describe_row(r)}   [{r['file']}:{r['row']}]")
     reader_aside, rejected, no_target = _reader_rows(result, student, target_id)
     if len(aside) or reader_aside:
         lines.append("Set aside:")
@@ -145,8 +154,10 @@ def explain_target(result: GradeResult, student: str, target_id: str) -> str:
         lines.append("Rejected (not counted; fix them in the file and grade again):")
         lines += [_reader_row_line(r) for r in rejected]
     n_aside = len(aside) + len(reader_aside)
-    lines.append(f"Rows of this student for this target: {len(used) + n_aside + len(rejected)} "
-                 f"= {len(used)} used + {n_aside} set aside + {len(rejected)} rejected.")
+    n_used = len(used) + more_ratings
+    pieces = (f" (ratings of {len(used)} pieces of work)" if more_ratings else "")
+    lines.append(f"Rows of this student for this target: {n_used + n_aside + len(rejected)} "
+                 f"= {n_used} used{pieces} + {n_aside} set aside + {len(rejected)} rejected.")
     if no_target:
         lines.append("Rejected rows of this student with no target of the framework (if one "
                      "was meant for this target, fix its target cell):")
@@ -185,6 +196,40 @@ def explain_target(result: GradeResult, student: str, target_id: str) -> str:
                      "places only for display).")
         lines += _level_lines(row, scale, result)
     return "\n".join(lines) + "\n"
+
+
+def _piece_key(row: Mapping[Any, Any]) -> tuple[str, str]:
+    """What makes rows one piece of work within a student's target: assessment and date."""
+    return str(row["assessment"]), "" if pd.isna(row["date"]) else row["date"].isoformat()
+
+
+def _other_ratings(aside: pd.DataFrame) -> dict[tuple[str, str], list[Mapping[Any, Any]]]:
+    """The rows set aside as another rater's rating of a piece of work, by piece."""
+    pieces: dict[tuple[str, str], list[Mapping[Any, Any]]] = {}
+    for r in aside.loc[(aside["reason"] == "another-rater").to_numpy(dtype=bool)].to_dict(
+            "records"):
+        pieces.setdefault(_piece_key(r), []).append(r)
+    return pieces
+
+
+def _exact(value: float) -> str:
+    """A rating or a resolved score as it is (3, 2.5, 2.675), not rounded for display; a
+    value with more than 10 significant digits ends in "…"."""
+    text = f"{value:.10g}"
+    return text if float(text) == value else text + "…"
+
+
+def _ratings_text(rows: list[Mapping[Any, Any]], rule: RaterRule) -> str:
+    """Each rater's rating and how they became the piece's score, e.g.
+    "rated 3 (Lee) and 2 (Kim) -> 2.5, the mean" (``rows[0]`` carries the score)."""
+    rated = [f"{_exact(float(r.get('rating', r['score'])))} ({r['rater']})" for r in rows]
+    listed = ", ".join(rated[:-1]) + " and " + rated[-1]
+    how = f"the {rule.resolve}"
+    if rule.resolve == "moderator":
+        moderator = [str(r["rater"]) for r in rows if rule.is_moderator(str(r["rater"]))]
+        how = (f"the moderator's rating ({moderator[0]})" if moderator else
+               f"the mean (the moderator, {rule.moderator}, did not rate this work)")
+    return f"rated {listed} -> {_exact(float(rows[0]['score']))}, {how}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 The work is a handful of whole-column operations, never a Python loop per student:
 
 1. every row gets a reason it is set aside, or none (excused, missing, type filters, date
-   window; the first reason that applies wins, in that order);
+   window; the first reason that applies wins, in that order); then the rows left that are
+   one piece of work scored by several raters become one row (`_resolve_ratings`);
 2. the used rows are sorted by student × target, then date, then input order (``seq``), so
    evidence order is stable and documented: equal dates keep file-then-row order, and undated
    evidence goes after dated evidence (``undated: last``, the default) or before it;
@@ -40,7 +41,7 @@ import numpy.typing as npt
 from mastery_cli.diagnostics import Diagnostic
 from mastery_cli.framework.model import Framework, Scale
 from mastery_cli.grading import methods
-from mastery_cli.grading.policy import EvidenceRules, Policy, method_label
+from mastery_cli.grading.policy import EvidenceRules, Policy, RaterRule, method_label
 from mastery_cli.grading.rounding import round_half_up
 from mastery_cli.grading.table import (
     Coded,
@@ -50,6 +51,7 @@ from mastery_cli.grading.table import (
     compact_text_codes,
     first_rows,
     gather,
+    text_codes,
 )
 
 if TYPE_CHECKING:
@@ -75,6 +77,8 @@ SET_ASIDE_REASONS: dict[str, str] = {
     "zero-weight": "this type of evidence has weight 0",
     "before-window": "dated before the grading window",
     "after-window": "dated after the grading window",
+    "another-rater": "another rating of the same piece of work: the piece counts once, "
+                     "with its ratings resolved by the policy's 'raters' rule",
 }
 
 #: Which column a set-aside reason is about (for rejects.csv).
@@ -88,6 +92,7 @@ _REASON_COLUMN = {
     "zero-weight": "type",
     "before-window": "date",
     "after-window": "date",
+    "another-rater": "rater",
 }
 
 TARGET_COLUMNS = [
@@ -168,10 +173,12 @@ class GradeResult:
     are offered as DataFrames, made on first use: ``targets``, ``competencies``, ``courses``
     and ``progress`` are sorted by student id, then ids. ``evidence`` is the accepted evidence
     with ``used``, ``reason``, ``competency`` and ``order`` (0-based position in evidence order
-    within student × target; -1 if not used). ``rejects`` holds rows the reader rejected
-    (with ``student_id`` and ``target``, `REJECT_OWNER_COLUMNS`, when the reader said whose
-    they were); ``set_aside`` the rows the policy set aside, in the same columns (file, row,
-    column, value, reason, message).
+    within student × target; -1 if not used); its ``score`` is the score that counts, and
+    ``rating`` the row's own (they differ on the row that carries a piece of work scored by
+    several raters: see `_resolve_ratings`). ``rejects`` holds rows the reader rejected (with
+    ``student_id`` and ``target``, `REJECT_OWNER_COLUMNS`, when the reader said whose they
+    were); ``set_aside`` the rows the policy set aside, in the same columns (file, row, column,
+    value, reason, message).
     """
 
     framework: Framework
@@ -365,6 +372,7 @@ def grade_frame(
                               *(name for name in REJECT_OWNER_COLUMNS if name in rejects)])
     step("grade")
     evidence = _prepare(frame, framework, policy)
+    diagnostics = [*(diagnostics or []), *_moderator_warnings(evidence, policy)]
     # Which rows count is settled now: the rows not used are final before any result is.
     set_aside = _set_aside_rows(evidence)
     if on_unused_rows is not None:
@@ -427,8 +435,9 @@ def _target_info(framework: Framework) -> dict[str, tuple[str, str | None]]:
 
 
 def _prepare(frame: Table, framework: Framework, policy: Policy) -> Table:
-    """The evidence with ``reason`` (why set aside, "" when used), ``used``, ``competency``
-    and ``weight``.
+    """The evidence with ``reason`` (why set aside, "" when used), ``used``, ``competency``,
+    ``weight`` and ``rating`` (the row's own score; ``score`` is the score that counts, which
+    differs from it only on a piece of work scored by several raters: see `_resolve_ratings`).
 
     Every test is made once per distinct text and read back through the column's codes (a
     lookup table with one more entry, for code -1: a missing value, read as ""), so a million
@@ -488,12 +497,172 @@ def _prepare(frame: Table, framework: Framework, policy: Policy) -> Table:
         weight = np.broadcast_to(weights[0], (n,))
     else:
         weight = gather(weights, type_column.codes)
+    counted_score = score
+    resolved = _resolve_ratings(ev, reason_code, score, policy.raters)
+    if resolved is not None:
+        counted_score, others = resolved
+        reason_code[others] = 1 + list(SET_ASIDE_REASONS).index("another-rater")
     return ev.with_columns(
         competency=competency,
         reason=Coded(reason_code, ["", *SET_ASIDE_REASONS]),
         used=reason_code == 0,
         weight=weight,
+        score=counted_score,
+        rating=score,
     )
+
+
+def _moderator_warnings(ev: Table, policy: Policy) -> list[Diagnostic]:
+    """A warning when work was scored by several raters and the moderator the policy names
+    is no rater of the files at all (a misspelt name would quietly turn every piece into a
+    mean)."""
+    rule = policy.raters
+    if (rule.resolve != "moderator" or rule.moderator is None or "rater" not in ev
+            or not ev.coded("reason").equals_text("another-rater").any()):
+        return []
+    names = sorted({text.strip() for text in ev.coded("rater").texts} - {""})
+    if any(rule.is_moderator(name) for name in names):
+        return []
+    from mastery_cli.diagnostics import warning
+    from mastery_cli.validation.rules import did_you_mean
+
+    line, column = rule.moderator_at
+    return [warning(
+        "moderator-not-found",
+        f"moderator '{rule.moderator}' rated none of the evidence: the work scored by several "
+        "raters was resolved by the mean",
+        policy.path or "<policy>", line, column,
+        hint=did_you_mean(rule.moderator, names) or "raters in the files: "
+        + ", ".join(names[:10]) + (", ..." if len(names) > 10 else ""),
+        pointer="raters/moderator",
+    )]
+
+
+_NO_DATE = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
+
+
+def _resolve_ratings(
+    ev: Table, reason_code: npt.NDArray[np.int8], score: npt.NDArray[np.float64],
+    rule: RaterRule,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]] | None:
+    """(the scores that count, the rows set aside as "another-rater"), or None when no piece
+    of work was scored by several raters.
+
+    A piece of work is the rows still used (``reason_code`` 0) of one student, target,
+    assessment and date that name a rater; when they name two raters or more, they are one
+    piece of evidence: its first row in input order carries the score resolved from all its
+    ratings by ``rule``, and the others are set aside. Rows without a rater, and rows with
+    neither an assessment nor a date (nothing says they are the same work), stay pieces of
+    their own, as they always were.
+
+    Means (and the median of an even number of ratings) are exact: ratings that are decimals
+    of up to 6 places are added as whole millionths, and one division gives the double
+    nearest the exact mean (2.67 and 2.68 give the double nearest 2.675, which rounds to 2.68).
+    """
+    if "rater" not in ev:
+        return None
+    rater = ev.coded("rater")
+    if len({text.strip() for text in rater.texts} - {""}) < 2:
+        # No rater column (the usual case), or one rater for everything: no piece of work
+        # can have two raters, and the column's codes are not even made.
+        return None
+    rater_codes, rater_texts = text_codes(rater)
+    candidate = (reason_code == 0) & np.array([bool(t) for t in rater_texts])[rater_codes]
+    if "assessment" in ev:
+        assessment_codes, assessment_texts = text_codes(ev.coded("assessment"))
+    else:
+        assessment_codes, assessment_texts = np.zeros(len(ev), dtype=np.int64), [""]
+    dates = np.asarray(ev.array("date"), dtype="datetime64[ns]").view(np.int64)
+    candidate &= np.array([bool(t) for t in assessment_texts])[assessment_codes] | (
+        dates != _NO_DATE)
+    rows = np.flatnonzero(candidate)
+    if len(rows) < 2:
+        return None
+    student_codes, student_texts = text_codes(ev.coded("student_id"))
+    target_codes, target_texts = text_codes(ev.coded("target"))
+    date_rank, n_dates = dense_rank(dates[rows])
+    keys = [(student_codes[rows], len(student_texts)), (target_codes[rows], len(target_texts)),
+            (assessment_codes[rows], len(assessment_texts)), (date_rank, max(n_dates, 1))]
+    if float(np.prod([float(size) for _, size in keys])) < 2.0**62:
+        key = np.zeros(len(rows), dtype=np.int64)
+        for codes, size in keys:
+            key = key * size + codes
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        new_group = key[1:] != key[:-1]
+    else:  # (too many distinct values for one number: sorted key by key)
+        order = np.lexsort([codes for codes, _ in reversed(keys)])
+        new_group = np.zeros(len(rows) - 1, dtype=bool)
+        for codes, _ in keys:
+            in_order = codes[order]
+            new_group |= in_order[1:] != in_order[:-1]
+    rows = rows[order]
+    # Groups of two rows or more, then those that name two raters or more: the pieces.
+    starts = np.flatnonzero(np.concatenate(([True], new_group)))
+    sizes = np.diff(np.append(starts, len(rows)))
+    in_pair = np.repeat(sizes >= 2, sizes)
+    if not in_pair.any():
+        return None
+    rows, sizes = rows[in_pair], sizes[sizes >= 2]
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    raters = rater_codes[rows]
+    several = np.minimum.reduceat(raters, starts) != np.maximum.reduceat(raters, starts)
+    if not several.any():
+        return None
+    rows = rows[np.repeat(several, sizes)]
+    sizes = sizes[several]
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    piece = np.repeat(np.arange(len(sizes)), sizes)
+    # Each piece's ratings from the lowest up (the median, highest and lowest read them so).
+    by_rating = np.lexsort((score[rows], piece))
+    rows = rows[by_rating]
+    ratings = score[rows]
+    if rule.resolve == "highest":
+        value = ratings[starts + sizes - 1]
+    elif rule.resolve == "lowest":
+        value = ratings[starts]
+    elif rule.resolve == "median":
+        middle = np.stack([ratings[starts + (sizes - 1) // 2], ratings[starts + sizes // 2]],
+                          axis=1).ravel()
+        value = _exact_means(middle, np.arange(0, len(middle), 2))
+    else:
+        value = _exact_means(ratings, starts)
+        if rule.resolve == "moderator":
+            lookup = np.array([rule.is_moderator(t) for t in rater_texts])
+            by_moderator = lookup[rater_codes[rows]]
+            rated = np.logical_or.reduceat(by_moderator, starts)
+            if rated.any():
+                value = np.where(rated, _exact_means(ratings, starts, by_moderator), value)
+    seq = np.asarray(ev.array("seq"))[rows]
+    first = np.lexsort((seq, piece))[starts]  # each piece's first row in input order
+    counted = score.copy()
+    counted[rows[first]] = value
+    others = np.ones(len(rows), dtype=bool)
+    others[first] = False
+    return counted, rows[others]
+
+
+#: Ratings with up to this many decimal places are averaged exactly (`_exact_means`).
+_EXACT_UNITS = 1e6
+
+
+def _exact_means(values: npt.NDArray[np.float64], starts: npt.NDArray[np.int64],
+                 counted: npt.NDArray[np.bool_] | None = None) -> npt.NDArray[np.float64]:
+    """The mean of each run of ``values`` starting at ``starts`` (of the ``counted`` ones;
+    NaN for a run with none), as the double nearest the exact decimal mean when every value
+    is a decimal of up to 6 places; the plain floating-point mean otherwise.
+
+    Such a value is ``u / 10**6`` for a whole ``u``; the sum of the ``u`` is exact and one
+    correctly rounded division of two whole numbers gives the nearest double."""
+    chosen = np.ones(len(values), dtype=bool) if counted is None else counted
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        units = np.round(values * _EXACT_UNITS)
+        exact = (units / _EXACT_UNITS == values) & (np.abs(units) < 2.0**40)
+        count = np.add.reduceat(chosen.astype(np.int64), starts)
+        all_exact = np.logical_and.reduceat(exact | ~chosen, starts)
+        exact_sum = np.add.reduceat(np.where(chosen, units, 0.0), starts)
+        plain_sum = np.add.reduceat(np.where(chosen, values, 0.0), starts)
+        return np.where(all_exact, exact_sum / (count * _EXACT_UNITS), plain_sum / count)
 
 
 def _type_reason(evidence_type: str, rules: EvidenceRules) -> int:
@@ -522,7 +691,8 @@ def _set_aside_rows(ev: Table) -> Table:
     about = np.array(["", *(_REASON_COLUMN[r] for r in SET_ASIDE_REASONS)], dtype=object)
     column_of = about[reason_codes]
     value = np.full(len(aside), "", dtype=object)
-    for about_column, source in (("target", "target"), ("type", "type"), ("score", "status")):
+    for about_column, source in (("target", "target"), ("type", "type"), ("score", "status"),
+                                 ("rater", "rater")):
         rows = np.flatnonzero(column_of == about_column)
         if len(rows):
             value[rows] = ev.coded(source).take(aside[rows]).values()

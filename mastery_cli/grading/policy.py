@@ -29,6 +29,8 @@ ORDER_BY: Final = ("date", "input")
 UNDATED: Final = ("last", "first")
 ROLLUPS: Final = ("mean", "weighted_mean", "minimum", "median", "all_mastered", "n_of_m")
 COMBINES: Final = ("mean", "weighted_mean")
+#: How the ratings of one piece of work scored by several raters become its one score.
+RATER_RULES: Final = ("mean", "median", "highest", "lowest", "moderator")
 DEFAULT_PLACES: Final = 2
 #: Evidence types the README names, and the ones the Canvas formats give rows; others are the
 #: school's own labels.
@@ -77,6 +79,31 @@ class EvidenceRules:
 
     def weight_of(self, evidence_type: str) -> float:
         return float(self.type_weights.get(evidence_type, 1.0))
+
+
+@dataclass(frozen=True)
+class RaterRule:
+    """How a piece of work scored by several raters (the same student, target, assessment and
+    date; different ``rater``) becomes one piece of evidence with one score.
+
+    ``moderator`` takes the rating of the rater named ``moderator`` (compared without regard
+    to case or surrounding spaces) when that rater rated the piece, otherwise the mean.
+    """
+
+    resolve: str = "mean"
+    moderator: str | None = None
+    # (line, column) of ``moderator`` in the policy file, for diagnostics about the data
+    moderator_at: tuple[int | None, int | None] = field(default=(None, None), compare=False)
+
+    def is_moderator(self, rater: str) -> bool:
+        return self.moderator is not None and (
+            rater.strip().casefold() == self.moderator.strip().casefold())
+
+    def text(self) -> str:
+        """In words, e.g. "the moderator's rating (Ms. Lee), else the mean"."""
+        if self.resolve == "moderator":
+            return f"the moderator's rating ({self.moderator}), else the mean"
+        return f"the {self.resolve}"
 
 
 @dataclass(frozen=True)
@@ -216,6 +243,7 @@ class Policy:
     course_grade: CourseGradePolicy = field(default_factory=CourseGradePolicy)
     efficacy_in_course_grade: bool = False
     ready_share: float = 1.0
+    raters: RaterRule = field(default_factory=RaterRule)
     path: str | None = None
 
     def spec_for(self, target_id: str, competency_id: str) -> MethodSpec:
@@ -269,6 +297,9 @@ class Policy:
             "efficacy_in_course_grade": self.efficacy_in_course_grade,
             # only when set: grades.json of policies without them keeps its bytes
             **self._course_grade_dict(),
+            **({"raters": {"resolve": self.raters.resolve, "moderator": self.raters.moderator,
+                           "text": self.raters.text()}}
+               if self.raters != RaterRule() else {}),
         }
 
     def _course_grade_dict(self) -> dict[str, Any]:
@@ -515,6 +546,33 @@ def named_types(
     return tuple(named)
 
 
+def _raters(data: Mapping[str, Any], reader: _Reader) -> RaterRule:
+    """The rule for double-scored work; ``resolve: moderator`` needs the moderator's name."""
+    moderator = str(data["moderator"]) if data.get("moderator") else None
+    at = (reader.document.yaml.position(("raters", "moderator"))
+          if moderator is not None and reader.document is not None else (None, None))
+    rule = RaterRule(resolve=str(data.get("resolve", "mean")), moderator=moderator,
+                     moderator_at=at)
+    if rule.resolve not in RATER_RULES:  # (the schema says so too, for policies it checked)
+        from mastery_cli.validation.rules import did_you_mean
+
+        reader.problem(
+            "policy-raters",
+            f"unknown way to resolve double-scored work '{rule.resolve}'",
+            ("raters", "resolve"),
+            did_you_mean(rule.resolve, RATER_RULES) or "one of: " + ", ".join(RATER_RULES),
+        )
+    elif rule.resolve == "moderator" and rule.moderator is None:
+        reader.problem(
+            "policy-raters",
+            "resolve: moderator needs 'moderator', the name of the rater whose rating counts",
+            ("raters", "resolve"),
+            "e.g. raters: {resolve: moderator, moderator: Ms. Lee} (as the rater column "
+            "writes the name)",
+        )
+    return rule
+
+
 def policy_from_data(
     data: Mapping[str, Any], document: MasteryDocument | None = None, origin: str = "<policy>"
 ) -> tuple[Policy | None, list[Diagnostic]]:
@@ -578,6 +636,7 @@ def policy_from_data(
         rules=_rules(course_data.get("rules") or (), reader, ("course_grade", "rules")),
         min_competencies=int(course_data.get("min_competencies", 1)),
     )
+    raters = _raters(data.get("raters") or {}, reader)
     input_data = data.get("input") or {}
     settings = InputSettings(
         format=input_data.get("format"),
@@ -609,6 +668,7 @@ def policy_from_data(
         course_grade=course,
         efficacy_in_course_grade=bool(data.get("efficacy_in_course_grade", False)),
         ready_share=float((data.get("progression") or {}).get("ready_share", 1.0)),
+        raters=raters,
         path=document.path if document else None,
     )
     return policy, []

@@ -244,6 +244,21 @@ def _check_course_grade(
     return problems
 
 
+def _check_raters(document: MasteryDocument, policy: Policy) -> list[Diagnostic]:
+    """A moderator named for a rule that does not use one is probably a slip."""
+    rule = policy.raters
+    if rule.moderator is None or rule.resolve == "moderator":
+        return []
+    return [_at(
+        document, "unused-moderator",
+        f"moderator '{rule.moderator}' is not used: double-scored work is resolved by the "
+        f"{rule.resolve}",
+        ("raters", "moderator"),
+        "write 'resolve: moderator' for the moderator's rating to count, or drop 'moderator'",
+        warning=True,
+    )]
+
+
 def check_policy(
     document: MasteryDocument, frameworks: Mapping[str, Framework], sets: DocumentSet
 ) -> list[Diagnostic]:
@@ -259,6 +274,7 @@ def check_policy(
     problems.extend(found)
     if policy is not None:
         problems.extend(_check_course_grade(document, policy, framework))
+        problems.extend(_check_raters(document, policy))
     if framework is None:
         return problems
     known = _ids(framework)
