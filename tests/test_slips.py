@@ -396,3 +396,17 @@ def test_an_unused_policy_type_in_a_file_graded_in_parts(monkeypatch: pytest.Mon
     result = invoke("grade", file, "--framework", REPO / "examples" / "framework",
                     "--policy", policy, "--out", tmp_path / "out", "-q")
     assert f"{policy}:6:19: warning [unused-evidence-type]" in result.output
+
+
+def test_explain_prints_the_warnings_that_bear_on_the_result(tmp_path: Path) -> None:
+    # The explanation lists the student's own rejected rows; the warnings about the files and
+    # the policy (ids with lost zeros, a misspelt type) come before it, other students' rows not.
+    scores = write(tmp_path / "scores.csv", ZEROS + '0012,"García, Ana",T1,2026-09-11,9\n')
+    policy = typed_policy(tmp_path, "  exclude_types: [practise]\n")
+    result = invoke("explain", "0070107", "T1", scores, "--framework", FRAMEWORK,
+                    "--policy", policy)
+    assert result.exit_code == 0, result.output
+    assert f"{scores}:5: warning [student-id-leading-zeros]" in result.output
+    assert f"{policy}:6:19: warning [unused-evidence-type]" in result.output
+    assert "score-off-scale" not in result.output  # García's row, not this student's
+    assert result.output.index("warning [") < result.output.index("Student 0070107")

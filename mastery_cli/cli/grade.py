@@ -18,6 +18,7 @@ from mastery_cli.cli.grade_run import (
     GradeOptions,
     canvas_map,
     load_inputs,
+    print_warnings,
     run_grade,
 )
 
@@ -147,14 +148,21 @@ def explain(
         mastery explain 0041066 ALG1 scores.csv --framework framework/ --method highest
     """
     from mastery_cli.grading.explain import explain_result
+    from mastery_cli.grading.ingest import REASON_CODES
     from mastery_cli.grading.pipeline import grade as grade_files
 
     _check_input_format(input_format)
-    loaded_framework, loaded_policy, _ = load_inputs(framework, policy, method, param or ())
+    loaded_framework, loaded_policy, warnings = load_inputs(framework, policy, method,
+                                                            param or ())
     result = grade_files(files, loaded_framework, loaded_policy,
                          input_format=None if input_format == "auto" else input_format,
                          only_student=student,
                          outcome_map=canvas_map(loaded_framework, canvas_outcomes))
+    # The explanation lists this student's rejected rows itself; the reader's warnings about
+    # single rows (any student's) would repeat them or be about someone else. The rest (the
+    # policy, the files, ids with lost zeros) bear on every result, this one too.
+    row_codes = set(REASON_CODES.values())
+    print_warnings([*warnings, *(d for d in result.diagnostics if d.code not in row_codes)])
     emit(explain_result(result, student, subject))
 
 

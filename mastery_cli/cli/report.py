@@ -11,6 +11,7 @@ import typer
 
 from mastery_cli.cli.common import emit, guarded
 from mastery_cli.cli.grade import CanvasOutcomesOpt, canvas_map
+from mastery_cli.cli.grade_run import print_warnings
 
 if TYPE_CHECKING:
     from mastery_cli.framework.model import Framework
@@ -159,7 +160,7 @@ def report(
     settings = RenderSettings(out=out, templates=templates, pdf=pdf, combine=combine)
     result = _render(data, documents, settings, jobs, quiet)
     index = write_index(data, settings)
-    _print_warnings(warnings + result.diagnostics)
+    print_warnings(warnings + result.diagnostics)
     pdfs = sum(1 for p in result.written if p.suffix == ".pdf")
     html = sum(1 for p in result.written if p.suffix == ".html")
     emit(f"wrote {html} HTML" + (f" and {pdfs} PDF" if pdf else "") + f" {kind} document"
@@ -209,7 +210,7 @@ def _grade(
     grades.json document."""
     from rich.console import Console
 
-    from mastery_cli.cli.grade_run import print_row_accounting, print_warnings
+    from mastery_cli.cli.grade_run import print_row_accounting
     from mastery_cli.grading.outputs import grades_document
     from mastery_cli.grading.pipeline import grade
     from mastery_cli.grading.policy import default_policy, method_label
@@ -252,13 +253,6 @@ def _render(data: Any, documents: Any, settings: Any, jobs: int | None, quiet: b
             bar.update(task, completed=done, total=total)
 
         return render_documents(data, documents, settings, jobs=jobs, progress=progress)
-
-
-def _print_warnings(diagnostics: list[Any]) -> None:
-    from mastery_cli.diagnostics import render_text, sorted_diagnostics
-
-    for diagnostic in sorted_diagnostics(diagnostics):
-        emit(render_text(diagnostic), err=True)
 
 
 def register(app: typer.Typer) -> None:
