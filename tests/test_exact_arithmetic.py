@@ -556,3 +556,23 @@ def test_the_level_follows_the_score_as_shown(tmp_path: Path, places: int, score
     assert level_line in text
     assert "(the level follows the score as shown)" in text
     assert "only for display" not in text
+
+
+@pytest.mark.parametrize(("places", "score", "text"),
+                         [(2, 2.45, "2.45"), (3, 2.445, "2.445"), (3, 2.435, "2.435"),
+                          (1, 2.5, "2.5"), (2, 3.0, "3")])
+def test_reports_show_scores_as_grades_json_holds_them(places: int, score: float,
+                                                      text: str) -> None:
+    """Report cards print the score grades.json holds (already rounded half up to the
+    policy's places), never rounded a second time (Babel would make 2.445 into 2.44)."""
+    from datetime import date
+
+    from babel import Locale
+
+    from mastery_cli.reports.context import ReportData, ReportOptions
+
+    grades = {"version": 1, "students": [], "policy": {"rounding": places}}
+    data = ReportData(grades, FRAMEWORK, ReportOptions("en", Locale.parse("en"),
+                                                       date(2027, 1, 29)))
+    assert data.number(score) == text
+    assert data.number(0.25) == "0.25"  # credits keep two places whatever the policy
