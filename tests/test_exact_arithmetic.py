@@ -303,6 +303,20 @@ def test_the_issue_examples(name: str, scores: list[float], exact: str, shown: s
     assert explained.steps[-1].endswith(f"= {exact}")  # the last working value, unrounded
 
 
+@pytest.mark.parametrize(
+    ("scores", "places", "shown"),
+    [([0.25, 0.5, 0.75], 1, "0.8"),  # the fitted curve is exactly s = 0.25 k: 0.7499999999999999
+     ([0.35] * 4, 1, "0.4"),  # flat at 0.35: 0.34999999999999987
+     ([2.5] * 5, 0, "3"), ([0.45, 0.9, 1.35], 1, "1.4")],
+)
+def test_power_law_on_half_way_points(scores: list[float], places: int, shown: str) -> None:
+    spec, _ = validate_params("power_law", {})
+    assert spec is not None
+    assert exact_result(spec, scores) == typed(scores[-1])
+    value = compute(spec, [0] * len(scores), scores, **SCALE).value[0]
+    assert format_decimal(value, places) == shown
+
+
 def test_rounding_reads_twelve_significant_digits() -> None:
     noisy = 1.5 * (1 - 0.65) + 1.0 * 0.65
     assert noisy == 1.1749999999999998  # the float noise this is about
