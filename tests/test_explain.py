@@ -33,8 +33,12 @@ def test_target_explanation_has_evidence_arithmetic_and_level() -> None:
     assert "Diagnostic (diagnostic)  score 1.00" in used[0]
     assert any("Practice (formative)" in line and "[type-excluded;" in line for line in lines)
     assert "Method: decaying_average (weight 0.65)" in text
-    assert "d4 = 2.53 × 0.35 + 4.00 × 0.65 = 3.48" in text
-    assert "Level: 3.48 reaches level 3 (Proficient)" in text
+    # Working values unrounded, so a calculator redoes each step from the printed numbers.
+    assert "d3 = 1.65 × 0.35 + 3.00 × 0.65 = 2.5275" in text
+    assert "d4 = 2.5275 × 0.35 + 4.00 × 0.65 = 3.484625" in text
+    assert "Result: 3.48 (3.484625 rounded half up to 2 places)." in text
+    assert ("Level: 3.484625 shows as 3.48 at 2 places, which reaches level 3 (Proficient)"
+            in text)
     assert "3 Proficient from 2.5" in text  # the policy's cut point
 
 
@@ -49,15 +53,15 @@ def test_competency_explanation_shows_the_rollup() -> None:
     code, text = explain("0012", "C1")
     assert code == 0
     assert "T3: insufficient-evidence" in text
-    assert "(3.48 + 3.65) / 2 = 3.57" in text
-    assert "Level: 3.57 reaches level 4 (Advanced)" in text
+    assert "(3.484625 + 3.65) / 2 = 3.5673125" in text
+    assert "Level: 3.5673125 shows as 3.57 at 2 places, which reaches level 4 (Advanced)" in text
 
 
 def test_course_explanation_shows_the_deciding_rule() -> None:
     code, text = explain("0012", "CRS")
     assert code == 0
     assert "Not counted (efficacy, reported separately): E1." in text
-    assert "(3.57 × 1 + 3.65 × 1) / 2 = 3.61" in text
+    assert "(3.5673125 × 1 + 3.65 × 1) / 2 = 3.60865625 shows as 3.61 at 2 places" in text
     assert "A: at least 50% of competencies at 4 or above and none below 3 -> holds" in text
     assert "Course grade: A" in text
     code, text = explain("0345", "CRS")

@@ -33,7 +33,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -411,8 +413,12 @@ DEFAULTS: dict[str, dict[str, float | int | str | bool]] = {
 def method_result(method: str, given: dict[str, float | int | str | bool], s: list[float],
                   scale: Scale) -> tuple[str, float | None]:
     """(status, value) of a method on scores in evidence order: FIELD-NOTES section 2 and the
-    README's table, one value at a time."""
+    README's table, one value at a time. Every method but the power law (logarithms) is worked
+    in exact arithmetic on the decimals as typed, and gives a Fraction."""
     p = {**DEFAULTS.get(method, {}), **given}
+    if method != "power_law":
+        exact: list[Any] = [Fraction(repr(float(x))) for x in s]
+        s = exact
     if method == "highest":
         return "ok", max(s)
     if method == "latest":
@@ -422,10 +428,10 @@ def method_result(method: str, given: dict[str, float | int | str | bool], s: li
     if method == "median":
         return "ok", statistics.median(s)
     if method == "weighted_average":
-        w = float(p["weight"])
+        w = Fraction(repr(float(p["weight"])))
         return "ok", s[0] if len(s) == 1 else s[-1] * w + sum(s[:-1]) / (len(s) - 1) * (1 - w)
     if method == "decaying_average":
-        w = float(p["weight"])
+        w = Fraction(repr(float(p["weight"])))
         d = s[0]
         for x in s[1:]:
             d = d * (1 - w) + x * w
@@ -471,24 +477,23 @@ def method_result(method: str, given: dict[str, float | int | str | bool], s: li
     raise AssertionError(f"the oracle does not know {method}")
 
 
-def round_text(value: float, places: int) -> str:
-    """Half away from zero, on the shortest repr (FIELD-NOTES: rounding)."""
-    return str(Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP))
+def round_text(value: float | Fraction, places: int) -> str:
+    """Half away from zero (FIELD-NOTES: rounding): an exact value exactly, a float (the power
+    law) on its shortest repr."""
+    # A quotient to 28 digits: exact for a terminating decimal, and a ratio of small integers
+    # that does not terminate lies far further than 1e-28 from any half step.
+    exact = (Decimal(value.numerator) / Decimal(value.denominator)
+             if isinstance(value, Fraction) else Decimal(repr(value)))
+    return str(exact.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP))
 
 
-#: Methods that only pick, add and divide scores: on scores such as 2.25 their floats are exact
-#: in any order of operations, so a half step (2.125) must be rounded up, not either way.
-EXACT_METHODS = {"highest", "latest", "average", "median", "n_mastery", "mode", "mean_last_n",
-                 "highest_last_n", "mean_top_n"}
-
-
-def either_way(value: float, places: int, method: str) -> bool:
-    """Float noise of another order of operations could round this either way: the value is
-    within a hair of a half step, and not exactly one that exact arithmetic reached."""
-    scaled = value * 10**places
-    if abs(scaled - math.floor(scaled) - 0.5) >= 1e-6:
+def either_way(value: float | Fraction, places: int, method: str) -> bool:
+    """The power law's float oracle differs from the engine's in the last bits: a value within
+    a hair of a half step could round either way. Every other method is exact: no slack."""
+    if isinstance(value, Fraction):
         return False
-    return not (method in EXACT_METHODS and Decimal(value) == Decimal(repr(value)))
+    scaled = value * 10**places
+    return abs(scaled - math.floor(scaled) - 0.5) < 1e-6
 
 
 @dataclass

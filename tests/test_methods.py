@@ -384,7 +384,8 @@ def test_explain_decaying_average_shows_each_step() -> None:
     assert result.status == "ok"
     assert "d1 = 1.00" in result.steps
     assert "d2 = 1.00 × 0.35 + 2.00 × 0.65 = 1.65" in result.steps
-    assert result.steps[-1] == "Result: d4 = 3.48"
+    assert "d3 = 1.65 × 0.35 + 3.00 × 0.65 = 2.5275" in result.steps
+    assert result.steps[-1] == "Result: d4 = 3.484625"
     assert result.summary == "Decaying average, from 4 scores: 3.48."
 
 

@@ -8,7 +8,7 @@ import random
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 
 import numpy as np
 import pytest
@@ -402,12 +402,16 @@ def test_raising_a_score_never_lowers_the_result(
 
 
 def decimal_round(x: float, places: int) -> float:
-    """The definition: the shortest decimal that reads back as x, rounded half up."""
-    if not math.isfinite(x):
+    """The definition: the shortest decimal that reads back as x, read to 12 significant
+    digits (but at least 3 decimals beyond ``places``), rounded half up."""
+    if not math.isfinite(x) or x == 0:
         return x
     with localcontext() as ctx:
         ctx.prec = 400
-        return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP))
+        typed = Decimal(repr(x))
+        read = typed.quantize(Decimal(1).scaleb(min(typed.adjusted() - 11, -(places + 3))),
+                              ROUND_HALF_EVEN)
+        return float(read.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP))
 
 
 def same_float(a: float, b: float) -> bool:
@@ -430,7 +434,8 @@ def test_round_half_up_array_matches_decimal(values: list[float], places: int) -
     step=st.sampled_from([-2, -1, 0, 1, 2]),
 )
 def test_round_half_up_at_and_beside_half_way_points(m: int, places: int, step: int) -> None:
-    """Values typed as exact halves (2.675) and the doubles next to them."""
+    """Values typed as exact halves (2.675) and the doubles next to them (float noise of a
+    result that is exactly half-way: they round up too)."""
     x = float(Decimal(10 * m + 5).scaleb(-(places + 1)))
     for _ in range(abs(step)):
         x = float(np.nextafter(x, math.copysign(math.inf, step)))

@@ -21,7 +21,7 @@ from mastery_cli.grading import explain_math
 from mastery_cli.grading.methods import describe
 from mastery_cli.grading.pipeline import OK, READER_SET_ASIDE, SET_ASIDE_REASONS, GradeResult
 from mastery_cli.grading.policy import Policy, RaterRule
-from mastery_cli.grading.rounding import format_decimal
+from mastery_cli.grading.rounding import format_decimal, format_unrounded
 from mastery_cli.validation.rules import did_you_mean
 
 
@@ -52,7 +52,31 @@ def explain_result(result: GradeResult, student: str, subject: str) -> str:
 
 
 def _num(value: float, places: int) -> str:
+    """A score as the result files show it: rounded half up to the policy's places."""
     return format_decimal(value, places)
+
+
+def _full(value: float, places: int) -> str:
+    """A working value as a calculator shows it (unrounded, at least ``places`` decimals)."""
+    return format_unrounded(value, places)
+
+
+def _places(places: int) -> str:
+    return "1 place" if places == 1 else f"{places} places"
+
+
+def _shows_as(value: float, places: int) -> str:
+    """"2.45 shows as 2.5 at 1 place" when rounding changes the score, else "2.50"."""
+    full, shown = _full(value, places), _num(value, places)
+    return shown if full == shown else f"{full} shows as {shown} at {_places(places)}"
+
+
+def _result_line(value: float, places: int) -> str:
+    """The result as the result files hold it, with the unrounded value when they differ."""
+    full, shown = _full(value, places), _num(value, places)
+    if full == shown:
+        return f"Result: {shown}."
+    return f"Result: {shown} ({full} rounded half up to {_places(places)})."
 
 
 def _row(table: pd.DataFrame, **keys: str) -> Mapping[Any, Any] | None:
@@ -84,12 +108,14 @@ def _level_lines(row: Mapping[Any, Any], scale: Scale | None, result: GradeResul
     policy, framework = result.policy, result.framework
     if row["status"] != OK or scale is None:
         return []
-    shown = _num(row["score"], policy.places)
+    shown = _shows_as(float(row["score"]), policy.places)
+    reaches = ", which reaches" if " shows as " in shown else " reaches"
     mastered = "yes" if row["mastered"] else "no"
     return [
-        f"Level: {shown} reaches level {level_key(row['level'])} ({row['label']}); "
+        f"Level: {shown}{reaches} level {level_key(row['level'])} ({row['label']}); "
         f"mastery is level {level_key(scale.mastery_value)}: mastered {mastered}.",
-        f"  Levels on scale '{scale.id}': {_levels_text(scale, policy, framework)}.",
+        f"  Levels on scale '{scale.id}' (the level follows the score as shown): "
+        f"{_levels_text(scale, policy, framework)}.",
     ]
 
 
@@ -192,8 +218,7 @@ def explain_target(result: GradeResult, student: str, target_id: str) -> str:
                          f"counted; the policy needs {minimum}.")
         lines.append(_status_line(str(row["status"])))
     else:
-        lines.append(f"Result: {_num(row['score'], places)} (rounded half up to {places} "
-                     "places only for display).")
+        lines.append(_result_line(float(row["score"]), places))
         lines += _level_lines(row, scale, result)
     return "\n".join(lines) + "\n"
 
@@ -270,21 +295,23 @@ def explain_competency(result: GradeResult, student: str, competency_id: str) ->
     row = _row(result.competencies, student_id=student, competency=competency_id)
     if ok:
         scores = [float(r["score"]) for r in ok]
-        shown = " + ".join(_num(s, places) for s in scores)
+        # Unrounded, as the roll-up adds them: a calculator redoes the line from the numbers.
+        shown = " + ".join(_full(s, places) for s in scores)
         if rollup.method == "weighted_mean":
             weights = [rollup.weights.get(r["target"], 1.0) for r in ok]
-            terms = " + ".join(f"{_num(s, places)} × {w:g}" for s, w in
+            terms = " + ".join(f"{_full(s, places)} × {_full(w, 0)}" for s, w in
                                zip(scores, weights, strict=True))
             total = sum(s * w for s, w in zip(scores, weights, strict=True)) / sum(weights)
-            lines.append(f"  ({terms}) / {sum(weights):g} = {_num(total, places)}")
+            lines.append(f"  ({terms}) / {_full(sum(weights), 0)} = {_full(total, places)}")
         elif rollup.method == "minimum":
-            lines.append(f"  lowest of {', '.join(_num(s, places) for s in scores)} = "
-                         f"{_num(min(scores), places)}")
+            lines.append(f"  lowest of {', '.join(_full(s, places) for s in scores)} = "
+                         f"{_full(min(scores), places)}")
         elif rollup.method == "median":
-            lines.append(f"  median of {', '.join(_num(s, places) for s in sorted(scores))} = "
-                         f"{_num(float(np.median(scores)), places)}")
+            lines.append(f"  median of {', '.join(_full(s, places) for s in sorted(scores))} = "
+                         f"{_full(float(np.median(scores)), places)}")
         else:
-            lines.append(f"  ({shown}) / {len(scores)} = {_num(sum(scores) / len(scores), places)}")
+            lines.append(f"  ({shown}) / {len(scores)} = "
+                         f"{_full(sum(scores) / len(scores), places)}")
         if rollup.method in ("all_mastered", "n_of_m") and row is not None:
             needed = len(competency.targets) if rollup.method == "all_mastered" else rollup.n
             lines.append(f"  {row['targets_mastered']} of {len(competency.targets)} targets at "
@@ -293,7 +320,7 @@ def explain_competency(result: GradeResult, student: str, competency_id: str) ->
     if row is None or row["status"] != OK:
         lines.append(_status_line(str(row["status"]) if row else "not-assessed"))
     else:
-        lines.append(f"Result: {_num(row['score'], places)}.")
+        lines.append(_result_line(float(row["score"]), places))
         lines += _level_lines(row, scale, result)
         if rollup.method in ("all_mastered", "n_of_m"):
             lines[-2] = lines[-2].split("; mastery is")[0] + (
@@ -351,9 +378,10 @@ def explain_course(result: GradeResult, student: str, course_id: str) -> str:
             ok_units = [(u, s, lv, 1.0) for u, s, lv, _ in ok_units]
         total_weight = sum(w for *_, w in ok_units)
         combined = sum(s * w for _, s, _, w in ok_units) / total_weight
-        terms = " + ".join(f"{_num(s, places)} × {w:g}" for _, s, _, w in ok_units)
+        terms = " + ".join(f"{_full(s, places)} × {_full(w, 0)}" for _, s, _, w in ok_units)
         lines += ["", f"Combined score ({policy.course_grade.combine.replace('_', ' ')}): "
-                      f"({terms}) / {total_weight:g} = {_num(combined, places)}"]
+                      f"({terms}) / {_full(total_weight, 0)} = "
+                      f"{_shows_as(combined, places)}"]
         lines += _rule_lines(ok_units, combined, policy)
     if row is None:
         lines.append("Result: the student does not take this course (no evidence names it).")

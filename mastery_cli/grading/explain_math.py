@@ -9,9 +9,10 @@ average::
     d2 = 1.00 × 0.35 + 2.00 × 0.65 = 1.65
     ...
 
-Numbers in the steps are rounded for reading (half away from zero, like the results); the
-arithmetic itself runs at full precision, so a shown step may differ from the shown numbers in
-the last digit.
+Numbers in the steps are shown as a calculator shows them (read to 12 significant digits, with
+at least the policy's places: `rounding.format_unrounded`), so every step can be redone from the
+numbers printed; only the result is rounded (half up at the policy's places, as the result
+files hold it).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from mastery_cli.grading.methods import (
     describe,
     validate_params,
 )
-from mastery_cli.grading.rounding import format_decimal
+from mastery_cli.grading.rounding import format_decimal, format_unrounded
 
 OK = STATUS_LABELS[STATUS_OK]
 INSUFFICIENT = STATUS_LABELS[STATUS_INSUFFICIENT]
@@ -57,7 +58,7 @@ class _Context:
     scale_min: float
     scale_max: float
     threshold: float
-    num: Callable[[float], str]  # a score or result as shown to readers
+    num: Callable[[float], str]  # a score or working value, unrounded (`format_unrounded`)
 
 
 @dataclass
@@ -69,20 +70,23 @@ class _Work:
 
 
 def _share(x: float) -> str:
-    """A weight such as 0.65 or 0.355: up to 4 places, at least 2."""
-    text = format_decimal(x, 4)
-    while text.endswith("0") and len(text.split(".")[1]) > 2:
-        text = text[:-1]
-    return text
+    """A weight such as 0.65 or 0.355, unrounded, with at least 2 places."""
+    return format_unrounded(x, 2)
+
+
+def _coef(x: float) -> str:
+    """A logarithm or fitted coefficient, unrounded (12 significant digits)."""
+    return format_unrounded(x, 0)
 
 
 def _paren(x: float) -> str:
     """A fitted coefficient, bracketed when negative so "− -1.2" reads "− (-1.2)"."""
-    return f"({x:.4f})" if x < 0 else f"{x:.4f}"
+    return f"({_coef(x)})" if x < 0 else _coef(x)
 
 
 def _plain(x: float) -> str:
-    return f"{x:g}"
+    """A weight such as 1, 0.5 or 2.25, unrounded."""
+    return format_unrounded(x, 0)
 
 
 def _listed(c: _Context, values: Sequence[float]) -> str:
@@ -221,11 +225,11 @@ def _power_law(c: _Context) -> _Work:
     steps += [
         "Fit the curve score = a × k^b through (k, score) for assessments k = 1.."
         f"{n} by least squares on logarithms: ln(score) = ln(a) + b × ln(k)",
-        f"b = Σ(ln k − {x_mean:.4f}) × ln(score) ÷ Σ(ln k − {x_mean:.4f})² = "
-        f"{sxy:.4f} ÷ {sxx:.4f} = {b:.4f}",
-        f"a = e^(mean ln(score) − b × mean ln(k)) = e^({y_mean:.4f} − {_paren(b)} × "
-        f"{x_mean:.4f}) = {a:.4f}",
-        f"Curve at assessment {at}: {a:.4f} × {at}^{_paren(b)} = {c.num(value)}",
+        f"b = Σ(ln k − {_coef(x_mean)}) × ln(score) ÷ Σ(ln k − {_coef(x_mean)})² = "
+        f"{_coef(sxy)} ÷ {_coef(sxx)} = {_coef(b)}",
+        f"a = e^(mean ln(score) − b × mean ln(k)) = e^({_coef(y_mean)} − {_paren(b)} × "
+        f"{_coef(x_mean)}) = {_coef(a)}",
+        f"Curve at assessment {at}: {_coef(a)} × {at}^{_paren(b)} = {c.num(value)}",
     ]
     if c.params["clamp"] and not c.scale_min <= value <= c.scale_max:
         clamped = min(max(value, c.scale_min), c.scale_max)
@@ -321,7 +325,8 @@ def explain(
     """Explain ``spec`` on one group's scores (oldest first), same rules as ``compute``.
 
     ``weights`` (per score; only ``average`` uses them) and ``dates`` (shown next to each score)
-    are optional. Numbers are shown with ``places`` decimals.
+    are optional. Numbers in the steps are unrounded, with at least ``places`` decimals; the
+    summary gives the result rounded half up to ``places``.
     """
     checked, problems = validate_params(spec.name, spec.params)
     if checked is None:
@@ -339,7 +344,7 @@ def explain(
         raise ValueError("weights must be finite and >= 0")
 
     def num(x: float) -> str:
-        return format_decimal(x, places)
+        return format_unrounded(x, places)
 
     rule = f"Rule: {describe(checked, mastery_threshold=mastery_threshold)}."
     if not values:
@@ -363,7 +368,7 @@ def explain(
     steps += work.steps
     count = "1 score" if len(values) == 1 else f"{len(values)} scores"
     if work.status == OK:
-        summary = f"{info.title}, from {count}: {num(work.value)}."
+        summary = f"{info.title}, from {count}: {format_decimal(work.value, places)}."
     else:
         label = "Insufficient evidence" if work.status == INSUFFICIENT else "No result"
         summary = f"{label} ({count}): {work.reason}."

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from babel import Locale
@@ -133,8 +134,17 @@ class ReportData:
             return ""
         number = float(value)
         if number not in self._numbers:
-            self._numbers[number] = format_number(number, self.options.locale)
+            self._numbers[number] = format_number(number, self.options.locale,
+                                                  places=self._places)
         return self._numbers[number]
+
+    @cached_property
+    def _places(self) -> int:
+        """The policy's places: grades.json holds scores rounded to them, and a report shows
+        them as they are (Babel would round a 2.445 again, half to even, to 2.44). At least 2,
+        which credits such as 0.25 need."""
+        places = (self.grades.get("policy") or {}).get("rounding")
+        return max(places, 2) if isinstance(places, int) and places <= 15 else 2
 
     # -- common -------------------------------------------------------------------------------
 
