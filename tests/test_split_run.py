@@ -18,7 +18,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from test_pipeline import write_csv
 from typer.testing import CliRunner
@@ -281,6 +281,7 @@ def test_json_output_and_small_files_are_graded_in_one_process(tmp_path):
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(min_value=1, max_value=40), min_size=2, max_size=60),
        st.integers(min_value=2, max_value=5), st.booleans(), st.booleans())
+@example([1, 1], 3, False, False)  # a cut searched from the first data line fell after the header
 def test_cuts_fall_where_the_student_changes(tmp_path_factory, rows_per_student, parts, crlf,
                                              bom):
     """Whatever the file: the spans cover its data, in order, each starting on a line whose

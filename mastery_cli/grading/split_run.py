@@ -289,8 +289,10 @@ def _spans(job: PartJob, parts: int) -> tuple[list[tuple[int, int]], list[str]] 
         return None
     cuts = [0]
     for index in range(1, parts):
+        # Past the first data line: the header's "student id" differs from every student, so
+        # a cut searched from there would leave a first part with no data.
         cut = _student_change(decoded, columns["student_id"],
-                              max(size * index // parts, cuts[-1] + 1, first))
+                              max(size * index // parts, cuts[-1] + 1, first + 1))
         if cut is not None and cut > cuts[-1]:
             cuts.append(cut)
     if len(cuts) < 2:
