@@ -59,24 +59,87 @@ def _expected(types: Any) -> str:
     return " or ".join(_TYPE_NAMES.get(t, t) for t in names)
 
 
-def _leaves(error: Any) -> Iterator[Any]:
-    """For oneOf/anyOf, follow the best-matching alternative down to a concrete error."""
-    from jsonschema.exceptions import best_match
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
 
-    while error.validator in ("oneOf", "anyOf") and error.context and not all(
-        e.validator == "required" for e in error.context
-    ):
-        # Alternatives that fail only on type are the least informative; if the value has
-        # the right type for one alternative, that one's errors explain the problem.
-        deeper = [e for e in error.context if e.validator != "type"]
-        if not deeper:
-            break
-        error = best_match(deeper)
+
+def _rejects_kind(error: Any) -> bool:
+    """Whether an alternative's error says the value is the wrong kind of thing altogether.
+
+    ``weight: "0.7"`` in a method mapping is the right kind for the mapping alternative (an
+    error inside it) and the wrong kind for the method-name alternative (a ``type`` error at the
+    value itself): the mapping alternative is the one the author meant.
+    """
+    if error.relative_path:
+        return False
+    if error.validator == "type":
+        return True
+    if error.validator in ("const", "enum"):
+        options = [error.validator_value] if error.validator == "const" else error.validator_value
+        kind = _json_type(error.instance)
+        return all(_json_type(option) != kind for option in options)
+    return False
+
+
+def _meant_alternative(error: Any) -> list[Any]:
+    """The errors of the oneOf/anyOf alternative(s) the value was meant to be, [] if none."""
+    by_alternative: dict[Any, list[Any]] = {}
+    for sub in error.context:
+        by_alternative.setdefault(sub.relative_schema_path[0], []).append(sub)
+    meant = [errors for errors in by_alternative.values()
+             if not any(_rejects_kind(e) for e in errors)]
+    # Several alternatives of the right type: the one that came closest (fewest errors).
+    return min(meant, key=len) if meant else []
+
+
+def _leaves(error: Any) -> Iterator[Any]:
+    """For oneOf/anyOf, follow the alternative the value was meant to be down to its errors.
+
+    An alternative whose type the value has is the one meant; its errors are the problems (all
+    of them). When the value has the type of no alternative, the oneOf error itself is reported
+    (as "expected A or B").
+    """
+    if (error.validator in ("oneOf", "anyOf") and error.context
+            and not all(e.validator == "required" for e in error.context)):
+        meant = _meant_alternative(error)
+        if meant:
+            for sub in meant:
+                yield from _leaves(sub)
+            return
     yield error
 
 
 def _is_text_choice(error: Any) -> bool:
-    return error.validator == "oneOf" and all(e.validator == "type" for e in error.context or [])
+    """A oneOf between a string and a map of language code to text that the value is neither."""
+    return (
+        error.validator == "oneOf"
+        and all(_rejects_kind(e) for e in error.context or [])
+        and any(isinstance(alternative, dict) and "propertyNames" in alternative
+                for alternative in error.validator_value)
+    )
+
+
+def _alternatives(error: Any) -> str:
+    """What the alternatives of a oneOf/anyOf accept, in words: "text or a mapping"."""
+    names: list[str] = []
+    for alternative in error.validator_value:
+        if not isinstance(alternative, dict):
+            continue
+        if "const" in alternative:
+            names.append(repr(alternative["const"]))
+        elif "enum" in alternative:
+            names.extend(repr(option) for option in alternative["enum"])
+        elif "type" in alternative:
+            names.append(_expected(alternative["type"]))
+    return " or ".join(dict.fromkeys(names))
 
 
 def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
@@ -89,6 +152,13 @@ def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
         return document.diagnostic(
             "schema-type", f"expected text or a map of language to text, got {_describe(instance)}",
             pointer, hint='write a string, or a map such as {en: "…", es: "…"}',
+        )
+    if validator in ("anyOf", "oneOf") and error.context and all(
+        _rejects_kind(e) for e in error.context
+    ) and _alternatives(error):
+        return document.diagnostic(
+            "schema-type", f"expected {_alternatives(error)}, got {_describe(instance)}",
+            pointer, hint=schema.get("description"),
         )
     if validator in ("anyOf", "oneOf") and error.context and all(
         e.validator == "required" for e in error.context
