@@ -197,20 +197,20 @@ def _load_file(file: Path, explicit: bool, kinds: Sequence[str]) -> _FileOutcome
     if explicit and not file.is_file():
         return _FileOutcome(diagnostics=[error("file-unreadable", "not a regular file", shown)])
     document, problems = load_yaml(file, shown)
-    if problems:
+    if document is None and problems:
         # A broken YAML file counts as checked: it is the user's file and it has errors.
         return _FileOutcome(checked=True, diagnostics=list(problems))
     kind, problem, skip_reason = _classify(document, explicit)
     if skip_reason is not None:
         return _FileOutcome(skipped=(shown, skip_reason))
     if problem is not None:
-        return _FileOutcome(checked=True, diagnostics=[problem])
+        return _FileOutcome(checked=True, diagnostics=[*problems, problem])
     assert document is not None and kind is not None
     if kind not in kinds:
         return _FileOutcome(skipped=(shown, f"kind {kind!r} is not used here"))
     schema_problems = check_document(document, kind)
     return _FileOutcome(
-        checked=True, diagnostics=schema_problems,
+        checked=True, diagnostics=[*problems, *schema_problems],
         document=MasteryDocument(shown, kind, document, schema_ok=not schema_problems),
     )
 

@@ -258,7 +258,15 @@ def _measure(root: yaml.Node, path: str) -> None:
         ))
 
 
-def _build(node: Any, path: str) -> Any:  # a yaml.Node; typed Any for .id and .style
+@dataclass
+class _Source:
+    """The text a document is built from, and the mistakes repaired while building it."""
+
+    text: str
+    repaired: list[Diagnostic] = field(default_factory=list)
+
+
+def _build(node: Any, path: str, source: _Source) -> Any:  # a yaml.Node; Any for .id, .style
     if node.id == "scalar":
         tag = node.tag
         if tag == _PLAIN_TAG:
@@ -267,7 +275,7 @@ def _build(node: Any, path: str) -> Any:  # a yaml.Node; typed Any for .id and .
             return node.value  # quoted, or explicitly !!str
         return _plain_scalar(node.value)  # another explicit tag (!!int 5): read as 1.2 core
     if node.id == "sequence":
-        return [_build(child, path) for child in node.value]
+        return [_build(child, path, source) for child in node.value]
     result: dict[str, Any] = {}
     seen: dict[str, yaml.Node] = {}
     merged: dict[str, Any] = {}
@@ -276,8 +284,8 @@ def _build(node: Any, path: str) -> Any:  # a yaml.Node; typed Any for .id and .
             key_node.tag == _MERGE_TAG or (key_node.tag == _PLAIN_TAG and key_node.value == "<<")
         ):
             sources = value_node.value if value_node.id == "sequence" else [value_node]
-            for source in sources:
-                value = _build(source, path)
+            for item in sources:
+                value = _build(item, path, source)
                 if isinstance(value, dict):
                     for k, v in value.items():
                         merged.setdefault(k, v)
@@ -289,6 +297,9 @@ def _build(node: Any, path: str) -> Any:  # a yaml.Node; typed Any for .id and .
                 path, mark.line + 1, mark.column + 1,
             ))
         key = key_node.value
+        if (not value_node.value and node.flow_style
+                and _rejoin_comma(node, key_node, value_node, result, path, source)):
+            continue
         if key in seen:
             first = seen[key].start_mark.line + 1
             mark = key_node.start_mark
@@ -299,10 +310,65 @@ def _build(node: Any, path: str) -> Any:  # a yaml.Node; typed Any for .id and .
                 hint="YAML would silently keep only one of them; remove or rename one",
             ))
         seen[key] = key_node
-        result[key] = _build(value_node, path)
+        result[key] = _build(value_node, path, source)
     for k, v in merged.items():
         result.setdefault(k, v)
     return result
+
+
+def _is_bare_key(key_node: Any, value_node: Any, text: str) -> bool:
+    """A plain key with no ':' after it: ``not the idea.`` in ``{en: A, not the idea.}``."""
+    return (
+        key_node.id == "scalar" and not key_node.style
+        and value_node.id == "scalar" and value_node.tag == _PLAIN_TAG and not value_node.value
+        and ":" not in text[key_node.end_mark.index:value_node.start_mark.index]
+    )
+
+
+def _rejoin_comma(
+    mapping: Any, key_node: Any, value_node: Any, result: dict[str, Any], path: str,
+    source: _Source,
+) -> bool:
+    """Repair text cut by an unquoted comma in a flow mapping, reporting it; False if it is not.
+
+    In ``{en: Names the topic, not the idea., es: …}`` the comma ends the English text and
+    ``not the idea.`` becomes a key without a value. The author meant one text: the entry gets
+    the text as written (so no later check trips over the stray key), and one error says to quote
+    it, at the comma.
+    """
+    text = source.text
+    if not _is_bare_key(key_node, value_node, text):
+        return False
+    pairs: list[tuple[Any, Any]] = mapping.value
+    index = next(i for i, (k, _) in enumerate(pairs) if k is key_node)
+    first = index - 1
+    while first >= 0 and _is_bare_key(*pairs[first], text):
+        first -= 1
+    if first < 0:
+        return False
+    start_key, start_value = pairs[first]
+    if (start_value.id != "scalar" or start_value.style or start_value.tag != _PLAIN_TAG
+            or not start_value.value or start_key.value not in result):
+        return False
+    written = text[start_value.start_mark.index:key_node.end_mark.index]
+    joined = re.sub(r"[ \t]*\r?\n\s*", " ", written)  # how a plain scalar folds line breaks
+    result[start_key.value] = joined
+    if index + 1 < len(pairs) and _is_bare_key(*pairs[index + 1], text):
+        return True  # the text goes on past another comma: one error for all of it
+    end = start_value.end_mark
+    before = text[end.index:text.index(",", end.index)]
+    line = end.line + before.count("\n") + 1
+    column = len(before) - before.rfind("\n") if "\n" in before else end.column + len(before) + 1
+    written_key = text[start_key.start_mark.index:start_key.end_mark.index]
+    quoted = '"' + joined.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    source.repaired.append(error(
+        "yaml-unquoted-comma",
+        "text containing a comma inside {…} must be quoted: without quotes the text of "
+        f"'{start_key.value}' ends at the comma and '{pairs[first + 1][0].value}' becomes a key "
+        "of its own",
+        path, line, column, hint=f"put the text in quotes: {written_key}: {quoted}",
+    ))
+    return True
 
 
 def _decode(raw: bytes, path: str) -> tuple[str | None, Diagnostic | None]:
@@ -428,7 +494,11 @@ def _first_too_deep(events: Iterable[yaml.Event], path: str) -> Diagnostic | Non
 
 
 def load_yaml_bytes(raw: bytes, path: str) -> tuple[YamlDocument | None, list[Diagnostic]]:
-    """Parse ``raw`` (the bytes of the file shown as ``path``)."""
+    """Parse ``raw`` (the bytes of the file shown as ``path``).
+
+    Problems with no document: the file could not be read. Problems with a document: mistakes
+    repaired as the author meant them (text cut by an unquoted comma), errors all the same.
+    """
     text, problem = _decode(raw, path)
     if problem is not None or text is None:
         return None, [problem] if problem else []
@@ -451,12 +521,13 @@ def load_yaml_bytes(raw: bytes, path: str) -> tuple[YamlDocument | None, list[Di
     try:
         if "*" in text:  # without an alias there is nothing to expand
             _measure(root, path)
-        data = _build(root, path)
+        source = _Source(text)
+        data = _build(root, path, source)
     except _BuildError as exc:
         return None, [exc.diagnostic]
     except RecursionError:
         return None, [error("yaml-too-deep", "the YAML nests too deeply to read", path, 1, 1)]
-    return YamlDocument(path, data, None, text), []
+    return YamlDocument(path, data, None, text), source.repaired
 
 
 def load_yaml(

@@ -54,7 +54,7 @@ def calculation_from_policy(path: Path, display: str | None = None
 
     shown = display or str(path)
     document, problems = load_yaml(path, shown)
-    if document is None:
+    if document is None or problems:
         raise MasteryError(problems)
     data = document.data
     if not isinstance(data, dict) or data.get("kind") != "policy":
