@@ -45,9 +45,21 @@ class DocumentSet:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     files_checked: int = 0
+    #: Files checked that could not be read as mastery files (broken YAML, an unknown kind),
+    #: with the id each declares, None when not even that could be read.
+    unread: list[tuple[str, str | None]] = field(default_factory=list)
 
     def of_kind(self, kind: str) -> list[MasteryDocument]:
         return [d for d in self.documents if d.kind == kind]
+
+    def may_define(self, ident: str | None) -> bool:
+        """Whether a file that could not be read may be the one defining ``ident`` (any: None).
+
+        Then a reference to ``ident`` is not reported as missing: the file's own error says what
+        to fix, and 'validate it together with its framework' would name the command just run.
+        """
+        return any(declared is None or ident is None or declared == ident
+                   for _, declared in self.unread)
 
     def data_at(self, origin: Origin | None, suffix: Pointer = ()) -> Any:
         """The loaded value at ``origin`` (plus ``suffix``), or None when there is none."""
@@ -185,6 +197,7 @@ class _FileOutcome:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     skipped: tuple[str, str] | None = None
     document: MasteryDocument | None = None
+    unread: tuple[str, str | None] | None = None
 
 
 def _load_file(file: Path, explicit: bool, kinds: Sequence[str]) -> _FileOutcome:
@@ -199,12 +212,13 @@ def _load_file(file: Path, explicit: bool, kinds: Sequence[str]) -> _FileOutcome
     document, problems = load_yaml(file, shown)
     if document is None and problems:
         # A broken YAML file counts as checked: it is the user's file and it has errors.
-        return _FileOutcome(checked=True, diagnostics=list(problems))
+        return _FileOutcome(checked=True, diagnostics=list(problems), unread=(shown, None))
     kind, problem, skip_reason = _classify(document, explicit)
     if skip_reason is not None:
         return _FileOutcome(skipped=(shown, skip_reason))
     if problem is not None:
-        return _FileOutcome(checked=True, diagnostics=[*problems, problem])
+        return _FileOutcome(checked=True, diagnostics=[*problems, problem],
+                            unread=_declared_id(shown, document))
     assert document is not None and kind is not None
     if kind not in kinds:
         return _FileOutcome(skipped=(shown, f"kind {kind!r} is not used here"))
@@ -213,6 +227,14 @@ def _load_file(file: Path, explicit: bool, kinds: Sequence[str]) -> _FileOutcome
         checked=True, diagnostics=[*problems, *schema_problems],
         document=MasteryDocument(shown, kind, document, schema_ok=not schema_problems),
     )
+
+
+def _declared_id(shown: str, document: YamlDocument | None) -> tuple[str, str | None] | None:
+    """(path, id) of a file whose kind is unknown, or None when it declares no id to find."""
+    data = document.data if document is not None else None
+    if not isinstance(data, dict) or "id" not in data:
+        return None
+    return shown, str(data["id"])
 
 
 def _load_chunk(chunk: list[tuple[Path, bool]], kinds: Sequence[str]) -> list[_FileOutcome]:
@@ -271,4 +293,6 @@ def _load_documents(paths: Sequence[Path], kinds: Sequence[str]) -> DocumentSet:
             result.skipped.append(outcome.skipped)
         if outcome.document is not None:
             result.documents.append(outcome.document)
+        if outcome.unread is not None:
+            result.unread.append(outcome.unread)
     return result

@@ -415,6 +415,32 @@ def _tab_at(text: str, line: int, column: int) -> bool:
     return "\t" in indentation or current[column: column + 1] == "\t"
 
 
+def _over_indented_key(text: str, line: int, column: int) -> tuple[str, int, int] | None:
+    """(key, its line's indentation, line it continues) when a refused ':' starts a key line.
+
+    "mapping values are not allowed" at the first ': ' of a line such as ``   i_can: …`` means
+    the line is indented further than its key's mapping, so YAML reads it as more of the text
+    of the less indented line above (``statement: …``): an indentation mistake, not a value to
+    quote. 0-based line and column in; 1-based column and line out.
+    """
+    lines = text.splitlines()
+    if not 0 <= line < len(lines):
+        return None
+    current = lines[line]
+    indent = len(current) - len(current.lstrip(" "))
+    start = indent
+    while current.startswith("- ", start):
+        start += 2
+    key = current[start:column].strip()
+    if not key or ": " in key or key.startswith("#") or current[column: column + 1] != ":":
+        return None
+    for above in range(line - 1, -1, -1):
+        content = lines[above].lstrip(" ")
+        if content and not content.startswith("#") and len(lines[above]) - len(content) < indent:
+            return key, indent + 1, above + 1
+    return None
+
+
 def _syntax_diagnostic(exc: yaml.YAMLError, path: str, text: str) -> Diagnostic:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = mark.line + 1 if mark is not None else None
@@ -434,6 +460,17 @@ def _syntax_diagnostic(exc: yaml.YAMLError, path: str, text: str) -> Diagnostic:
             "yaml-multiple-documents", "the file holds more than one YAML document", path,
             line, column, hint="keep one document per file; remove the '---' separator",
         )
+    if mark is not None and "mapping values are not allowed" in problem:
+        over_indented = _over_indented_key(text, mark.line, mark.column)
+        if over_indented is not None:
+            key, key_column, above = over_indented
+            return error(
+                "yaml-syntax",
+                f"invalid YAML: '{key}' is indented further than line {above}, so it is read as "
+                "more of that line's text", path, line, key_column,
+                hint="keys of one mapping start in the same column: remove the extra spaces "
+                "(if the line is more of the text, put all of the text in quotes)",
+            )
     message = problem
     if context:
         where = ""

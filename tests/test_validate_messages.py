@@ -5,12 +5,14 @@ The case folders in tests/cases/ pin the full output; these tests pin each rule 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mastery_cli.diagnostics import Diagnostic
 from mastery_cli.schemas import check_document
+from mastery_cli.validation import validate_paths
 from mastery_cli.yamlfile import YamlDocument, load_yaml_bytes
 
 POLICY = "kind: policy\nschema_version: 1\nid: p\ntitle: P\n"
@@ -117,3 +119,73 @@ def test_only_plain_text_cut_by_a_comma_is_repaired(text: str, data: Any) -> Non
     else:
         assert document is not None and document.data == data
         assert not [p for p in problems if p.code == "yaml-unquoted-comma"]
+
+
+# --- after a file cannot be read --------------------------------------------------------------
+
+BASE = (
+    "kind: framework\nschema_version: 1\nid: demo\ntitle: Demo\n"
+    "scales:\n  - id: two\n    levels:\n      - {value: 1, label: Starting}\n"
+    "      - {value: 2, label: Done, mastery: true}\n"
+    "competencies:\n  - id: C\n    title: C\n    targets:\n"
+    "      - id: C.1\n        statement: Does it.\n        i_can: I can do it.\n"
+    "        indicators: {\"1\": Starts., \"2\": Does it.}\n"
+)
+POLICY_FOR_DEMO = POLICY + "framework: demo\nmethod: highest\n"
+
+
+def _validate(tmp_path: Path, files: dict[str, str]) -> list[tuple[str, str]]:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    return [(d.path.rsplit("/", 1)[-1], d.code) for d in validate_paths([tmp_path]).diagnostics]
+
+
+@pytest.mark.parametrize("broken", [
+    BASE.replace("title: Demo", "title: [Demo"),  # does not parse
+    BASE.replace("kind: framework", "kind: framwork"),  # an unknown kind, same id
+])
+def test_a_framework_that_cannot_be_read_silences_framework_not_loaded(
+    tmp_path: Path, broken: str
+) -> None:
+    found = _validate(tmp_path, {"framework.yaml": broken, "policy.yaml": POLICY_FOR_DEMO})
+    assert [name for name, _ in found] == ["framework.yaml"]
+
+
+def test_an_unreadable_file_with_another_id_does_not_silence_it(tmp_path: Path) -> None:
+    other = BASE.replace("kind: framework", "kind: framwork").replace("id: demo", "id: other")
+    found = _validate(tmp_path, {"framework.yaml": other, "policy.yaml": POLICY_FOR_DEMO})
+    assert found == [("framework.yaml", "unknown-kind"), ("policy.yaml", "framework-not-loaded")]
+
+
+def test_framework_not_loaded_stays_when_every_file_was_read(tmp_path: Path) -> None:
+    found = _validate(tmp_path, {"policy.yaml": POLICY_FOR_DEMO})
+    assert found == [("policy.yaml", "framework-not-loaded")]
+
+
+# --- indentation is not quoting -----------------------------------------------------------------
+
+def _syntax(text: str) -> Diagnostic:
+    document, problems = load_yaml_bytes(text.encode("utf-8"), "f.yaml")
+    assert document is None and len(problems) == 1
+    return problems[0]
+
+
+@pytest.mark.parametrize(("text", "line", "column", "key"), [
+    ("a:\n  statement: Names it.\n   i_can: I can.\n", 3, 4, "i_can"),
+    ("kind: framework\n title: Demo\n", 2, 2, "title"),
+    ('x:\n  "1": a\n   "2": b\n', 3, 4, '"2"'),
+    ("- id: A\n  title: B\n   - id: C\n", 3, 4, "id"),
+])
+def test_an_extra_space_before_a_key_gets_an_indentation_hint(
+    text: str, line: int, column: int, key: str
+) -> None:
+    problem = _syntax(text)
+    assert (problem.code, problem.line, problem.column) == ("yaml-syntax", line, column)
+    assert problem.message.startswith(f"invalid YAML: '{key}' is indented further than line")
+    assert problem.hint is not None and problem.hint.startswith("keys of one mapping start")
+
+
+def test_a_value_with_a_colon_still_gets_the_quoting_hint() -> None:
+    problem = _syntax("statement: Note: it is plain text.\n")
+    assert problem.hint == "a value that contains ': ' must be put in quotes"
+    assert (problem.line, problem.column) == (1, 16)

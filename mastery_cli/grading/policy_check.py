@@ -271,6 +271,8 @@ def check_policy(
     framework, found = _framework_for(
         document, str(framework_id) if framework_id is not None else None, frameworks
     )
+    if framework is None and framework_id is not None and sets.may_define(str(framework_id)):
+        found = []  # the framework may be in a file with an error of its own
     problems.extend(found)
     if policy is not None:
         problems.extend(_check_course_grade(document, policy, framework))

@@ -352,6 +352,8 @@ def check_rubric(
     if rubric.framework_id is not None:
         framework = frameworks.get(rubric.framework_id)
         if framework is None:
+            if sets.may_define(rubric.framework_id):
+                return problems  # the framework may be in a file with an error of its own
             if frameworks:
                 problems.append(_unresolved(sets, rubric.origin, ("framework",), "framework",
                                             rubric.framework_id, frameworks))
@@ -366,6 +368,8 @@ def check_rubric(
             return problems
     elif len(frameworks) == 1:
         framework = next(iter(frameworks.values()))
+    elif not frameworks and sets.may_define(None):
+        return problems
     else:
         problems.append(sets.at(
             rubric.origin, "framework-not-loaded",
