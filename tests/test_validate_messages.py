@@ -189,3 +189,15 @@ def test_a_value_with_a_colon_still_gets_the_quoting_hint() -> None:
     problem = _syntax("statement: Note: it is plain text.\n")
     assert problem.hint == "a value that contains ': ' must be put in quotes"
     assert (problem.line, problem.column) == (1, 16)
+
+
+def test_the_canvas_export_refuses_a_policy_with_a_repaired_comma(tmp_path: Path) -> None:
+    from mastery_cli.diagnostics import MasteryError
+    from mastery_cli.interop.canvas_outcomes import calculation_from_policy
+
+    path = tmp_path / "policy.yaml"
+    path.write_text(POLICY + "method: {name: decaying_average, weight: 0.7, 0.8}\n",
+                    encoding="utf-8")
+    with pytest.raises(MasteryError) as caught:
+        calculation_from_policy(path)
+    assert [d.code for d in caught.value.diagnostics] == ["yaml-unquoted-comma"]
