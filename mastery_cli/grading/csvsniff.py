@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import mmap
 import os
 import re
@@ -38,6 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from mastery_cli import csvtext
 from mastery_cli.diagnostics import Diagnostic, warning
 
 T = TypeVar("T")
@@ -498,7 +498,7 @@ def _delimiter(sample: str) -> str:
 
 
 def _first_records(text: str, delimiter: str, limit: int) -> list[list[str]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csvtext.reader(text, delimiter)
     records = []
     try:
         for record in reader:
@@ -532,7 +532,7 @@ def sniff(raw: Raw, path: str, *, legacy: bool = False) -> DecodedCsv:
         data = bytes(data).replace(b"\r", b"\n")
         sample = sample.replace("\r", "\n")
     delimiter = _delimiter(sample)
-    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+    reader = csvtext.reader(sample, delimiter)
     try:
         header = next(reader, [])
     except csv.Error as problem:
@@ -748,7 +748,7 @@ def _record_lines(decoded: DecodedCsv, width: int) -> tuple[np.ndarray, list[tup
     The slow path, only for files with quoted newlines, blank lines or malformed records.
     """
     text = str(decoded.data, "utf-8")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=decoded.dialect.delimiter)
+    reader = csvtext.reader(text, decoded.dialect.delimiter)
     starts: list[int] = []
     bad: list[tuple[int, str]] = []
     next_line = 1

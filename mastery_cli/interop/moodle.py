@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mastery_cli import csvtext
 from mastery_cli.diagnostics import Diagnostic, MasteryError, Severity, error, warning
 from mastery_cli.framework.model import Competency, Framework, Scale
 from mastery_cli.interop.case_ids import IdAllocator, slug
@@ -84,7 +85,7 @@ class _Row:
 
 
 def _rows(text: str, path: str) -> tuple[list[str], list[_Row]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csvtext.reader(text)
     rows: list[_Row] = []
     header: list[str] = []
     previous_end = 0
