@@ -49,6 +49,7 @@ from mastery_cli.interop.tree import (
     place,
     walk,
 )
+from mastery_cli.jsonfile import JsonProblem, parse_json
 
 SCHEMA_REF = "https://mastery-cli.org/schemas/framework.schema.json"
 ALIGNMENT_RELATIONS = (
@@ -421,7 +422,9 @@ def read_case_package(path: Path, options: ImportOptions | None = None,
         raise MasteryError(error("file-unreadable", f"cannot read the file: {exc.strerror}",
                                  shown)) from None
     try:
-        package = json.loads(raw.decode("utf-8-sig"))
+        package = parse_json(raw.decode("utf-8-sig"))
+    except JsonProblem as exc:
+        raise MasteryError(exc.diagnostic(shown)) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         column = getattr(exc, "colno", None)
