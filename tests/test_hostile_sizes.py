@@ -183,6 +183,18 @@ def test_gradebook_with_a_megabyte_comment(tmp_path: Path, comment: str) -> None
     assert "field larger than field limit" not in result.output
 
 
+def test_a_header_cell_longer_than_the_sample_is_read_whole(tmp_path: Path) -> None:
+    source = EXAMPLES / "gradebook" / "algebra1_fall.csv"
+    rows = list(csv.reader(io.StringIO(source.read_text(encoding="utf-8"), newline="")))[:100]
+    for row in rows:
+        row.insert(2, "h" * 200_000 if row is rows[0] else "v")
+    book = _write_rows(tmp_path / "book.csv", rows)
+    result = invoke("grade", str(book), "--framework", str(EXAMPLES / "framework"),
+                    "--out", str(tmp_path / "out"), "-q")
+    assert result.exit_code == 0, result.output
+    assert "unknown-format" not in result.output
+
+
 def test_moodle_description_of_200000_characters(tmp_path: Path) -> None:
     rows = _moodle_rows()
     rows[2][3] = "<p>" + "d" * 200_000 + "</p>"
@@ -310,6 +322,13 @@ def test_isChildOf_loops_are_broken_at_their_first_item(tmp_path: Path) -> None:
     loops = [d for d in result.diagnostics if d.code == "case-hierarchy-cycle"]
     # i1 comes first of its loop; i0 keeps its parent (it is not in the loop).
     assert sorted(d.pointer or "" for d in loops) == ["/CFItems/1", "/CFItems/3"]
+
+
+def test_case_integers_written_as_text_are_read_only_when_safe() -> None:
+    from mastery_cli.interop.case_model import coerce
+
+    assert coerce(" -12 ", "int") == -12
+    assert [coerce(text, "int") for text in ("--5", "²", "1" * 5000)] == [None, None, None]
 
 
 def test_not_json_is_still_case_not_json(tmp_path: Path) -> None:

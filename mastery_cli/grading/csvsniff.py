@@ -519,6 +519,23 @@ def _line_ending(sample: str) -> str:
     return "\n"
 
 
+def _header(data: Data, sample: str, delimiter: str) -> tuple[list[str], int]:
+    """The header's fields and how many lines it takes.
+
+    Read from the sample when something follows it there; a header (or a first row) longer than
+    the sample is read again from a prefix four times as long, and so on, rather than cut.
+    """
+    size = SAMPLE_BYTES
+    while True:
+        reader = csvtext.reader(sample, delimiter)
+        header = next(reader, [])
+        lines = max(1, reader.line_num)
+        if size >= len(data) or next(reader, None) is not None:
+            return header, lines
+        size *= 4
+        sample = bytes(data[:size]).decode("utf-8", errors="replace")
+
+
 def sniff(raw: Raw, path: str, *, legacy: bool = False) -> DecodedCsv:
     """Decode ``raw`` and find its dialect and header. Raises CsvError on an unreadable file.
 
@@ -532,12 +549,10 @@ def sniff(raw: Raw, path: str, *, legacy: bool = False) -> DecodedCsv:
         data = bytes(data).replace(b"\r", b"\n")
         sample = sample.replace("\r", "\n")
     delimiter = _delimiter(sample)
-    reader = csvtext.reader(sample, delimiter)
     try:
-        header = next(reader, [])
+        header, header_lines = _header(data, sample, delimiter)
     except csv.Error as problem:
         raise CsvError(warning("bad-csv", f"cannot read the header: {problem}", path, 1)) from None
-    header_lines = max(1, reader.line_num)
     dialect = Dialect(
         encoding=encoding,
         delimiter=delimiter,
