@@ -377,10 +377,10 @@ _LONG_CELL = 256
 def _safe_cells(texts: Sequence[str]) -> tuple[Bytes, Ints, dict[int, bytes] | None]:
     """`_safe_texts`, with the texts longer than _LONG_CELL as an empty cell in the matrix and
     their CSV cells (formula-safe, quoted as the csv module does) by position."""
+    if max(map(len, texts), default=0) <= _LONG_CELL:
+        return (*_safe_texts(texts), None)
     long = {i: _quoted(neutralize_formula(text)).encode("utf-8")
             for i, text in enumerate(texts) if len(text) > _LONG_CELL}
-    if not long:
-        return (*_safe_texts(texts), None)
     short = ["" if i in long else text for i, text in enumerate(texts)]
     return (*_safe_texts(short), long)
 
