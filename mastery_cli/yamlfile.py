@@ -41,6 +41,9 @@ MAX_EXPANDED_NODES = 2_000_000
 MAX_ALIAS_GROWTH = 50
 #: Collections may nest this deep; mastery files need about 8 levels.
 MAX_DEPTH = 200
+#: An integer may have this many digits: no count, level or points value has more, and every
+#: value stays far below Python's 4,300-digit limit for turning integers into text (and back).
+MAX_NUMBER_DIGITS = 100
 
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -108,6 +111,15 @@ def _plain_scalar(value: str) -> Any:
     if _NAN.match(value):
         return float("nan")
     return value
+
+
+def _too_long_integer(value: str) -> bool:
+    """Whether a plain scalar is an integer (decimal, 0o or 0x) of more than MAX_NUMBER_DIGITS."""
+    if len(value) <= MAX_NUMBER_DIGITS:
+        return False
+    if _INT.match(value):
+        return len(value.lstrip("+-")) > MAX_NUMBER_DIGITS
+    return bool(_OCT.match(value) or _HEX.match(value)) and len(value) - 2 > MAX_NUMBER_DIGITS
 
 
 class _BuildError(Exception):
@@ -269,11 +281,18 @@ class _Source:
 def _build(node: Any, path: str, source: _Source) -> Any:  # a yaml.Node; Any for .id, .style
     if node.id == "scalar":
         tag = node.tag
-        if tag == _PLAIN_TAG:
-            return _plain_scalar(node.value)
         if tag == _STR_TAG or node.style:
             return node.value  # quoted, or explicitly !!str
-        return _plain_scalar(node.value)  # another explicit tag (!!int 5): read as 1.2 core
+        # A plain scalar, or another explicit tag (!!int 5): read as 1.2 core.
+        if _too_long_integer(node.value):
+            mark = node.start_mark
+            raise _BuildError(error(
+                "yaml-number-too-long", f"a number with more than {MAX_NUMBER_DIGITS} digits",
+                path, mark.line + 1, mark.column + 1,
+                hint="no count, level or points value is that long; if it is text, put it in "
+                "quotes",
+            ))
+        return _plain_scalar(node.value)
     if node.id == "sequence":
         return [_build(child, path, source) for child in node.value]
     result: dict[str, Any] = {}

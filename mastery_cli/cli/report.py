@@ -183,10 +183,13 @@ def _grades_path(folder: Path) -> Path:
 
 def _read_grades(folder: Path) -> dict[str, Any]:
     from mastery_cli.diagnostics import MasteryError, error
+    from mastery_cli.jsonfile import JsonProblem, parse_json
 
     path = _grades_path(folder)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = parse_json(path.read_text(encoding="utf-8"))
+    except JsonProblem as exc:
+        raise MasteryError(exc.diagnostic(str(path))) from None
     except FileNotFoundError:
         raise MasteryError(error(
             "missing-file", f"{path} does not exist", str(path),

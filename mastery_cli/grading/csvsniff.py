@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import mmap
 import os
 import re
@@ -38,6 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from mastery_cli import csvtext
 from mastery_cli.diagnostics import Diagnostic, warning
 
 T = TypeVar("T")
@@ -498,7 +498,7 @@ def _delimiter(sample: str) -> str:
 
 
 def _first_records(text: str, delimiter: str, limit: int) -> list[list[str]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csvtext.reader(text, delimiter)
     records = []
     try:
         for record in reader:
@@ -519,6 +519,23 @@ def _line_ending(sample: str) -> str:
     return "\n"
 
 
+def _header(data: Data, sample: str, delimiter: str) -> tuple[list[str], int]:
+    """The header's fields and how many lines it takes.
+
+    Read from the sample when something follows it there; a header (or a first row) longer than
+    the sample is read again from a prefix four times as long, and so on, rather than cut.
+    """
+    size = SAMPLE_BYTES
+    while True:
+        reader = csvtext.reader(sample, delimiter)
+        header = next(reader, [])
+        lines = max(1, reader.line_num)
+        if size >= len(data) or next(reader, None) is not None:
+            return header, lines
+        size *= 4
+        sample = bytes(data[:size]).decode("utf-8", errors="replace")
+
+
 def sniff(raw: Raw, path: str, *, legacy: bool = False) -> DecodedCsv:
     """Decode ``raw`` and find its dialect and header. Raises CsvError on an unreadable file.
 
@@ -532,12 +549,10 @@ def sniff(raw: Raw, path: str, *, legacy: bool = False) -> DecodedCsv:
         data = bytes(data).replace(b"\r", b"\n")
         sample = sample.replace("\r", "\n")
     delimiter = _delimiter(sample)
-    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
     try:
-        header = next(reader, [])
+        header, header_lines = _header(data, sample, delimiter)
     except csv.Error as problem:
         raise CsvError(warning("bad-csv", f"cannot read the header: {problem}", path, 1)) from None
-    header_lines = max(1, reader.line_num)
     dialect = Dialect(
         encoding=encoding,
         delimiter=delimiter,
@@ -748,7 +763,7 @@ def _record_lines(decoded: DecodedCsv, width: int) -> tuple[np.ndarray, list[tup
     The slow path, only for files with quoted newlines, blank lines or malformed records.
     """
     text = str(decoded.data, "utf-8")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=decoded.dialect.delimiter)
+    reader = csvtext.reader(text, decoded.dialect.delimiter)
     starts: list[int] = []
     bad: list[tuple[int, str]] = []
     next_line = 1

@@ -102,11 +102,13 @@ Bytes = npt.NDArray[np.uint8]
 
 
 class _Cells(NamedTuple):
-    """A column as CSV cells: row ``i`` reads ``padded[codes[i], :lengths[codes[i]]]``."""
+    """A column as CSV cells: row ``i`` reads ``padded[codes[i], :lengths[codes[i]]]``, or for
+    a code in ``long``, that cell's bytes (then the rest of its padded row: a separator)."""
 
     codes: Ints  # one per table row; -1 (missing) reads the last cell, an empty one
     padded: Bytes  # (distinct cells, width): UTF-8 bytes, then _PAD
     lengths: Ints  # bytes of each distinct cell
+    long: dict[int, bytes] | None = None  # cells longer than _LONG_CELL, empty in ``padded``
 
 
 def _repad(data: Bytes, lengths: Ints) -> Bytes:
@@ -326,10 +328,10 @@ def _text_cells(column: Column) -> _Cells:
         if len(texts) > 2 * len(codes) + 64:  # a list shared with a bigger table
             codes, used = _factor(np.asarray(codes, dtype=np.int64))
             texts = [texts[i] if i >= 0 else "" for i in used.tolist()]
-        remap, padded, lengths = _text_list_cells(tuple(texts))
+        remap, padded, lengths, long = _text_list_cells(tuple(texts))
         if remap is not None:
             codes = remap[codes]  # -1 stays last
-        return _Cells(codes, padded, lengths)  # missing (-1) reads the last cell: ""
+        return _Cells(codes, padded, lengths, long)  # missing (-1) reads the last cell: ""
     if isinstance(column, Flags):  # not a known boolean column: written as Python would
         return _bool_cells(column, b"True", b"False")
     if column.dtype.kind in "mM":
@@ -339,13 +341,15 @@ def _text_cells(column: Column) -> _Cells:
     elif column.dtype != object:
         column = _objects(column.tolist())
     codes, texts = _object_factor(column)
-    return _Cells(codes, *_safe_texts(texts))
+    return _Cells(codes, *_safe_cells(texts))
 
 
 @functools.lru_cache(maxsize=32)
-def _text_list_cells(texts: tuple[str, ...]) -> tuple[Ints | None, Bytes, Ints]:
+def _text_list_cells(
+    texts: tuple[str, ...],
+) -> tuple[Ints | None, Bytes, Ints, dict[int, bytes] | None]:
     """(where each text's cell is among the distinct ones, or None when the texts are
-    distinct; the padded cells, ""'s last; their lengths) of a list of texts.
+    distinct; the padded cells, ""'s last; their lengths; the long cells) of a list of texts.
 
     Kept for the next file: every result file has the student ids and names, as lists of
     the same texts (10,000 students: ~1.5 ms a list). The arrays are shared, so read-only.
@@ -357,10 +361,28 @@ def _text_list_cells(texts: tuple[str, ...]) -> tuple[Ints | None, Bytes, Ints]:
         remap = np.append(np.fromiter(map(position.__getitem__, texts), dtype=np.intp,
                                       count=len(texts)), len(distinct))
         remap.flags.writeable = False
-    padded, lengths = _safe_texts([*distinct, ""])
+    padded, lengths, long = _safe_cells([*distinct, ""])
     padded.flags.writeable = False
     lengths.flags.writeable = False
-    return remap, padded, lengths
+    return remap, padded, lengths, long
+
+
+#: Text cells longer than this many characters are kept out of the padded matrices, which are
+#: as wide as their longest cell: one 200,000-character cell made every distinct cell of its
+#: column 200 KB (550 MB for a gradebook) and every block of rows one row long. They are
+#: written into their rows one by one (`_long_row`).
+_LONG_CELL = 256
+
+
+def _safe_cells(texts: Sequence[str]) -> tuple[Bytes, Ints, dict[int, bytes] | None]:
+    """`_safe_texts`, with the texts longer than _LONG_CELL as an empty cell in the matrix and
+    their CSV cells (formula-safe, quoted as the csv module does) by position."""
+    if max(map(len, texts), default=0) <= _LONG_CELL:
+        return (*_safe_texts(texts), None)
+    long = {i: _quoted(neutralize_formula(text)).encode("utf-8")
+            for i, text in enumerate(texts) if len(text) > _LONG_CELL}
+    short = ["" if i in long else text for i, text in enumerate(texts)]
+    return (*_safe_texts(short), long)
 
 
 #: Bytes that make the csv module consider quoting a cell (it decides: see `_safe_texts`).
@@ -488,19 +510,21 @@ def _with_separator(cells: _Cells, separator: int) -> _Cells:
     padded = np.full((count, width + 1), _PAD, dtype=np.uint8)
     padded[:, :width] = cells.padded
     padded[np.arange(count), cells.lengths] = separator
-    return _Cells(cells.codes, padded, cells.lengths + 1)
+    return cells._replace(padded=padded, lengths=cells.lengths + 1)
 
 
 def _lone_cells(cells: _Cells) -> _Cells:
     """The only cell of a row is never empty: the csv module writes "" (else the row would
     read as a blank line)."""
     empty = cells.lengths == 0
+    if cells.long:
+        empty[list(cells.long)] = False
     if not empty.any():
         return cells
     padded = np.full((len(empty), max(cells.padded.shape[1], 2)), _PAD, dtype=np.uint8)
     padded[:, : cells.padded.shape[1]] = cells.padded
     padded[empty, :2] = ord('"')
-    return _Cells(cells.codes, padded, np.where(empty, 2, cells.lengths))
+    return cells._replace(padded=padded, lengths=np.where(empty, 2, cells.lengths))
 
 
 #: Bytes of row matrix made and compacted at a time: small enough to stay in cache.
@@ -514,16 +538,42 @@ def _row_blocks(columns: Sequence[_Cells], rows: int) -> Iterator[Bytes]:
     pieces = _pieces(columns, rows)
     width = sum(cells.shape[1] for _, cells in pieces)
     step = max(_BLOCK_BYTES // max(width, 1), 1)
-    for first in range(0, rows, step):
-        last = min(first + step, rows)
-        matrix = np.empty((last - first, width), dtype=np.uint8)
-        start = 0
-        for codes, cells in pieces:
-            # take along axis 0 copies whole cells (a much faster path than fancy indexing).
-            matrix[:, start : start + cells.shape[1]] = np.take(cells, codes[first:last], axis=0)
-            start += cells.shape[1]
-        flat = matrix.reshape(-1)
-        yield flat[flat != _PAD]
+    start = 0
+    for row in [*_rows_with_long_cells(columns, rows), rows]:
+        for first in range(start, row, step):
+            last = min(first + step, row)
+            matrix = np.empty((last - first, width), dtype=np.uint8)
+            at = 0
+            for codes, cells in pieces:
+                # take along axis 0 copies whole cells (a much faster path than fancy indexing).
+                matrix[:, at : at + cells.shape[1]] = np.take(cells, codes[first:last], axis=0)
+                at += cells.shape[1]
+            flat = matrix.reshape(-1)
+            yield flat[flat != _PAD]
+        if row < rows:
+            yield _long_row(columns, row)
+        start = row + 1
+
+
+def _rows_with_long_cells(columns: Sequence[_Cells], rows: int) -> list[int]:
+    """The rows that have a cell in a column's ``long`` cells, in order."""
+    marked = np.zeros(rows, dtype=bool)
+    for column in columns:
+        if column.long:
+            marked |= np.isin(column.codes, list(column.long))
+    return np.flatnonzero(marked).tolist()
+
+
+def _long_row(columns: Sequence[_Cells], row: int) -> Bytes:
+    """One row with a long cell, cell by cell (each cell's separator is in its padded row)."""
+    parts = []
+    for column in columns:
+        code = int(column.codes[row])
+        code = code if code >= 0 else len(column.padded) + code
+        if column.long and code in column.long:
+            parts.append(column.long[code])
+        parts.append(column.padded[code, : column.lengths[code]].tobytes())
+    return np.frombuffer(b"".join(parts), dtype=np.uint8)
 
 
 def _pieces(columns: Sequence[_Cells], rows: int) -> list[tuple[Ints, Bytes]]:

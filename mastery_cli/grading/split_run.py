@@ -45,6 +45,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from mastery_cli import csvtext
+
 if TYPE_CHECKING:
     from mastery_cli.diagnostics import Diagnostic
     from mastery_cli.framework.model import Framework
@@ -380,7 +382,7 @@ def _student_change(decoded: DecodedCsv, column: int, near: int) -> int | None:
 
 def _student_id(line: bytes, decoded: DecodedCsv, column: int) -> str | None:
     try:
-        fields = next(csv.reader([line.decode("utf-8")], delimiter=decoded.dialect.delimiter))
+        fields = next(csvtext.reader(line.decode("utf-8"), decoded.dialect.delimiter))
     except (UnicodeDecodeError, csv.Error, StopIteration):
         return None
     return fields[column].strip() if column < len(fields) else None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mastery_cli import csvtext
 from mastery_cli.diagnostics import Diagnostic, MasteryError, error
 from mastery_cli.framework.model import Framework, Scale
 from mastery_cli.interop.tree import short_title
@@ -164,7 +165,7 @@ def canvas_outcome_map(framework: Framework, outcomes_csv: Path | None = None) -
         except (OSError, UnicodeDecodeError) as exc:
             raise MasteryError(error("file-unreadable", f"cannot read the file: {exc}",
                                      str(outcomes_csv))) from None
-        for row in csv.DictReader(io.StringIO(text, newline="")):
+        for row in csvtext.dict_reader(text):
             guid, canvas_id = (row.get("vendor_guid") or "").strip(), (
                 row.get("canvas_id") or "").strip()
             if guid not in framework.targets:

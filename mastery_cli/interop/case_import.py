@@ -49,6 +49,7 @@ from mastery_cli.interop.tree import (
     place,
     walk,
 )
+from mastery_cli.jsonfile import JsonProblem, parse_json
 
 SCHEMA_REF = "https://mastery-cli.org/schemas/framework.schema.json"
 ALIGNMENT_RELATIONS = (
@@ -262,6 +263,35 @@ def _read_associations(reader: _Reader, aliases: dict[str, str]) -> list[_Associ
     return result
 
 
+def _break_cycles(reader: _Reader, nodes: dict[str, Node],
+                  parent_of: dict[str, tuple[str | None, _Association]]) -> None:
+    """An item may not be its own ancestor: each loop of isChildOf links is broken at its item
+    that comes first in the package, which is placed at the top.
+
+    Each item is walked through once, however deep the hierarchy: a walk up stops at an item
+    an earlier walk went through (a chain of 10,000 items is 10,000 steps, not 50 million).
+    """
+    first_seen = {key: position for position, key in enumerate(parent_of)}
+    settled: set[str] = set()
+    for start in parent_of:
+        path: list[str] = []
+        on_path: set[str] = set()
+        key: str | None = start
+        while key is not None and key in parent_of and key not in settled:
+            if key in on_path:
+                loop = path[path.index(key):]
+                first = min(loop, key=first_seen.__getitem__)
+                reader.warn("case-hierarchy-cycle",
+                            f"isChildOf associations form a loop through '{first}'; it is "
+                            "placed at the top", nodes[first].pointer)
+                parent_of[first] = (None, parent_of[first][1])
+                break
+            path.append(key)
+            on_path.add(key)
+            key = parent_of[key][0]
+        settled.update(path)
+
+
 def _build_tree(reader: _Reader, nodes: dict[str, Node], associations: list[_Association],
                 document_id: str | None) -> tuple[list[Node], list[_Association]]:
     """Parent links from isChildOf, children in sequence order; the other associations back."""
@@ -281,19 +311,7 @@ def _build_tree(reader: _Reader, nodes: dict[str, Node], associations: list[_Ass
                         "nor the document; the item is placed at the top",
                         f"/CFAssociations/{assoc.index}/destinationNodeURI")
         parent_of[assoc.origin] = (parent, assoc)
-    # Break cycles: an item may not be its own ancestor.
-    for key in list(parent_of):
-        seen = {key}
-        above = parent_of[key][0]
-        while above is not None:
-            if above in seen:
-                reader.warn("case-hierarchy-cycle",
-                            f"isChildOf associations form a loop through '{key}'; it is placed "
-                            "at the top", nodes[key].pointer)
-                parent_of[key] = (None, parent_of[key][1])
-                break
-            seen.add(above)
-            above = parent_of[above][0] if above in parent_of else None
+    _break_cycles(reader, nodes, parent_of)
     order = {key: position for position, key in enumerate(nodes)}
     roots: list[Node] = []
     for key, node in nodes.items():
@@ -404,7 +422,9 @@ def read_case_package(path: Path, options: ImportOptions | None = None,
         raise MasteryError(error("file-unreadable", f"cannot read the file: {exc.strerror}",
                                  shown)) from None
     try:
-        package = json.loads(raw.decode("utf-8-sig"))
+        package = parse_json(raw.decode("utf-8-sig"))
+    except JsonProblem as exc:
+        raise MasteryError(exc.diagnostic(shown)) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         column = getattr(exc, "colno", None)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mastery_cli.interop.case_ids import is_uuid, normalize_date_time
+from mastery_cli.yamlfile import MAX_NUMBER_DIGITS
 
 ASSOCIATION_TYPES = (
     "isChildOf", "isPeerOf", "isPartOf", "exactMatchOf", "precedes", "isRelatedTo",
@@ -217,8 +218,12 @@ def coerce(value: Any, kind: str) -> Any:
         return value
     if kind in ("str",) and isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
-    if kind == "int" and isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
+    if kind == "int" and isinstance(value, str):
+        digits = value.strip().removeprefix("-")
+        # isdigit() alone takes '²', and int() refuses more than 4,300 digits
+        if digits.isascii() and digits.isdigit() and len(digits) <= MAX_NUMBER_DIGITS:
+            return int(value.strip())
+        return None
     if kind == "num" and isinstance(value, str):
         try:
             return float(value)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mastery_cli import csvtext
 from mastery_cli.diagnostics import Diagnostic, MasteryError, Severity, error, warning
 from mastery_cli.framework.model import Competency, Framework, Scale
 from mastery_cli.interop.case_ids import IdAllocator, slug
@@ -52,6 +53,7 @@ from mastery_cli.interop.tree import (
     place,
     walk,
 )
+from mastery_cli.jsonfile import JsonProblem, parse_json
 
 HEADER_14 = [
     "Parent id number", "Id number", "Shortname", "Description", "Description format",
@@ -84,7 +86,7 @@ class _Row:
 
 
 def _rows(text: str, path: str) -> tuple[list[str], list[_Row]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csvtext.reader(text)
     rows: list[_Row] = []
     header: list[str] = []
     previous_end = 0
@@ -113,7 +115,10 @@ def _scale(values: str, configuration: str, path: str, line: int,
     default: int | None = None
     kept: dict[str, Any] = {}
     try:
-        config = json.loads(configuration) if configuration.strip() else []
+        config = parse_json(configuration) if configuration.strip() else []
+    except JsonProblem as exc:
+        config = []
+        diagnostics.append(exc.diagnostic(path, line, 7, pointer="Scale configuration"))
     except json.JSONDecodeError:
         config = []
         diagnostics.append(warning("moodle-scale-configuration",
@@ -124,7 +129,7 @@ def _scale(values: str, configuration: str, path: str, line: int,
             continue
         if "scaleid" in entry:
             kept["scale_id"] = str(entry["scaleid"])
-        elif isinstance(entry.get("id"), int | str) and str(entry["id"]).isdigit():
+        elif isinstance(entry.get("id"), int | str) and _small_number(entry["id"]):
             if str(entry.get("proficient")) == "1":
                 proficient.add(int(entry["id"]))
             if str(entry.get("scaledefault")) == "1":
@@ -242,7 +247,11 @@ def read_moodle_csv(path: Path, *, levels: str | None = None, split: bool = Fals
             roots.append(node)
     for node in walk(roots):
         node.depth = node.parent.depth + 1 if node.parent else 1
-    taxonomy = _taxonomies(frame.values["taxonomy"])
+    try:
+        taxonomy = _taxonomies(frame.values["taxonomy"])
+    except JsonProblem as exc:
+        taxonomy = {}
+        diagnostics.append(exc.diagnostic(shown, frame.line, 14, pointer="Taxonomy"))
     for node in walk(roots):
         node.item_type = taxonomy.get(node.depth)
     assign_roles(roots, LevelSpec.parse(levels))
@@ -368,15 +377,26 @@ def _rules_as_policy(roots: list[Node], lines: dict[str, int], shown: str, frame
     return policy_file_per_competency(framework_id, by_competency, len(competencies)), notes
 
 
+def _small_number(value: object) -> bool:
+    """Whether ``value`` is a whole number of a few ASCII digits (a depth, a scale position):
+    ``str.isdigit`` alone accepts '²', and a long one is past what int() reads."""
+    text = str(value)
+    return text.isascii() and text.isdigit() and len(text) <= 9
+
+
 def _taxonomies(value: str) -> dict[int, str]:
-    """Moodle's taxonomy per depth: "a,b,c" (current) or {"1": "a", …} (older plugin)."""
+    """Moodle's taxonomy per depth: "a,b,c" (current) or {"1": "a", …} (older plugin).
+
+    Raises JsonProblem for JSON too deep or with too long a number."""
     value = value.strip()
     if value.startswith("{"):
         try:
-            data = json.loads(value)
+            data = parse_json(value)
         except json.JSONDecodeError:
             return {}
-        return {int(k): str(v) for k, v in data.items() if str(k).isdigit()}
+        if not isinstance(data, dict):
+            return {}
+        return {int(k): str(v) for k, v in data.items() if _small_number(k)}
     return {n: term.strip() for n, term in enumerate(value.split(","), 1) if term.strip()}
 
 

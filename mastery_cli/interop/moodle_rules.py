@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mastery_cli.diagnostics import Diagnostic, MasteryError, Severity
+from mastery_cli.jsonfile import JsonProblem, parse_json
 
 if TYPE_CHECKING:
     from mastery_cli.grading.policy import CompetencyRollup
@@ -65,6 +66,10 @@ class Child:
     is_target: bool
 
 
+#: Points of a rule beyond this are not a count of children (and past float range, a crash).
+_MOST_POINTS = 1_000_000
+
+
 def rule_to_rollup(rule_type: str, outcome: str, config: str, children: Sequence[Child]
                    ) -> tuple[Rollup | None, str]:
     """The roll-up a rule stands for, or None and the reason there is none."""
@@ -77,13 +82,18 @@ def rule_to_rollup(rule_type: str, outcome: str, config: str, children: Sequence
     if rule_type != RULE_POINTS:
         return None, f"'{rule_type}' is not a rule Moodle ships"
     try:
-        data = json.loads(config)
+        data = parse_json(config)
     except json.JSONDecodeError:
         return None, "its configuration is not JSON"
+    except JsonProblem as exc:
+        return None, f"its configuration is refused: {exc.message} (at line {exc.line}, column " \
+            f"{exc.column} of the cell)"
     base = (data.get("base") or {}).get("points") if isinstance(data, dict) else None
     listed = data.get("competencies") if isinstance(data, dict) else None
     if not isinstance(base, int | float) or not isinstance(listed, list):
         return None, "its configuration has no base points or no competencies"
+    if not 0 <= base <= _MOST_POINTS:
+        return None, f"its base points ({base:g}) are not between 0 and {_MOST_POINTS:,}"
     points = {str(e.get("id")): e for e in listed if isinstance(e, dict)}
     if len(points) != len(listed) or set(points) != {c.exported_id for c in children}:
         return None, "its points do not list exactly the competency's children"
@@ -93,6 +103,8 @@ def rule_to_rollup(rule_type: str, outcome: str, config: str, children: Sequence
     value = values.pop() if len(values) == 1 else None
     if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
         return None, "its children have different points"
+    if value > _MOST_POINTS:
+        return None, f"its children's points are more than {_MOST_POINTS:,}"
     n = math.ceil(base / value)
     if not 1 <= n <= len(children):
         return None, f"it needs {n} of {len(children)} children"
@@ -108,7 +120,8 @@ def rollup_to_rule(rollup: Rollup, target_ids: Sequence[str]) -> tuple[str, str]
         return None
     config = {
         "base": {"points": n},
-        "competencies": [{"id": int(i) if i.isdigit() else i, "points": 1, "required": 0}
+        "competencies": [{"id": int(i) if i.isascii() and i.isdigit() and len(i) <= 18 else i,
+                          "points": 1, "required": 0}
                          for i in target_ids],
     }
     return RULE_POINTS, json.dumps(config, separators=(",", ":"))

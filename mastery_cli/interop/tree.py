@@ -79,8 +79,8 @@ class LevelSpec:
 
     @staticmethod
     def matches(entry: str, node: Node) -> bool:
-        if entry.isdigit():
-            return node.depth == int(entry)
+        if entry.isascii() and entry.isdigit():
+            return len(entry) < 10 and node.depth == int(entry)
         return (node.item_type or "").casefold() == entry.casefold()
 
     def is_target(self, node: Node) -> bool:

@@ -9,12 +9,11 @@ as written, as text (never HTML), in file order.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mastery_cli import csvtext
 from mastery_cli.diagnostics import Diagnostic, MasteryError, error, warning
 
 COLUMNS_HINT = (
@@ -54,7 +53,7 @@ def read_comments(
             "unreadable-file", f"cannot read the comments file: {exc}", shown,
             hint="save it as UTF-8 CSV with columns student_id, about, comment",
         )) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csvtext.reader(text)
     first = next(reader, None)
     if first is None:
         return Comments(), []
