@@ -84,6 +84,7 @@ from mastery_cli.grading.formats import Candidates, Coded, TargetMatcher, code_a
 from mastery_cli.grading.scorecells import Outcome, read_scores, reject_message, score_table
 from mastery_cli.grading.table import Coded as TextCodes
 from mastery_cli.grading.table import DeferredCoded, Table, gather, gather_where
+from mastery_cli.inputs import hint_for
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -329,7 +330,8 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig,
         return _FileResult([error("file-not-found", f"no such file: {shown}", shown)])
     except OSError as problem:
         return _FileResult(
-            [error("unreadable-file", f"cannot read {shown}: {problem.strerror or problem}", shown)]
+            [error("unreadable-file", f"cannot read {shown}: {problem.strerror or problem}", shown,
+                   hint=hint_for(problem))]
         )
     if without_content(raw):
         return _FileResult(

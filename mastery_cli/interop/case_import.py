@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mastery_cli.diagnostics import Diagnostic, MasteryError, error, warning
+from mastery_cli.inputs import hint_for, read_regular_bytes
 from mastery_cli.interop import case_model
 from mastery_cli.interop.case_fields import (
     ASSOCIATION_FIELDS,
@@ -38,6 +39,7 @@ from mastery_cli.interop.case_ids import (
 )
 from mastery_cli.interop.case_model import escape
 from mastery_cli.interop.case_rubrics import RubricImport, scale_from_rubrics
+from mastery_cli.interop.surrogates import without_lone_surrogates
 from mastery_cli.interop.tree import (
     DEFAULT_SCALE,
     Draft,
@@ -399,12 +401,13 @@ def read_case_package(path: Path, options: ImportOptions | None = None,
     options = options or ImportOptions()
     shown = display or str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_regular_bytes(path)
     except OSError as exc:
         raise MasteryError(error("file-unreadable", f"cannot read the file: {exc.strerror}",
-                                 shown)) from None
+                                 shown, hint=hint_for(exc))) from None
     try:
-        package = json.loads(raw.decode("utf-8-sig"))
+        text = raw.decode("utf-8-sig")
+        package = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         column = getattr(exc, "colno", None)
@@ -418,7 +421,10 @@ def read_case_package(path: Path, options: ImportOptions | None = None,
             hint="export the framework as a CFPackage (with CFDocument, CFItems and "
             "CFAssociations) from your CASE publisher",
         ))
-    return _import(package, shown, options)
+    package, replaced = without_lone_surrogates(package, text, shown)
+    result = _import(package, shown, options)
+    result.diagnostics[:0] = replaced
+    return result
 
 
 def _import(package: dict[str, Any], shown: str, options: ImportOptions) -> ImportResult:

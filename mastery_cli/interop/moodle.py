@@ -29,6 +29,7 @@ from typing import Any
 
 from mastery_cli.diagnostics import Diagnostic, MasteryError, Severity, error, warning
 from mastery_cli.framework.model import Competency, Framework, Scale
+from mastery_cli.inputs import hint_for, read_regular_bytes
 from mastery_cli.interop.case_ids import IdAllocator, slug
 from mastery_cli.interop.case_import import ImportResult, summary_line
 from mastery_cli.interop.moodle_rules import (
@@ -162,10 +163,10 @@ def read_moodle_csv(path: Path, *, levels: str | None = None, split: bool = Fals
     """Read a Moodle competency framework CSV and return the framework files it becomes."""
     shown = display or str(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_regular_bytes(path).decode("utf-8-sig")
     except OSError as exc:
         raise MasteryError(error("file-unreadable", f"cannot read the file: {exc.strerror}",
-                                 shown)) from None
+                                 shown, hint=hint_for(exc))) from None
     except UnicodeDecodeError:
         raise MasteryError(error("file-encoding", "the file is not UTF-8", shown,
                                  hint="export the framework again from Moodle (UTF-8)")) from None

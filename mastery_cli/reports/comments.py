@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mastery_cli.diagnostics import Diagnostic, MasteryError, error, warning
+from mastery_cli.inputs import read_regular_text
 
 COLUMNS_HINT = (
     "columns: student_id, about (a target, competency or course id; optional), comment"
@@ -48,7 +49,7 @@ def read_comments(
     students = set(student_ids) if student_ids is not None else None
     shown = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_regular_text(path, "utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise MasteryError(error(
             "unreadable-file", f"cannot read the comments file: {exc}", shown,
