@@ -205,10 +205,10 @@ def _load_file(file: Path, explicit: bool, kinds: Sequence[str]) -> _FileOutcome
             "file-not-found", "no such file or folder", shown,
             hint="check the path; folders are searched for *.yaml and *.yml files",
         )])
-    except OSError as problem:  # a pipe, a device, a symbolic link loop: never opened
+    except OSError as unreadable:  # a pipe, a device, a symbolic link loop: never opened
         return _FileOutcome(diagnostics=[error(
-            "file-unreadable", f"cannot read the file: {problem.strerror}", shown,
-            hint=hint_for(problem),
+            "file-unreadable", f"cannot read the file: {unreadable.strerror}", shown,
+            hint=hint_for(unreadable),
         )])
     document, problems = load_yaml(file, shown)
     if problems:
