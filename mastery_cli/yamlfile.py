@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from mastery_cli.diagnostics import Diagnostic, error
+from mastery_cli.diagnostics import Diagnostic, error, shortened
 from mastery_cli.inputs import hint_for, read_regular_bytes
 
 try:  # the C parser is ~10x faster; fall back to pure Python where libyaml is missing
@@ -295,7 +295,7 @@ def _build(node: Any, path: str) -> Any:  # a yaml.Node; typed Any for .id and .
             mark = key_node.start_mark
             raise _BuildError(error(
                 "duplicate-key",
-                f"duplicate key '{key}' (first defined at line {first})",
+                f"duplicate key '{shortened(str(key))}' (first defined at line {first})",
                 path, mark.line + 1, mark.column + 1,
                 hint="YAML would silently keep only one of them; remove or rename one",
             ))

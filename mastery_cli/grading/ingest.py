@@ -60,6 +60,7 @@ from mastery_cli.diagnostics import (
     MasteryError,
     Severity,
     error,
+    shortened,
     sorted_diagnostics,
     warning,
 )
@@ -1797,7 +1798,7 @@ def _explain(ctx: _RejectContext, reason: Reason, which: np.ndarray, rows: np.nd
         messages = [
             "no target in this row"
             if not texts[c]
-            else f"unknown target {texts[c]!r}; {ctx.matcher.suggestion(texts[c])}"
+            else f"unknown target {shortened(texts[c])!r}; {ctx.matcher.suggestion(texts[c])}"
             for c in used.tolist()
         ]
         return _Part(rows, cands.target_column[which], texts, codes, code_name, messages,
@@ -1807,7 +1808,8 @@ def _explain(ctx: _RejectContext, reason: Reason, which: np.ndarray, rows: np.nd
         codes = ctx.date_coded.codes[which]
         texts = list(ctx.date_coded.values)
         used, inverse = np.unique(codes, return_inverse=True)
-        messages = [f"date {texts[c]!r} is not a date (use YYYY-MM-DD)" for c in used.tolist()]
+        messages = [f"date {shortened(texts[c])!r} is not a date (use YYYY-MM-DD)"
+                    for c in used.tolist()]
         column = np.full(n, cands.columns.get("date", 0), dtype=np.int64)
         return _Part(rows, column, texts, codes, code_name, messages, inverse.reshape(-1))
     if reason == Reason.DUPLICATE_ROW:
