@@ -20,6 +20,7 @@ from mastery_cli.diagnostics import Diagnostic, MasteryError, error
 from mastery_cli.framework.model import Framework, Scale
 from mastery_cli.inputs import hint_for, read_regular_text
 from mastery_cli.interop.tree import short_title
+from mastery_cli.output import neutralize_formula
 
 HEADER = ["canvas_id", "vendor_guid", "object_type", "title", "description", "display_name",
           "calculation_method", "calculation_int", "parent_guids", "workflow_state",
@@ -135,8 +136,11 @@ def canvas_outcome_rows(framework: Framework, calculation: Calculation | None = 
 
 
 def export_canvas_outcomes(framework: Framework, calculation: Calculation | None = None) -> str:
+    """The CSV text, every cell formula-safe as grade's outputs are."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(canvas_outcome_rows(framework, calculation))
+    rows = canvas_outcome_rows(framework, calculation)
+    csv.writer(buffer, lineterminator="\n").writerows(
+        [[neutralize_formula(cell) for cell in row] for row in rows])
     return buffer.getvalue()
 
 

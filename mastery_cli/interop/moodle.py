@@ -53,6 +53,7 @@ from mastery_cli.interop.tree import (
     place,
     walk,
 )
+from mastery_cli.output import neutralize_formula
 
 HEADER_14 = [
     "Parent id number", "Id number", "Shortname", "Description", "Description format",
@@ -581,9 +582,11 @@ def _apply_rollup(framework: Framework, plan: PolicyRollups,
 
 
 def moodle_csv_text(rows: list[list[str]]) -> str:
+    """The CSV text, every cell formula-safe as grade's outputs are (a spreadsheet opened on
+    the file would otherwise run ``=HYPERLINK(…)`` written in a statement)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows(rows)
+    writer.writerows([[neutralize_formula(cell) for cell in row] for row in rows])
     return buffer.getvalue()
 
 
