@@ -70,8 +70,8 @@ def _clean(data: Any) -> Any:
 
 
 def without_lone_surrogates(data: Any, text: str, path: str) -> tuple[Any, list[Diagnostic]]:
-    """``data`` (loaded from the JSON ``text``) with lone surrogates replaced by U+FFFD, and a
-    warning at each one's place in ``text``."""
+    """``data`` (loaded from the JSON ``text``) with lone surrogates replaced by U+FFFD (lists
+    are changed in place), and a warning at each one's place in ``text``."""
     escapes = _lone_escapes(text)
     if not escapes:
         return data, []
