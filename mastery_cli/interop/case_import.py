@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mastery_cli.diagnostics import Diagnostic, MasteryError, error, warning
+from mastery_cli.diagnostics import Diagnostic, MasteryError, error, shortened, warning
 from mastery_cli.inputs import hint_for, read_regular_bytes
 from mastery_cli.interop import case_model
 from mastery_cli.interop.case_fields import (
@@ -128,7 +128,7 @@ class _Reader:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.warn("case-deviation", f"'{key}' should be a list; ignored", f"/{key}")
+            self.warn("case-deviation", f"'{shortened(key)}' should be a list; ignored", f"/{key}")
             return []
         return value
 
@@ -193,7 +193,8 @@ def _read_items(reader: _Reader, document_id: str | None
                         f"{pointer}/identifier")
         if key in nodes or key == document_id:
             reader.warn("case-duplicate-identifier",
-                        f"identifier '{key}' is used twice; the second item gets a new one on "
+                        f"identifier '{shortened(key)}' is used twice; the second item gets a "
+                        "new one on "
                         "export", f"{pointer}/identifier")
             case.pop("identifier", None)
             case["duplicate_identifier"] = key
@@ -279,7 +280,8 @@ def _build_tree(reader: _Reader, nodes: dict[str, Node], associations: list[_Ass
         parent = assoc.destination if assoc.destination in nodes else None
         if parent is None and assoc.destination != document_id:
             reader.warn("case-unknown-parent",
-                        f"isChildOf points at '{assoc.destination}', which is neither an item "
+                        f"isChildOf points at '{shortened(str(assoc.destination))}', which is "
+                        "neither an item "
                         "nor the document; the item is placed at the top",
                         f"/CFAssociations/{assoc.index}/destinationNodeURI")
         parent_of[assoc.origin] = (parent, assoc)
@@ -290,7 +292,8 @@ def _build_tree(reader: _Reader, nodes: dict[str, Node], associations: list[_Ass
         while above is not None:
             if above in seen:
                 reader.warn("case-hierarchy-cycle",
-                            f"isChildOf associations form a loop through '{key}'; it is placed "
+                            f"isChildOf associations form a loop through '{shortened(key)}'; "
+                            "it is placed "
                             "at the top", nodes[key].pointer)
                 parent_of[key] = (None, parent_of[key][1])
                 break
@@ -433,7 +436,7 @@ def _import(package: dict[str, Any], shown: str, options: ImportOptions) -> Impo
              "extensions"}
     for key in package:
         if key not in known:
-            reader.warn("case-deviation", f"'{key}' is not a CFPackage property; kept",
+            reader.warn("case-deviation", f"'{shortened(key)}' is not a CFPackage property; kept",
                         f"/{escape(key)}")
     document = package["CFDocument"]
     reader.check(document, "CFPckgDocument", "/CFDocument")
@@ -476,7 +479,8 @@ def _import(package: dict[str, Any], shown: str, options: ImportOptions) -> Impo
             cls = case_model.DEFINITION_CLASSES.get(name)
             if cls is None:
                 if name != "extensions":
-                    reader.warn("case-deviation", f"'{name}' is not a CFDefinitions list",
+                    reader.warn("case-deviation",
+                                f"'{shortened(name)}' is not a CFDefinitions list",
                                 f"/CFDefinitions/{escape(name)}")
                 continue
             for index, entry in enumerate(entries if isinstance(entries, list) else []):

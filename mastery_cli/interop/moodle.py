@@ -27,7 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mastery_cli.diagnostics import Diagnostic, MasteryError, Severity, error, warning
+from mastery_cli.diagnostics import (
+    Diagnostic,
+    MasteryError,
+    Severity,
+    error,
+    shortened,
+    warning,
+)
 from mastery_cli.framework.model import Competency, Framework, Scale
 from mastery_cli.inputs import hint_for, read_regular_bytes
 from mastery_cli.interop.case_ids import IdAllocator, slug
@@ -203,7 +210,8 @@ def read_moodle_csv(path: Path, *, levels: str | None = None, split: bool = Fals
                                        pointer="Id number"))
             key = f"row-{row.line}"
         if key in nodes:
-            diagnostics.append(warning("moodle-duplicate-id", f"id number '{key}' is used twice",
+            diagnostics.append(warning("moodle-duplicate-id",
+                                       f"id number '{shortened(key)}' is used twice",
                                        shown, row.line, 2, pointer="Id number"))
             key = f"{key}#{row.line}"
         statement = html_to_text(values["description"]) or values["shortname"].strip() or key
@@ -239,7 +247,8 @@ def read_moodle_csv(path: Path, *, levels: str | None = None, split: bool = Fals
             if parent is not None:
                 diagnostics.append(warning(
                     "moodle-unknown-parent",
-                    f"parent '{parent}' is not a competency of this file (or forms a loop); "
+                    f"parent '{shortened(parent)}' is not a competency of this file (or forms "
+                    "a loop); "
                     "placed at the top", shown, None, 1, pointer="Parent id number"))
             roots.append(node)
     for node in walk(roots):
@@ -334,7 +343,7 @@ def _rules_as_policy(roots: list[Node], lines: dict[str, int], shown: str, frame
     notes: list[Diagnostic] = []
     for node, rollup, reason in found:
         rule = RULE_NAMES.get(str(node.case["moodle"]["rule_type"]).strip(), "a custom rule")
-        where = f"competency '{node.id or node.key}'"
+        where = f"competency '{shortened(node.id or node.key)}'"
         if rollup is None:
             notes.append(warning(
                 "moodle-rule-no-equivalent",
@@ -509,7 +518,8 @@ def moodle_rows(framework: Framework, rollup: Rollup | PolicyRollups | None = No
                 if str(_moodle(c.case).get("id_number") or c.id) == id_number):
             diagnostics.append(warning(
                 "moodle-scale-per-competency",
-                f"competency '{id_number}' uses its own scale; Moodle gets the framework's",
+                f"competency '{shortened(id_number)}' uses its own scale; Moodle gets the "
+                "framework's",
                 framework.files[0] if framework.files else framework.id))
         row[0] = parent if parent in known and parent != id_number else ""
         rows.append(row)
@@ -550,7 +560,8 @@ def _apply_rollup(framework: Framework, plan: PolicyRollups,
         if any(i not in targets for i, _ in children):
             problems.append(warning(
                 "moodle-rule-not-written",
-                f"competency '{comp_id}' has children in Moodle that are not its targets, so "
+                f"competency '{shortened(comp_id)}' has children in Moodle that are not its "
+                "targets, so "
                 f"no rule can say it is met when {rollup.describe()}; its stored rule (if any) is "
                 "kept",
                 where))
@@ -567,13 +578,14 @@ def _apply_rollup(framework: Framework, plan: PolicyRollups,
         if rule is None:
             problems.append(warning(
                 "moodle-rule-not-written",
-                f"competency '{comp_id}' has {len(children)} target(s), fewer than the "
+                f"competency '{shortened(comp_id)}' has {len(children)} target(s), fewer than the "
                 f"{rollup.n} the roll-up needs; its stored rule (if any) is kept", where))
             continue
         if row[_RULE_TYPE]:
             problems.append(warning(
                 "moodle-rule-replaced",
-                f"competency '{comp_id}': its stored Moodle rule is replaced by the policy's "
+                f"competency '{shortened(comp_id)}': its stored Moodle rule is replaced by "
+                "the policy's "
                 f"roll-up (met when {rollup.describe()})", where))
         outcome = row[_RULE_OUTCOME] if row[_RULE_OUTCOME] not in ("", "0") else OUTCOME_COMPLETE
         row[_RULE_TYPE], row[_RULE_CONFIG] = rule
