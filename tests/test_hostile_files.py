@@ -53,6 +53,8 @@ PLACES = (
                        "--out", "out"], "json"),
     ("report-scores", ["report", "report-card", "{}", "--framework", FRAMEWORK,
                        "--out", "out"], "csv"),
+    ("report-comments", ["report", "report-card", GRADEBOOK, "--framework", FRAMEWORK,
+                         "--comments", "{}", "--out", "out"], "csv"),
     ("import-case", ["import", "case", "{}", "--out", "out"], "json"),
     ("import-moodle", ["import", "moodle", "{}", "--out", "out"], "csv"),
     ("export-moodle-framework", ["export", "moodle", "{}", "--out", "out.csv"], "yaml"),
