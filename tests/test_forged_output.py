@@ -243,3 +243,19 @@ def test_import_case_with_a_lone_surrogate_writes_files_that_validate(
     written = "".join(p.read_text(encoding="utf-8") for p in Path("out").rglob("*.yaml"))
     assert f"Bad {REPLACEMENT} text" in written and f"Doc {REPLACEMENT}" in written
     assert runner.invoke(app, ["validate", "out"]).exit_code == 0
+
+
+def test_a_file_name_with_a_line_break_is_escaped_where_it_is_echoed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mastery_cli.cli.fast_validate import fast_main
+
+    monkeypatch.chdir(tmp_path)
+    Path("x\n::error::forged.yaml").write_text("not: mastery\n", encoding="utf-8")
+    Path("y\n::error::empty.yaml").write_text("kind: framework\n", encoding="utf-8")
+    assert fast_main(["validate", "--verbose", "."]) == 1
+    captured = capsys.readouterr()
+    assert "skipped x\\n::error::forged.yaml: no 'kind' key" in captured.err.splitlines()
+    assert captured.out.splitlines()[0].startswith("y\\n::error::empty.yaml:")
+    assert not any(line.startswith("::error") for line in (captured.out + captured.err)
+                   .splitlines())
