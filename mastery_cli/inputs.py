@@ -28,6 +28,7 @@ _KINDS = (
 #: What a diagnostic about an unreadable input suggests, by the reason's errno.
 LOOP_HINT = "a symbolic link on this path points back to itself: fix or remove the link"
 NOT_REGULAR_HINT = "mastery reads regular files only: name the file itself, not a pipe or device"
+FOLDER_HINT = "name the files inside the folder (e.g. 'gradebook/*.csv'), not the folder"
 
 
 class NotARegularFile(OSError):
@@ -42,7 +43,7 @@ class NotARegularFile(OSError):
 def hint_for(problem: OSError) -> str | None:
     """The hint for an input that could not be read, when there is a better one than none."""
     if isinstance(problem, NotARegularFile):
-        return NOT_REGULAR_HINT
+        return FOLDER_HINT if problem.errno == errno.EISDIR else NOT_REGULAR_HINT
     if problem.errno == errno.ELOOP:
         return LOOP_HINT
     return None

@@ -24,7 +24,14 @@ import pytest
 from typer.testing import CliRunner
 
 from mastery_cli.cli import app
-from mastery_cli.inputs import LOOP_HINT, NOT_REGULAR_HINT, NotARegularFile, check_regular
+from mastery_cli.inputs import (
+    FOLDER_HINT,
+    LOOP_HINT,
+    NOT_REGULAR_HINT,
+    NotARegularFile,
+    check_regular,
+    hint_for,
+)
 
 pytestmark = pytest.mark.skipif(
     not hasattr(os, "mkfifo") or not hasattr(signal, "SIGALRM"), reason="needs POSIX"
@@ -181,8 +188,9 @@ def test_check_regular_names_what_the_path_is(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe")
     with pytest.raises(NotARegularFile, match="named pipe"):
         check_regular(tmp_path / "pipe")
-    with pytest.raises(NotARegularFile, match="folder"):
+    with pytest.raises(NotARegularFile, match="folder") as folder:
         check_regular(tmp_path)
+    assert hint_for(folder.value) == FOLDER_HINT
     (tmp_path / "file").write_text("x")
     assert check_regular(tmp_path / "file").st_size == 1
 
