@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -125,10 +126,50 @@ def sorted_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     return sorted(set(diagnostics), key=sort_key)
 
 
+#: How much of a value a message quotes: enough to recognise it, not a whole 100,000-character
+#: cell (printed once per diagnostic, in the terminal and again in rejects.csv's message).
+ECHO_LIMIT = 200
+
+
+def shortened(value: str, limit: int = ECHO_LIMIT) -> str:
+    """``value`` for quoting in a message: cut after ``limit`` characters, saying how long it was.
+
+    Every message that echoes the user's text (a rejected cell, a key, a reference) passes it
+    through here, so one limit holds everywhere.
+    """
+    if len(value) <= limit:
+        return value
+    return f"{value[:limit]}… ({len(value):,} characters)"
+
+
+# Control characters (C0, DEL, C1), line and paragraph separators, and the invisible marks
+# that reorder text (bidirectional overrides): echoed raw, they would let a file's text start
+# a line of its own in a log (a fake diagnostic, a GitHub workflow command) or hide itself.
+_UNPRINTABLE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters written as escapes (``\\n``, ``\\x1b``, ``\\u2028``), as
+    Python's ``repr`` writes them: one diagnostic is one line (two with its hint) whatever
+    the files say."""
+    return _UNPRINTABLE.sub(_escaped, text)
+
+
 def render_text(d: Diagnostic) -> str:
-    text = f"{d.location()}: {d.severity.value} [{d.code}] {d.message}"
+    text = printable(f"{d.location()}: {d.severity.value} [{d.code}] {d.message}")
     if d.hint:
-        text += f"\n    hint: {d.hint}"
+        text += f"\n    hint: {printable(d.hint)}"
     return text
 
 
@@ -143,14 +184,14 @@ def _escape_property(value: str) -> str:
 def render_github(d: Diagnostic) -> str:
     """A GitHub Actions workflow command, which GitHub turns into an annotation on the file."""
     command = {"error": "error", "warning": "warning"}.get(d.severity.value, "notice")
-    props = [f"file={_escape_property(d.path)}"]
+    props = [f"file={_escape_property(printable(d.path))}"]
     if d.line is not None:
         props.append(f"line={d.line}")
         if d.column is not None:
             props.append(f"col={d.column}")
     props.append(f"title={_escape_property(d.code)}")
     message = d.message + (f" (hint: {d.hint})" if d.hint else "")
-    return f"::{command} {','.join(props)}::{_escape_data(message)}"
+    return f"::{command} {','.join(props)}::{_escape_data(printable(message))}"
 
 
 def render_json(diagnostics: Sequence[Diagnostic], summary: Summary) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 from mastery_cli.diagnostics import Diagnostic, Severity, error
 from mastery_cli.framework.model import Origin
+from mastery_cli.inputs import check_regular, hint_for, resolved
 from mastery_cli.schemas import KINDS, check_document
 from mastery_cli.yamlfile import Pointer, YamlDocument, load_yaml, pointer_text
 
@@ -102,9 +103,17 @@ class DocumentSet:
 def display_path(file: Path) -> str:
     """The path as the user will recognise it: relative to the current folder when inside it."""
     try:
-        return file.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
+        return resolved(file).relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):  # outside the current folder, or a symbolic link loop
         return file.as_posix()
+
+
+def _identity(file: Path) -> Path:
+    """The real path of ``file``, to name each file once; a link loop stands for itself."""
+    try:
+        return resolved(file)
+    except OSError:
+        return Path(os.path.abspath(file))
 
 
 def discover(paths: Sequence[Path]) -> Iterable[tuple[Path, bool]]:
@@ -117,12 +126,12 @@ def discover(paths: Sequence[Path]) -> Iterable[tuple[Path, bool]]:
                 dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
                 found.extend(Path(root) / f for f in files if f.endswith(YAML_SUFFIXES))
             for file in sorted(found):
-                if file.resolve() not in seen:
-                    seen.add(file.resolve())
+                if _identity(file) not in seen:
+                    seen.add(_identity(file))
                     yield file, False
         else:
-            if path.resolve() not in seen:
-                seen.add(path.resolve())
+            if _identity(path) not in seen:
+                seen.add(_identity(path))
                 yield path, True
 
 
@@ -202,13 +211,18 @@ class _FileOutcome:
 
 def _load_file(file: Path, explicit: bool, kinds: Sequence[str]) -> _FileOutcome:
     shown = display_path(file)
-    if not file.exists():
+    try:
+        check_regular(file)
+    except FileNotFoundError:
         return _FileOutcome(diagnostics=[error(
             "file-not-found", "no such file or folder", shown,
             hint="check the path; folders are searched for *.yaml and *.yml files",
         )])
-    if explicit and not file.is_file():
-        return _FileOutcome(diagnostics=[error("file-unreadable", "not a regular file", shown)])
+    except OSError as unreadable:  # a pipe, a device, a symbolic link loop: never opened
+        return _FileOutcome(diagnostics=[error(
+            "file-unreadable", f"cannot read the file: {unreadable.strerror}", shown,
+            hint=hint_for(unreadable),
+        )])
     document, problems = load_yaml(file, shown)
     if document is None and problems:
         # A broken YAML file counts as checked: it is the user's file and it has errors.

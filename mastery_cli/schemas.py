@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
-from mastery_cli.diagnostics import Diagnostic
+from mastery_cli.diagnostics import Diagnostic, shortened
 from mastery_cli.resources import schema_path
 from mastery_cli.yamlfile import Pointer, YamlDocument, coerce_pointer_values
 
@@ -48,7 +48,7 @@ def _describe(value: Any) -> str:
     if isinstance(value, int | float):
         return f"the number {value!r}"
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {shortened(value)!r}"
     if isinstance(value, list):
         return "a list"
     return "a mapping"
@@ -186,7 +186,7 @@ def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
             "allowed keys: " + ", ".join(allowed) if allowed else None
         )
         return document.diagnostic(
-            "schema-unknown-key", f"unknown key '{key}'{where}", (*pointer, key),
+            "schema-unknown-key", f"unknown key '{shortened(key)}'{where}", (*pointer, key),
             hint=hint, key=True,
         )
     if validator == "type":
@@ -199,7 +199,8 @@ def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
         options = [str(o) for o in error.validator_value]
         close = difflib.get_close_matches(str(instance), options, n=1)
         return document.diagnostic(
-            "schema-enum", f"{instance!r} is not one of: {', '.join(options)}", pointer,
+            "schema-enum",
+            f"{shortened(str(instance))!r} is not one of: {', '.join(options)}", pointer,
             hint=f"did you mean '{close[0]}'?" if close else schema.get("description"),
         )
     if validator == "const":
@@ -211,12 +212,14 @@ def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
         # jsonschema reports a bad key at its mapping; point at the key itself.
         code = "schema-pattern" if validator == "pattern" else "schema-key-name"
         return document.diagnostic(
-            code, f"key {instance!r} is not in the expected form{where}", (*pointer, instance),
+            code, f"key {shortened(instance)!r} is not in the expected form{where}",
+            (*pointer, instance),
             hint=schema.get("description"), key=True,
         )
     if validator == "pattern":
         return document.diagnostic(
-            "schema-pattern", f"{instance!r} is not in the expected form{where}", pointer,
+            "schema-pattern", f"{shortened(instance)!r} is not in the expected form{where}",
+            pointer,
             hint=schema.get("description"),
         )
     if validator in _LIMITS and isinstance(error.validator_value, int | float):

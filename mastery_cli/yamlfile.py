@@ -26,7 +26,8 @@ from typing import Any
 
 import yaml
 
-from mastery_cli.diagnostics import Diagnostic, error
+from mastery_cli.diagnostics import Diagnostic, error, shortened
+from mastery_cli.inputs import hint_for, read_regular_bytes
 
 try:  # the C parser is ~10x faster; fall back to pure Python where libyaml is missing
     from yaml import CSafeLoader as _BaseLoader
@@ -324,7 +325,7 @@ def _build(node: Any, path: str, source: _Source) -> Any:  # a yaml.Node; Any fo
             mark = key_node.start_mark
             raise _BuildError(error(
                 "duplicate-key",
-                f"duplicate key '{key}' (first defined at line {first})",
+                f"duplicate key '{shortened(str(key))}' (first defined at line {first})",
                 path, mark.line + 1, mark.column + 1,
                 hint="YAML would silently keep only one of them; remove or rename one",
             ))
@@ -592,9 +593,10 @@ def load_yaml(
     """Read and parse a YAML file; problems come back as diagnostics, never as exceptions."""
     shown = display if display is not None else str(file)
     try:
-        raw = file.read_bytes()
+        raw = read_regular_bytes(file)
     except OSError as exc:
-        return None, [error("file-unreadable", f"cannot read the file: {exc.strerror}", shown)]
+        return None, [error("file-unreadable", f"cannot read the file: {exc.strerror}", shown,
+                            hint=hint_for(exc))]
     return load_yaml_bytes(raw, shown)
 
 

@@ -78,11 +78,13 @@ def test_github_format_and_auto_selection() -> None:
 
 
 def test_github_annotations_escape_properties_and_data() -> None:
+    # Line breaks from the files are shown as \n, as in the text format (one rule for both),
+    # so the %0A of GitHub's own escaping never comes from the user's text.
     diagnostic = Diagnostic("dir,x/a:b%c.yaml", 3, 4, "some-code", "50% done\nnext line\r",
                             Severity.WARNING, "use a, b: c")
     assert render_github(diagnostic) == (
         "::warning file=dir%2Cx/a%3Ab%25c.yaml,line=3,col=4,title=some-code::"
-        "50%25 done%0Anext line%0D (hint: use a, b: c)"
+        "50%25 done\\nnext line\\r (hint: use a, b: c)"
     )
 
 

@@ -22,6 +22,7 @@ from mastery_cli.diagnostics import (
     MasteryError,
     Summary,
     default_format,
+    printable,
     render,
     sorted_diagnostics,
 )
@@ -78,7 +79,7 @@ def guarded(command: F) -> F:
             if os.environ.get("MASTERY_DEBUG"):
                 traceback.print_exc()
             emit(
-                f"mastery: internal error: {type(exc).__name__}: {exc}\n"
+                f"mastery: internal error: {type(exc).__name__}: {printable(str(exc))}\n"
                 "    hint: this is a bug in mastery, not in your files; please report it with "
                 "the command you ran (MASTERY_DEBUG=1 shows the details)",
                 err=True,

@@ -26,6 +26,7 @@ from mastery_cli.diagnostics import (
     Summary,
     default_format,
     exit_code,
+    printable,
     render,
     sorted_diagnostics,
 )
@@ -55,7 +56,7 @@ def run_validate(paths: Sequence[Path], fmt: str, *, strict: bool, verbose: bool
         summary.extra["skipped"] = [{"path": p, "reason": r} for p, r in result.skipped]
         if fmt != "json":
             for path, reason in result.skipped:
-                _write(f"skipped {path}: {reason}", err=True)
+                _write(printable(f"skipped {path}: {reason}"), err=True)
     _write(render(sorted_diagnostics(result.diagnostics), summary, fmt))
     if result.files_checked == 0 and not result.diagnostics:
         _write(NO_FILES_MESSAGE, err=True)
@@ -75,7 +76,8 @@ def report_failure(exc: BaseException, fmt: str) -> int:
         return 2 if exc.usage else 1
     if os.environ.get("MASTERY_DEBUG"):
         traceback.print_exception(exc)
-    _write(f"mastery: internal error: {type(exc).__name__}: {exc}\n{INTERNAL_ERROR_HINT}",
+    _write(f"mastery: internal error: {type(exc).__name__}: {printable(str(exc))}\n"
+           f"{INTERNAL_ERROR_HINT}",
            err=True)
     return 2
 

@@ -183,11 +183,12 @@ def _grades_path(folder: Path) -> Path:
 
 def _read_grades(folder: Path) -> dict[str, Any]:
     from mastery_cli.diagnostics import MasteryError, error
+    from mastery_cli.inputs import hint_for, read_regular_text
     from mastery_cli.jsonfile import JsonProblem, parse_json
 
     path = _grades_path(folder)
     try:
-        document = parse_json(path.read_text(encoding="utf-8"))
+        document = parse_json(read_regular_text(path))
     except JsonProblem as exc:
         raise MasteryError(exc.diagnostic(str(path))) from None
     except FileNotFoundError:
@@ -195,7 +196,10 @@ def _read_grades(folder: Path) -> dict[str, Any]:
             "missing-file", f"{path} does not exist", str(path),
             hint="write it with: mastery grade SCORES.csv --framework ... --format json --out DIR",
         ), usage=True) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except OSError as exc:  # a pipe, a device, a link loop: never opened
+        raise MasteryError(error("bad-grades-file", f"cannot read {path}: {exc.strerror}",
+                                 str(path), hint=hint_for(exc))) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MasteryError(error("bad-grades-file", f"cannot read {path}: {exc}", str(path),
                                  hint="write it again with mastery grade --format json")) from None
     if not isinstance(document, dict):

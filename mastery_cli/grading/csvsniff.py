@@ -39,6 +39,7 @@ import pyarrow.csv as pacsv
 
 from mastery_cli import csvtext
 from mastery_cli.diagnostics import Diagnostic, warning
+from mastery_cli.inputs import open_regular
 
 T = TypeVar("T")
 SAMPLE_BYTES = 64 * 1024
@@ -218,8 +219,9 @@ def not_csv(start: bytes) -> str | None:
 
 def read_input(path: Path) -> Raw:
     """The bytes of ``path``: a read-only memory map for a large regular file (no copy: the OS
-    pages it in as pyarrow parses), else a bytes object. Raises OSError like ``read_bytes``."""
-    with open(path, "rb") as handle:
+    pages it in as pyarrow parses), else a bytes object. Raises OSError like ``read_bytes``,
+    and for a pipe or a device too (`open_regular`): those are never opened."""
+    with open_regular(path) as handle:
         try:
             size = os.fstat(handle.fileno()).st_size
             if size >= MAP_BYTES:

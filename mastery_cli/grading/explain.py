@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mastery_cli.diagnostics import MasteryError, error
+from mastery_cli.diagnostics import MasteryError, error, shortened
 from mastery_cli.framework.model import Framework, Scale, level_key
 from mastery_cli.grading import explain_math
 from mastery_cli.grading.methods import describe
@@ -152,8 +152,9 @@ def explain_target(result: GradeResult, student: str, target_id: str) -> str:
     def describe_row(r: Mapping[Any, Any]) -> str:
         when = r["date"].strftime("%Y-%m-%d") if not pd.isna(r["date"]) else "(no date)"
         score = "-" if pd.isna(r["score"]) else _num(r["score"], places)
-        kind = f" ({r['type']})" if r["type"] else ""
-        return f"{when}  {r['assessment'] or '(no assessment name)'}{kind}  score {score}"
+        kind = f" ({shortened(str(r['type']))})" if r["type"] else ""
+        name = shortened(str(r["assessment"])) if r["assessment"] else "(no assessment name)"
+        return f"{when}  {name}{kind}  score {score}"
 
     other_ratings = _other_ratings(aside)
     more_ratings = int((aside["reason"] == "another-rater").sum())
@@ -455,5 +456,5 @@ def _reader_rows(result: GradeResult, student: str, target_id: str
 
 def _reader_row_line(r: Mapping[Any, Any]) -> str:
     """A row the reader did not accept: the cell, what is wrong, the reason code, file:row."""
-    cell = f"{r['column']} {str(r['value'])!r}" if r["column"] else "the row"
+    cell = f"{r['column']} {shortened(str(r['value']))!r}" if r["column"] else "the row"
     return f"  - {cell}: {r['message']} [{r['reason']}; {r['file']}:{r['row']}]"

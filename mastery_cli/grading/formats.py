@@ -33,7 +33,7 @@ from typing import Union
 import numpy as np
 import pyarrow as pa
 
-from mastery_cli.diagnostics import Diagnostic, Severity, error, warning
+from mastery_cli.diagnostics import Diagnostic, Severity, error, shortened, warning
 from mastery_cli.framework.model import Framework, Text, level_key
 from mastery_cli.grading.csvsniff import CsvRecords, encode
 from mastery_cli.grading.scorecells import ScaleReader
@@ -210,8 +210,9 @@ class TargetMatcher:
                 self.problems.append(
                     warning(
                         "bad-outcome-map",
-                        f"the outcome map sends {key!r} to {value!r}, which is not a target or "
-                        "competency of the framework",
+                        f"the outcome map sends {shortened(str(key))!r} to "
+                        f"{shortened(str(value))!r}, which is not a target or competency of "
+                        "the framework",
                         "outcome_map",
                         hint=self._hint(value),
                     )

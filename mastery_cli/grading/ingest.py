@@ -60,6 +60,7 @@ from mastery_cli.diagnostics import (
     MasteryError,
     Severity,
     error,
+    shortened,
     sorted_diagnostics,
     warning,
 )
@@ -84,6 +85,7 @@ from mastery_cli.grading.formats import Candidates, Coded, TargetMatcher, code_a
 from mastery_cli.grading.scorecells import Outcome, read_scores, reject_message, score_table
 from mastery_cli.grading.table import Coded as TextCodes
 from mastery_cli.grading.table import DeferredCoded, Table, gather, gather_where
+from mastery_cli.inputs import hint_for
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -329,7 +331,8 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig,
         return _FileResult([error("file-not-found", f"no such file: {shown}", shown)])
     except OSError as problem:
         return _FileResult(
-            [error("unreadable-file", f"cannot read {shown}: {problem.strerror or problem}", shown)]
+            [error("unreadable-file", f"cannot read {shown}: {problem.strerror or problem}", shown,
+                   hint=hint_for(problem))]
         )
     if without_content(raw):
         return _FileResult(
@@ -1795,7 +1798,7 @@ def _explain(ctx: _RejectContext, reason: Reason, which: np.ndarray, rows: np.nd
         messages = [
             "no target in this row"
             if not texts[c]
-            else f"unknown target {texts[c]!r}; {ctx.matcher.suggestion(texts[c])}"
+            else f"unknown target {shortened(texts[c])!r}; {ctx.matcher.suggestion(texts[c])}"
             for c in used.tolist()
         ]
         return _Part(rows, cands.target_column[which], texts, codes, code_name, messages,
@@ -1805,7 +1808,8 @@ def _explain(ctx: _RejectContext, reason: Reason, which: np.ndarray, rows: np.nd
         codes = ctx.date_coded.codes[which]
         texts = list(ctx.date_coded.values)
         used, inverse = np.unique(codes, return_inverse=True)
-        messages = [f"date {texts[c]!r} is not a date (use YYYY-MM-DD)" for c in used.tolist()]
+        messages = [f"date {shortened(texts[c])!r} is not a date (use YYYY-MM-DD)"
+                    for c in used.tolist()]
         column = np.full(n, cands.columns.get("date", 0), dtype=np.int64)
         return _Part(rows, column, texts, codes, code_name, messages, inverse.reshape(-1))
     if reason == Reason.DUPLICATE_ROW:

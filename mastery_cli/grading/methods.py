@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Final, Literal
 import numpy as np
 import numpy.typing as npt
 
+from mastery_cli.diagnostics import shortened
+
 if TYPE_CHECKING:  # pandas costs ~0.5 s to import; only Result.to_frame needs it
     import pandas as pd
 
@@ -292,7 +294,7 @@ def _did_you_mean(word: str, options: list[str]) -> str:
 
 def _coerce(info: ParamInfo, raw: object) -> tuple[ParamValue | None, str | None]:
     """The parameter value in its proper type, or a message naming what is allowed."""
-    got = f"(got {raw!r})"
+    got = f"(got {shortened(raw) if isinstance(raw, str) else raw!r})"
     bad = f"{info.name} must be {info.allowed()} {got}"
     if info.kind == "bool":
         if isinstance(raw, bool | np.bool_):

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
-from mastery_cli.diagnostics import Diagnostic, MasteryError, error
+from mastery_cli.diagnostics import Diagnostic, MasteryError, error, shortened
 from mastery_cli.documents import MasteryDocument, load_documents
 from mastery_cli.framework.model import localize
 from mastery_cli.grading.methods import MethodSpec, validate_params
@@ -775,7 +775,7 @@ def apply_options(policy: Policy | None, method: str | None, param_pairs: Sequen
             raise MasteryError(
                 error(
                     "policy-parameter",
-                    f"{key} must be {allowed} (got {text!r})",
+                    f"{key} must be {allowed} (got {shortened(text)!r})",
                     "--param",
                 )
             )
@@ -795,7 +795,7 @@ def _choice(key: str, text: str, allowed: Sequence[str]) -> str:
     raise MasteryError(
         error(
             "policy-parameter",
-            f"{key} must be {choices} (got {text!r})",
+            f"{key} must be {choices} (got {shortened(text)!r})",
             "--param",
             hint=did_you_mean(text, allowed) or f"e.g. --param {key}={allowed[0]}",
         )

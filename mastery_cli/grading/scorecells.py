@@ -30,6 +30,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from mastery_cli.diagnostics import shortened
 from mastery_cli.framework.model import Scale, level_key
 
 EXCUSED_TOKENS = frozenset({"ex", "excused", "exempt", "exc"})
@@ -223,16 +224,16 @@ def reject_message(
     if outcome == Outcome.NO_SCORE:
         return "no score in this cell: no evidence (not counted as zero)"
     if reader is None:
-        return f"score {text!r} could not be read"
+        return f"score {shortened(text)!r} could not be read"
     scale_id = reader.scale.id
     if outcome == Outcome.OFF_SCALE:
-        return f"score {text} is outside scale '{scale_id}' ({reader.range_text})"
+        return f"score {shortened(text)} is outside scale '{scale_id}' ({reader.range_text})"
     elsewhere = [o.scale.id for o in others if o is not reader and _fold(text) in o.labels]
     if elsewhere:
         return (
-            f"score {text!r} is a level of scale '{elsewhere[0]}', but this target uses scale "
-            f"'{scale_id}'; " + reader.suggestion(text)
+            f"score {shortened(text)!r} is a level of scale '{elsewhere[0]}', but this target "
+            f"uses scale '{scale_id}'; " + reader.suggestion(text)
         )
-    return f"score {text!r} is not a number or a level of scale '{scale_id}'; " + (
+    return f"score {shortened(text)!r} is not a number or a level of scale '{scale_id}'; " + (
         reader.suggestion(text)
     )

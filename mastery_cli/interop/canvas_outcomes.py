@@ -19,7 +19,9 @@ from typing import Any
 from mastery_cli import csvtext
 from mastery_cli.diagnostics import Diagnostic, MasteryError, error
 from mastery_cli.framework.model import Framework, Scale
+from mastery_cli.inputs import hint_for, read_regular_text
 from mastery_cli.interop.tree import short_title
+from mastery_cli.output import neutralize_formula
 
 HEADER = ["canvas_id", "vendor_guid", "object_type", "title", "description", "display_name",
           "calculation_method", "calculation_int", "parent_guids", "workflow_state",
@@ -135,8 +137,11 @@ def canvas_outcome_rows(framework: Framework, calculation: Calculation | None = 
 
 
 def export_canvas_outcomes(framework: Framework, calculation: Calculation | None = None) -> str:
+    """The CSV text, every cell formula-safe as grade's outputs are."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(canvas_outcome_rows(framework, calculation))
+    rows = canvas_outcome_rows(framework, calculation)
+    csv.writer(buffer, lineterminator="\n").writerows(
+        [[neutralize_formula(cell) for cell in row] for row in rows])
     return buffer.getvalue()
 
 
@@ -161,10 +166,13 @@ def canvas_outcome_map(framework: Framework, outcomes_csv: Path | None = None) -
             mapping.setdefault(path, target.id)
     if outcomes_csv is not None:
         try:
-            text = outcomes_csv.read_text(encoding="utf-8-sig")
+            text = read_regular_text(outcomes_csv, "utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
-            raise MasteryError(error("file-unreadable", f"cannot read the file: {exc}",
-                                     str(outcomes_csv))) from None
+            reason = exc.strerror if isinstance(exc, OSError) else exc
+            raise MasteryError(error("file-unreadable", f"cannot read the file: {reason}",
+                                     str(outcomes_csv),
+                                     hint=hint_for(exc) if isinstance(exc, OSError) else None)
+                               ) from None
         for row in csvtext.dict_reader(text):
             guid, canvas_id = (row.get("vendor_guid") or "").strip(), (
                 row.get("canvas_id") or "").strip()

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mastery_cli.diagnostics import Diagnostic, MasteryError, error, warning
+from mastery_cli.diagnostics import Diagnostic, MasteryError, error, shortened, warning
+from mastery_cli.inputs import hint_for, read_regular_bytes
 from mastery_cli.interop import case_model
 from mastery_cli.interop.case_fields import (
     ASSOCIATION_FIELDS,
@@ -38,6 +39,7 @@ from mastery_cli.interop.case_ids import (
 )
 from mastery_cli.interop.case_model import escape
 from mastery_cli.interop.case_rubrics import RubricImport, scale_from_rubrics
+from mastery_cli.interop.surrogates import without_lone_surrogates
 from mastery_cli.interop.tree import (
     DEFAULT_SCALE,
     Draft,
@@ -127,7 +129,7 @@ class _Reader:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.warn("case-deviation", f"'{key}' should be a list; ignored", f"/{key}")
+            self.warn("case-deviation", f"'{shortened(key)}' should be a list; ignored", f"/{key}")
             return []
         return value
 
@@ -192,7 +194,8 @@ def _read_items(reader: _Reader, document_id: str | None
                         f"{pointer}/identifier")
         if key in nodes or key == document_id:
             reader.warn("case-duplicate-identifier",
-                        f"identifier '{key}' is used twice; the second item gets a new one on "
+                        f"identifier '{shortened(key)}' is used twice; the second item gets a "
+                        "new one on "
                         "export", f"{pointer}/identifier")
             case.pop("identifier", None)
             case["duplicate_identifier"] = key
@@ -282,8 +285,9 @@ def _break_cycles(reader: _Reader, nodes: dict[str, Node],
                 loop = path[path.index(key):]
                 first = min(loop, key=first_seen.__getitem__)
                 reader.warn("case-hierarchy-cycle",
-                            f"isChildOf associations form a loop through '{first}'; it is "
-                            "placed at the top", nodes[first].pointer)
+                            "isChildOf associations form a loop through "
+                            f"'{shortened(first)}'; it is placed at the top",
+                            nodes[first].pointer)
                 parent_of[first] = (None, parent_of[first][1])
                 break
             path.append(key)
@@ -307,7 +311,8 @@ def _build_tree(reader: _Reader, nodes: dict[str, Node], associations: list[_Ass
         parent = assoc.destination if assoc.destination in nodes else None
         if parent is None and assoc.destination != document_id:
             reader.warn("case-unknown-parent",
-                        f"isChildOf points at '{assoc.destination}', which is neither an item "
+                        f"isChildOf points at '{shortened(str(assoc.destination))}', which is "
+                        "neither an item "
                         "nor the document; the item is placed at the top",
                         f"/CFAssociations/{assoc.index}/destinationNodeURI")
         parent_of[assoc.origin] = (parent, assoc)
@@ -417,12 +422,13 @@ def read_case_package(path: Path, options: ImportOptions | None = None,
     options = options or ImportOptions()
     shown = display or str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_regular_bytes(path)
     except OSError as exc:
         raise MasteryError(error("file-unreadable", f"cannot read the file: {exc.strerror}",
-                                 shown)) from None
+                                 shown, hint=hint_for(exc))) from None
     try:
-        package = parse_json(raw.decode("utf-8-sig"))
+        text = raw.decode("utf-8-sig")
+        package = parse_json(text)
     except JsonProblem as exc:
         raise MasteryError(exc.diagnostic(shown)) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -438,7 +444,10 @@ def read_case_package(path: Path, options: ImportOptions | None = None,
             hint="export the framework as a CFPackage (with CFDocument, CFItems and "
             "CFAssociations) from your CASE publisher",
         ))
-    return _import(package, shown, options)
+    package, replaced = without_lone_surrogates(package, text, shown)
+    result = _import(package, shown, options)
+    result.diagnostics[:0] = replaced
+    return result
 
 
 def _import(package: dict[str, Any], shown: str, options: ImportOptions) -> ImportResult:
@@ -447,7 +456,7 @@ def _import(package: dict[str, Any], shown: str, options: ImportOptions) -> Impo
              "extensions"}
     for key in package:
         if key not in known:
-            reader.warn("case-deviation", f"'{key}' is not a CFPackage property; kept",
+            reader.warn("case-deviation", f"'{shortened(key)}' is not a CFPackage property; kept",
                         f"/{escape(key)}")
     document = package["CFDocument"]
     reader.check(document, "CFPckgDocument", "/CFDocument")
@@ -490,7 +499,8 @@ def _import(package: dict[str, Any], shown: str, options: ImportOptions) -> Impo
             cls = case_model.DEFINITION_CLASSES.get(name)
             if cls is None:
                 if name != "extensions":
-                    reader.warn("case-deviation", f"'{name}' is not a CFDefinitions list",
+                    reader.warn("case-deviation",
+                                f"'{shortened(name)}' is not a CFDefinitions list",
                                 f"/CFDefinitions/{escape(name)}")
                 continue
             for index, entry in enumerate(entries if isinstance(entries, list) else []):

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from mastery_cli.diagnostics import shortened
 from mastery_cli.interop.case_ids import is_uuid, normalize_date_time
 from mastery_cli.yamlfile import MAX_NUMBER_DIGITS
 
@@ -189,7 +190,7 @@ def deviations(obj: Any, cls: str, pointer: str) -> Iterator[Deviation]:
         if kind is None:
             alias = KNOWN_ALIASES.get(name)
             hint = f" (CASE 1.1 calls it '{alias}')" if alias else ""
-            yield Deviation(where, f"'{name}' is not a {cls} property{hint}")
+            yield Deviation(where, f"'{shortened(name)}' is not a {cls} property{hint}")
         elif value is None:
             if name not in REQUIRED[cls]:
                 yield Deviation(where, f"'{name}' is null")
@@ -205,8 +206,7 @@ def deviations(obj: Any, cls: str, pointer: str) -> Iterator[Deviation]:
 
 def _describe(value: Any) -> str:
     if isinstance(value, str):
-        shown = value if len(value) <= 60 else value[:57] + "…"
-        return f"'{shown}'"
+        return f"'{shortened(value, 60)}'"
     return type(value).__name__
 
 

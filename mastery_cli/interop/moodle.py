@@ -28,8 +28,16 @@ from pathlib import Path
 from typing import Any
 
 from mastery_cli import csvtext
-from mastery_cli.diagnostics import Diagnostic, MasteryError, Severity, error, warning
+from mastery_cli.diagnostics import (
+    Diagnostic,
+    MasteryError,
+    Severity,
+    error,
+    shortened,
+    warning,
+)
 from mastery_cli.framework.model import Competency, Framework, Scale
+from mastery_cli.inputs import hint_for, read_regular_bytes
 from mastery_cli.interop.case_ids import IdAllocator, slug
 from mastery_cli.interop.case_import import ImportResult, summary_line
 from mastery_cli.interop.moodle_rules import (
@@ -54,6 +62,7 @@ from mastery_cli.interop.tree import (
     walk,
 )
 from mastery_cli.jsonfile import JsonProblem, parse_json
+from mastery_cli.output import neutralize_formula
 
 HEADER_14 = [
     "Parent id number", "Id number", "Shortname", "Description", "Description format",
@@ -167,10 +176,10 @@ def read_moodle_csv(path: Path, *, levels: str | None = None, split: bool = Fals
     """Read a Moodle competency framework CSV and return the framework files it becomes."""
     shown = display or str(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_regular_bytes(path).decode("utf-8-sig")
     except OSError as exc:
         raise MasteryError(error("file-unreadable", f"cannot read the file: {exc.strerror}",
-                                 shown)) from None
+                                 shown, hint=hint_for(exc))) from None
     except UnicodeDecodeError:
         raise MasteryError(error("file-encoding", "the file is not UTF-8", shown,
                                  hint="export the framework again from Moodle (UTF-8)")) from None
@@ -206,7 +215,8 @@ def read_moodle_csv(path: Path, *, levels: str | None = None, split: bool = Fals
                                        pointer="Id number"))
             key = f"row-{row.line}"
         if key in nodes:
-            diagnostics.append(warning("moodle-duplicate-id", f"id number '{key}' is used twice",
+            diagnostics.append(warning("moodle-duplicate-id",
+                                       f"id number '{shortened(key)}' is used twice",
                                        shown, row.line, 2, pointer="Id number"))
             key = f"{key}#{row.line}"
         statement = html_to_text(values["description"]) or values["shortname"].strip() or key
@@ -242,7 +252,8 @@ def read_moodle_csv(path: Path, *, levels: str | None = None, split: bool = Fals
             if parent is not None:
                 diagnostics.append(warning(
                     "moodle-unknown-parent",
-                    f"parent '{parent}' is not a competency of this file (or forms a loop); "
+                    f"parent '{shortened(parent)}' is not a competency of this file (or forms "
+                    "a loop); "
                     "placed at the top", shown, None, 1, pointer="Parent id number"))
             roots.append(node)
     for node in walk(roots):
@@ -341,7 +352,7 @@ def _rules_as_policy(roots: list[Node], lines: dict[str, int], shown: str, frame
     notes: list[Diagnostic] = []
     for node, rollup, reason in found:
         rule = RULE_NAMES.get(str(node.case["moodle"]["rule_type"]).strip(), "a custom rule")
-        where = f"competency '{node.id or node.key}'"
+        where = f"competency '{shortened(node.id or node.key)}'"
         if rollup is None:
             notes.append(warning(
                 "moodle-rule-no-equivalent",
@@ -527,7 +538,8 @@ def moodle_rows(framework: Framework, rollup: Rollup | PolicyRollups | None = No
                 if str(_moodle(c.case).get("id_number") or c.id) == id_number):
             diagnostics.append(warning(
                 "moodle-scale-per-competency",
-                f"competency '{id_number}' uses its own scale; Moodle gets the framework's",
+                f"competency '{shortened(id_number)}' uses its own scale; Moodle gets the "
+                "framework's",
                 framework.files[0] if framework.files else framework.id))
         row[0] = parent if parent in known and parent != id_number else ""
         rows.append(row)
@@ -568,7 +580,8 @@ def _apply_rollup(framework: Framework, plan: PolicyRollups,
         if any(i not in targets for i, _ in children):
             problems.append(warning(
                 "moodle-rule-not-written",
-                f"competency '{comp_id}' has children in Moodle that are not its targets, so "
+                f"competency '{shortened(comp_id)}' has children in Moodle that are not its "
+                "targets, so "
                 f"no rule can say it is met when {rollup.describe()}; its stored rule (if any) is "
                 "kept",
                 where))
@@ -585,13 +598,14 @@ def _apply_rollup(framework: Framework, plan: PolicyRollups,
         if rule is None:
             problems.append(warning(
                 "moodle-rule-not-written",
-                f"competency '{comp_id}' has {len(children)} target(s), fewer than the "
+                f"competency '{shortened(comp_id)}' has {len(children)} target(s), fewer than the "
                 f"{rollup.n} the roll-up needs; its stored rule (if any) is kept", where))
             continue
         if row[_RULE_TYPE]:
             problems.append(warning(
                 "moodle-rule-replaced",
-                f"competency '{comp_id}': its stored Moodle rule is replaced by the policy's "
+                f"competency '{shortened(comp_id)}': its stored Moodle rule is replaced by "
+                "the policy's "
                 f"roll-up (met when {rollup.describe()})", where))
         outcome = row[_RULE_OUTCOME] if row[_RULE_OUTCOME] not in ("", "0") else OUTCOME_COMPLETE
         row[_RULE_TYPE], row[_RULE_CONFIG] = rule
@@ -600,9 +614,11 @@ def _apply_rollup(framework: Framework, plan: PolicyRollups,
 
 
 def moodle_csv_text(rows: list[list[str]]) -> str:
+    """The CSV text, every cell formula-safe as grade's outputs are (a spreadsheet opened on
+    the file would otherwise run ``=HYPERLINK(…)`` written in a statement)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows(rows)
+    writer.writerows([[neutralize_formula(cell) for cell in row] for row in rows])
     return buffer.getvalue()
 
 

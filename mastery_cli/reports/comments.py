@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mastery_cli import csvtext
 from mastery_cli.diagnostics import Diagnostic, MasteryError, error, warning
+from mastery_cli.inputs import hint_for, read_regular_text
 
 COLUMNS_HINT = (
     "columns: student_id, about (a target, competency or course id; optional), comment"
@@ -47,8 +48,13 @@ def read_comments(
     students = set(student_ids) if student_ids is not None else None
     shown = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_regular_text(path, "utf-8-sig")
+    except OSError as exc:  # missing, a pipe, a device, a link loop: never opened
+        raise MasteryError(error(
+            "unreadable-file", f"cannot read the comments file: {exc.strerror}", shown,
+            hint=hint_for(exc) or "check the path of --comments",
+        )) from None
+    except UnicodeDecodeError as exc:
         raise MasteryError(error(
             "unreadable-file", f"cannot read the comments file: {exc}", shown,
             hint="save it as UTF-8 CSV with columns student_id, about, comment",

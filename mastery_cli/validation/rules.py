@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable, Mapping
 
-from mastery_cli.diagnostics import Diagnostic, Severity
+from mastery_cli.diagnostics import Diagnostic, Severity, shortened
 from mastery_cli.documents import DocumentSet
 from mastery_cli.framework.model import (
     Framework,
@@ -49,8 +49,9 @@ def _unresolved(
     value: str, known: Iterable[str],
 ) -> Diagnostic:
     return sets.at(
-        origin, "unresolved-reference", f"{what} '{value}' is not defined", suffix,
-        hint=did_you_mean(value, known) or f"define it, or check the spelling of '{value}'",
+        origin, "unresolved-reference", f"{what} '{shortened(value)}' is not defined", suffix,
+        hint=did_you_mean(value, known)
+        or f"define it, or check the spelling of '{shortened(value)}'",
     )
 
 
