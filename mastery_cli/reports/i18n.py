@@ -16,7 +16,7 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import PoFileError, read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
@@ -56,16 +56,46 @@ def load_translations(templates_dir: Path, language: str) -> NullTranslations:
     if not path.is_file():
         if language == "en":
             return NullTranslations()
+        compiled_only = path.with_suffix(".mo").is_file()
         raise MasteryError(error(
             "missing-catalog", f"no translation catalog for '{language}'", str(path),
-            hint="reinstall mastery-cli, or add the catalog to your --templates folder",
+            hint="mastery reads messages.po, not the compiled messages.mo: put the .po file "
+                 "beside it" if compiled_only else
+                 "reinstall mastery-cli, or add the catalog to your --templates folder",
         ))
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=language)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog, use_fuzzy=False)
-    compiled.seek(0)
-    return Translations(fp=compiled, domain="messages")
+    try:
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=language, abort_invalid=True)
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog, use_fuzzy=False)
+        compiled.seek(0)
+        return Translations(fp=compiled, domain="messages")
+    except PoFileError as exc:
+        raise _broken_catalog(path, str(exc), exc.lineno + 1) from None
+    except UnicodeDecodeError as exc:
+        raise _broken_catalog(path, f"not {exc.encoding} text ({exc.reason})",
+                              _first_undecodable_line(path, exc.encoding)) from None
+    # LookupError: an unknown charset in the header; ValueError and SyntaxError: a
+    # Plural-Forms expression gettext refuses; OSError: unreadable.
+    except (LookupError, ValueError, SyntaxError, OSError) as exc:
+        raise _broken_catalog(path, str(exc), None) from None
+
+
+def _first_undecodable_line(path: Path, encoding: str) -> int | None:
+    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+        try:
+            line.decode(encoding)
+        except UnicodeDecodeError:
+            return number
+    return None
+
+
+def _broken_catalog(path: Path, problem: str, line: int | None) -> MasteryError:
+    return MasteryError(error(
+        "template-error", f"broken translation catalog: {problem}", str(path), line,
+        hint="check the .po file with 'msgfmt --check' (or 'pybabel compile'); see "
+             "docs/templates.md",
+    ))
 
 
 def format_long_date(value: date, locale: Locale) -> str:
