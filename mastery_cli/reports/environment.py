@@ -32,6 +32,7 @@ from jinja2 import (
     StrictUndefined,
     TemplateError,
     TemplateNotFound,
+    TemplateRuntimeError,
     TemplateSyntaxError,
     UndefinedError,
 )
@@ -189,20 +190,37 @@ def make_environment(
         override), language)
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
 
+    # The filters refuse a wrong value in words: Babel's own errors name no value
+    # ("[<class 'decimal.ConversionSyntax'>]").
     def long_date(value: date) -> str:
-        return format_long_date(value, locale)
+        return format_long_date(_date_for("long_date", value), locale)
 
     def short_date(value: date) -> str:
-        return format_short_date(value, locale)
+        return format_short_date(_date_for("short_date", value), locale)
 
     def number(value: float, places: int = 2) -> str:
-        return format_number(value, locale, places=places)
+        try:
+            return format_number(value, locale, places=places)
+        except (ValueError, TypeError, ArithmeticError):
+            raise TemplateRuntimeError(
+                f"the number filter needs a number, not {_shown(value)}") from None
 
     env.filters.update(
         long_date=long_date, short_date=short_date, number=number, css_string=css_string,
         page_counter_css=page_counter_css,
     )
     return env
+
+
+def _date_for(name: str, value: Any) -> date:
+    if not isinstance(value, date):
+        raise TemplateRuntimeError(f"the {name} filter needs a date, not {_shown(value)}")
+    return value
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _catalog_root(override: Path) -> Path:
@@ -234,6 +252,11 @@ def _explain(exc: BaseException) -> tuple[str, str]:
         return (f"template '{exc.name}' not found in the --templates folder or the bundled "
                 "templates", "check the name in the {% include %}, {% import %} or {% extends %} "
                 "(names are relative to the --templates folder)")
+    if _raised_in_gettext(exc):
+        return (f"a translation used here does not fit its message: {exc} "
+                f"({type(exc).__name__})",
+                "check the msgstr in the --templates folder's locale/<lang>/LC_MESSAGES/"
+                "messages.po: it may use only the %(name)s placeholders of its msgid")
     if isinstance(exc, RecursionError):
         return ("the template includes or calls itself without end",
                 "an {% include %}, {% extends %} or macro leads back to itself: give the "
@@ -253,6 +276,20 @@ def _explain(exc: BaseException) -> tuple[str, str]:
         return (str(exc.message or exc), "see docs/templates.md")
     return (f"{exc} ({type(exc).__name__})",
             "the template failed while rendering at this line; see docs/templates.md")
+
+
+def _raised_in_gettext(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from filling a translation's placeholders (jinja2.ext.i18n)."""
+    if not isinstance(exc, (KeyError, ValueError, TypeError)):
+        return False
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name in ("gettext", "ngettext", "pgettext", "npgettext") and (
+                Path(code.co_filename).match("jinja2/ext.py")):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def has_user_templates(env: Environment) -> bool:

@@ -9,6 +9,7 @@ English catalog may still override wording.
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -66,19 +67,34 @@ def load_translations(templates_dir: Path, language: str) -> NullTranslations:
     try:
         with path.open("rb") as handle:
             catalog = read_po(handle, locale=language, abort_invalid=True)
+        for message, problems in catalog.check():  # placeholders msgstr and msgid disagree on
+            if problems:
+                msgid = message.id[0] if isinstance(message.id, (list, tuple)) else message.id
+                raise _broken_catalog(
+                    path, f"the translation of {msgid!r}: {problems[0]}", message.lineno)
         compiled = io.BytesIO()
         write_mo(compiled, catalog, use_fuzzy=False)
         compiled.seek(0)
         return Translations(fp=compiled, domain="messages")
-    except PoFileError as exc:
-        raise _broken_catalog(path, str(exc), exc.lineno + 1) from None
+    except PoFileError as exc:  # its message ends "on <line counted from 0>"
+        problem = re.sub(r" on \d+$", "", str(exc))
+        raise _broken_catalog(path, problem, exc.lineno + 1) from None
     except UnicodeDecodeError as exc:
         raise _broken_catalog(path, f"not {exc.encoding} text ({exc.reason})",
                               _first_undecodable_line(path, exc.encoding)) from None
-    # LookupError: an unknown charset in the header; ValueError and SyntaxError: a
-    # Plural-Forms expression gettext refuses; OSError: unreadable.
-    except (LookupError, ValueError, SyntaxError, OSError) as exc:
+    except LookupError as exc:  # an unknown charset in the header
+        raise _broken_catalog(path, str(exc), _line_with(path, b"charset=")) from None
+    except (ValueError, SyntaxError) as exc:  # a Plural-Forms expression gettext refuses
+        raise _broken_catalog(path, str(exc), _line_with(path, b"Plural-Forms:")) from None
+    except OSError as exc:
         raise _broken_catalog(path, str(exc), None) from None
+
+
+def _line_with(path: Path, text: bytes) -> int | None:
+    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+        if text in line:
+            return number
+    return None
 
 
 def _first_undecodable_line(path: Path, encoding: str) -> int | None:
