@@ -239,7 +239,11 @@ def template_problem(exc: BaseException, env: Environment) -> MasteryError:
     elif isinstance(exc, TemplateFileError):
         name, line = exc.filename, exc.lineno
     else:
-        name, line = _innermost_template_frame(exc, _search_roots(env))
+        frames = _template_frames(exc, _search_roots(env))
+        if isinstance(exc, RecursionError):
+            # Where the loop starts: the innermost frame depends on how deep the stack was.
+            frames = [f for f in frames if frames.count(f) > 1][:1]
+        name, line = frames[-1] if frames else (None, None)
     code = "template-syntax" if isinstance(exc, TemplateSyntaxError) else "template-error"
     message, hint = _explain(exc)
     return MasteryError(error(code, f"template problem: {message}", name or "template", line,
@@ -303,15 +307,13 @@ def _search_roots(env: Environment) -> list[str]:
     return [os.path.normpath(p) + os.sep for p in paths]
 
 
-def _innermost_template_frame(
-    exc: BaseException, roots: Sequence[str]
-) -> tuple[str | None, int | None]:
-    """The template file and line where a runtime error happened, from the traceback."""
-    found: tuple[str | None, int | None] = (None, None)
+def _template_frames(exc: BaseException, roots: Sequence[str]) -> list[tuple[str, int]]:
+    """The template files and lines of the traceback, outermost first."""
+    frames = []
     tb = exc.__traceback__
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
         if filename.startswith(tuple(roots)):
-            found = (filename, tb.tb_lineno)
+            frames.append((filename, tb.tb_lineno))
         tb = tb.tb_next
-    return found
+    return frames

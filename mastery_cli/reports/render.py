@@ -22,13 +22,13 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from jinja2 import Environment, TemplateError
 
-from mastery_cli.diagnostics import Diagnostic, MasteryError, error, warning
+from mastery_cli.diagnostics import Diagnostic, MasteryError, error, sort_key, warning
 from mastery_cli.output import PendingFile, contained, safe_filename, write_text_atomic
 from mastery_cli.reports.context import Context, ReportData, missing_framework_text
 from mastery_cli.reports.environment import (
@@ -235,6 +235,32 @@ def render_template(env: Environment, name: str, context: Context) -> str:
         raise template_problem(exc, env) from None
 
 
+def _rendered_for(env: Environment, data: ReportData, document: Document) -> str:
+    """:func:`render_html`, its problems saying which document they happened in (a template
+    may fail on one student's data only)."""
+    try:
+        return render_html(env, data, document)
+    except MasteryError as exc:
+        exc.diagnostics = [replace(d, message=f"{d.message.rstrip('.')}, rendering {document.name}")
+                           for d in exc.diagnostics]
+        raise
+
+
+def _one_per_place(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """One diagnostic per template line: the first document's, with how many more failed
+    there (a typo in a template fails every document the same way)."""
+    places: dict[tuple[str, int | None, str], list[Diagnostic]] = {}
+    for diagnostic in sorted(set(diagnostics), key=lambda d: (sort_key(d), d.message)):
+        places.setdefault((diagnostic.path, diagnostic.line, diagnostic.code),
+                          []).append(diagnostic)
+    found = []
+    for same in places.values():
+        first, more = same[0], len(same) - 1
+        found.append(first if not more else replace(
+            first, message=f"{first.message} and {more} more document{'s' * (more > 1)}"))
+    return sorted(found, key=lambda d: d.message)
+
+
 def _pending(path: Path, content: bytes) -> PendingFile:
     file = PendingFile(path)
     file.write([content])
@@ -267,7 +293,7 @@ class _Worker:
         pending: list[PendingFile] = []
         try:
             for document in documents:
-                html = render_html(self.env, self.data, document)
+                html = _rendered_for(self.env, self.data, document)
                 path = contained(self.settings.out, document.name + ".html")
                 pending.append(_pending(path, html.encode("utf-8")))
                 if self.settings.pdf and not self.settings.combine:
@@ -287,7 +313,7 @@ class _Worker:
         if self.problems:
             return [], self.problems
         try:
-            htmls = [render_html(self.env, self.data, d) for d in documents]
+            htmls = [_rendered_for(self.env, self.data, d) for d in documents]
             path = contained(self.settings.out, name + ".pdf")
             return [_pending(path, combine_to_pdf(htmls, self.settings.out))], []
         except MasteryError as exc:
@@ -368,7 +394,7 @@ def render_documents(
     try:
         _run_tasks(result, data, html_settings, tasks, jobs, progress)
         if any(d.severity.value == "error" for d in result.diagnostics):
-            raise MasteryError(sorted(set(result.diagnostics), key=lambda d: d.message))
+            raise MasteryError(_one_per_place(result.diagnostics))
         if commit:
             result.commit()
     except BaseException:
