@@ -241,8 +241,9 @@ def _rendered_for(env: Environment, data: ReportData, document: Document) -> str
     try:
         return render_html(env, data, document)
     except MasteryError as exc:
-        exc.diagnostics = [replace(d, message=f"{d.message.rstrip('.')}, rendering {document.name}")
-                           for d in exc.diagnostics]
+        exc.diagnostics = [
+            replace(d, message=f"{d.message.rstrip('.')}, rendering {document.name}")
+            for d in exc.diagnostics]
         raise
 
 
