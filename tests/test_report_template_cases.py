@@ -13,8 +13,10 @@ problem found in a worker is the same diagnostic.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -69,3 +71,69 @@ def test_hostile_templates(case: str, jobs: str, tmp_path: Path,
     assert "internal error" not in output and "Traceback" not in output
     assert not out.exists()
     assert _tree(tmp_path) == before
+
+
+def _report(out: Path, templates: Path, *args: str) -> object:
+    return CliRunner().invoke(app, [
+        "report", "report-card", "--templates", str(templates), "--out", str(out), "-q",
+        "--grades", str(DATA / "grades"), "--framework", str(DATA / "framework"),
+        "--date", "2025-12-19", *args], env={"COLUMNS": "400"})
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_one_failing_document_leaves_out_as_it_was(tmp_path: Path, jobs: str) -> None:
+    """A template that fails on one student's data only: the other report cards rendered, but
+    none of them (nor the index) replaces the earlier run's files, and no temporary file is
+    left behind."""
+    out = tmp_path / "out"
+    (out / "report-cards").mkdir(parents=True)
+    (out / "report-cards" / "0012345.html").write_text("earlier run", encoding="utf-8")
+    (out / "index.html").write_text("earlier index", encoding="utf-8")
+    before = _tree(out)
+    templates = tmp_path / "district"
+    templates.mkdir()
+    (templates / "report-card.html.j2").write_text(
+        "<title>{{ student.name }}</title>\n"
+        "{% if student.id == 'S004' %}{{ student.sections|sum }}{% endif %}\n",
+        encoding="utf-8")
+    result: Any = _report(out, templates, "--jobs", jobs)
+    assert result.exit_code == 1, result.output
+    assert re.search(r"report-card\.html\.j2:2: error \[template-error\] template problem: "
+                     r".*\(TypeError\), rendering report-cards/S004\n", result.output)
+    assert _tree(out) == before
+    assert sorted(p.name for p in out.rglob("*")) == ["0012345.html", "index.html",
+                                                      "report-cards"]
+
+
+def test_failing_index_template_writes_no_document(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "out"
+    templates = tmp_path / "district"
+    templates.mkdir()
+    (templates / "index.html.j2").write_text("{% for g in groups %}\n{{ g.nope }}{% endfor %}\n",
+                                             encoding="utf-8")
+    result: Any = _report(out, templates)
+    assert result.exit_code == 1, result.output
+    assert "index.html.j2:2: error [template-error] template problem: 'dict object' has no " \
+           "attribute 'nope'" in result.output
+    assert not (tmp_path / "new").exists()  # not even the folders it made
+
+
+def test_good_district_template_still_renders(tmp_path: Path) -> None:
+    """The sandbox leaves what templates are for: loops, macros, namespace(), filters,
+    building lists without changing the data."""
+    templates = tmp_path / "district"
+    templates.mkdir()
+    (templates / "report-card.html.j2").write_text(
+        "{% extends 'base.html.j2' %}{% import 'macros.html.j2' as m %}\n"
+        "{% block title %}{{ _('Progress report') }} — {{ student.name }}{% endblock %}\n"
+        "{% block content %}{% set ns = namespace(n=0, ids=[]) %}\n"
+        "{% for c in courses %}{% set ns.n = ns.n + c.competencies|length %}"
+        "{% set ns.ids = ns.ids + [c.id] %}{% endfor %}\n"
+        "<p>{{ ns.n }} competencies in {{ ns.ids|join(', ') }}; {{ 2.5|number }}; "
+        "{{ '%s-%s'|format('a', 'b') }}; {{ 'x' * 3 }}; {{ 2 ** 10 }}</p>\n"
+        "{% endblock %}\n", encoding="utf-8")
+    result: Any = _report(tmp_path / "out", templates, "--student", "0012345")
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "out" / "report-cards" / "0012345.html").read_text(encoding="utf-8")
+    assert re.search(r"<p>\d+ competencies in [A-Z][A-Z0-9, ]+; 2.5; a-b; xxx; 1024</p>", html)
+    assert "<title>Progress report — Ana García</title>" in html

@@ -271,8 +271,8 @@ def _explain(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, SecurityError):
         return (f"not allowed in a report template: {exc}",
                 "templates run in a sandbox: no names starting with '_', no open() or os, no "
-                "changing the data (build lists with {% set x = x + [item] %} instead of "
-                "x.append); see docs/templates.md")
+                "changing the data (instead of x.append(item), {% set ns.x = ns.x + [item] %} "
+                "with ns = namespace(x=[])); see docs/templates.md")
     if isinstance(exc, UndefinedError):
         return (str(exc.message or exc), "check the spelling against docs/templates.md "
                 "(templates are strict: every variable must exist)")
