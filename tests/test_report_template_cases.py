@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -137,3 +138,29 @@ def test_good_district_template_still_renders(tmp_path: Path) -> None:
     html = (tmp_path / "out" / "report-cards" / "0012345.html").read_text(encoding="utf-8")
     assert re.search(r"<p>\d+ competencies in [A-Z][A-Z0-9, ]+; 2.5; a-b; xxx; 1024</p>", html)
     assert "<title>Progress report — Ana García</title>" in html
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_crash_in_one_worker_leaves_no_file(tmp_path: Path, jobs: int,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not a template problem but a bug (here: building one document's variables fails):
+    it propagates, and what the other tasks had written under temporary names is removed."""
+    from test_report_render import make_data
+
+    from mastery_cli.reports import render
+    from mastery_cli.reports.render import RenderSettings, plan_documents, render_documents
+
+    real = render.build_context
+
+    def failing(data: Any, document: Any) -> Any:
+        if document.key == "0012345":  # the first: the others finish after it failed
+            raise RuntimeError("a bug")
+        time.sleep(0.3)
+        return real(data, document)
+
+    monkeypatch.setattr(render, "build_context", failing)  # the forked workers inherit it
+    data = make_data("en")
+    documents = plan_documents(data, "report-card")
+    with pytest.raises(RuntimeError, match="a bug"):
+        render_documents(data, documents, RenderSettings(out=tmp_path / "out"), jobs=jobs)
+    assert not (tmp_path / "out").exists()

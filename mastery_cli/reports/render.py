@@ -302,10 +302,12 @@ class _Worker:
 
                     pdf = html_to_pdf(html, self.settings.out)
                     pending.append(_pending(path.with_suffix(".pdf"), pdf))
-        except MasteryError as exc:
+        except BaseException as exc:
             for file in pending:
                 file.discard()
-            return [], exc.diagnostics
+            if isinstance(exc, MasteryError):
+                return [], exc.diagnostics
+            raise
         return pending, []
 
     def combine(self, name: str, documents: Sequence[Document]) -> Outcome:
@@ -430,10 +432,22 @@ def _run_tasks(
             futures: list[Future[Outcome]] = [
                 pool.submit(function, *args) for function, args in tasks
             ]
-            for done, future in enumerate(as_completed(futures), start=1):
-                _collect(result, future.result())
-                if progress:
-                    progress(done, total)
+            collected: set[Future[Outcome]] = set()
+            try:
+                for done, future in enumerate(as_completed(futures), start=1):
+                    _collect(result, future.result())
+                    collected.add(future)
+                    if progress:
+                        progress(done, total)
+            except BaseException:
+                # Collect what the other workers wrote, for the caller to discard.
+                for future in futures:
+                    future.cancel()
+                for future in futures:
+                    if (future not in collected and not future.cancelled()
+                            and future.exception() is None):
+                        _collect(result, future.result())
+                raise
     finally:
         gc.unfreeze()
 
