@@ -54,7 +54,7 @@ def test_hostile_templates(case: str, jobs: str, tmp_path: Path,
                            monkeypatch: pytest.MonkeyPatch) -> None:
     # A copy, so a template that managed to write a file would be caught doing it.
     work = tmp_path / "cases"
-    shutil.copytree(CASES, work)
+    shutil.copytree(CASES, work, symlinks=True)
     before = _tree(tmp_path)
     monkeypatch.chdir(work)
     out = tmp_path / "out"

@@ -100,10 +100,11 @@ MAX_POWER_BITS = 4096
 class TemplateFileError(TemplateError):
     """A template file that cannot be read as UTF-8 text, at the line of the first bad byte."""
 
-    def __init__(self, message: str, filename: str, lineno: int | None) -> None:
+    def __init__(self, message: str, filename: str, lineno: int | None, hint: str) -> None:
         super().__init__(message)
         self.filename = filename
         self.lineno = lineno
+        self.hint = hint
 
 
 class TemplateLoader(FileSystemLoader):
@@ -113,26 +114,41 @@ class TemplateLoader(FileSystemLoader):
     def get_source(
         self, environment: Environment, template: str
     ) -> tuple[str, str, Callable[[], bool]]:
+        filename, folder = self._found(template)
+        if filename is not None and folder is not None and not _inside(filename, folder):
+            # A link in a template pack to ~/.ssh/id_rsa would print the key in every report.
+            raise TemplateFileError(
+                "the template is a link to a file outside its folder",
+                os.path.normpath(filename), None, "copy the file into the templates folder")
         try:
             return super().get_source(environment, template)
         except TemplateNotFound:
             raise
         except (UnicodeDecodeError, OSError) as exc:
-            filename = self._found(template)
-            raise _unreadable(filename, exc) from None
+            raise _unreadable(os.path.normpath(filename or template), exc) from None
 
-    def _found(self, template: str) -> str:
+    def _found(self, template: str) -> tuple[str | None, str | None]:
+        """The file ``template`` names and the search folder it is in, as Jinja finds it."""
         pieces = split_template_path(template)
         for searchpath in self.searchpath:
             filename = posixpath.join(searchpath, *pieces)
             if os.path.isfile(filename):
-                return os.path.normpath(filename)
-        return template
+                return filename, searchpath
+        return None, None
+
+
+def _inside(filename: str, folder: str) -> bool:
+    real, root = os.path.realpath(filename), os.path.realpath(folder)
+    return os.path.commonpath([real, root]) == root
+
+
+_SAVE_AS_UTF8 = "save the template as UTF-8 text (most editors offer it under 'Save with encoding')"
 
 
 def _unreadable(filename: str, exc: Exception) -> TemplateFileError:
     if not isinstance(exc, UnicodeDecodeError):
-        return TemplateFileError(f"cannot read the template: {exc}", filename, None)
+        return TemplateFileError(f"cannot read the template: {getattr(exc, 'strerror', None) or exc}", filename,
+                                 None, "check the file's permissions")
     content = Path(filename).read_bytes()
     try:
         content.decode("utf-8")
@@ -140,8 +156,9 @@ def _unreadable(filename: str, exc: Exception) -> TemplateFileError:
         line = content.count(b"\n", 0, bad.start) + 1
         return TemplateFileError(
             f"the template is not UTF-8 text (byte 0x{content[bad.start]:02x} at byte "
-            f"{bad.start + 1})", filename, line)
-    return TemplateFileError(f"the template is not UTF-8 text ({exc.reason})", filename, None)
+            f"{bad.start + 1})", filename, line, _SAVE_AS_UTF8)
+    return TemplateFileError(f"the template is not UTF-8 text ({exc.reason})", filename, None,
+                             _SAVE_AS_UTF8)
 
 
 class ReportEnvironment(ImmutableSandboxedEnvironment):
@@ -266,8 +283,7 @@ def _explain(exc: BaseException) -> tuple[str, str]:
                 "an {% include %}, {% extends %} or macro leads back to itself: give the "
                 "recursion a condition that stops it, or remove it")
     if isinstance(exc, TemplateFileError):
-        return (str(exc.message), "save the template as UTF-8 text (most editors offer it "
-                "under 'Save with encoding')")
+        return (str(exc.message), exc.hint)
     if isinstance(exc, SecurityError):
         return (f"not allowed in a report template: {exc}",
                 "templates run in a sandbox: no names starting with '_', no open() or os, no "
