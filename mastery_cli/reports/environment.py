@@ -147,8 +147,9 @@ _SAVE_AS_UTF8 = "save the template as UTF-8 text (most editors offer it under 'S
 
 def _unreadable(filename: str, exc: Exception) -> TemplateFileError:
     if not isinstance(exc, UnicodeDecodeError):
-        return TemplateFileError(f"cannot read the template: {getattr(exc, 'strerror', None) or exc}", filename,
-                                 None, "check the file's permissions")
+        reason = getattr(exc, "strerror", None) or exc
+        return TemplateFileError(f"cannot read the template: {reason}", filename, None,
+                                 "check the file's permissions")
     content = Path(filename).read_bytes()
     try:
         content.decode("utf-8")
