@@ -90,3 +90,27 @@ def test_combined_pdf_per_section(tmp_path: Path) -> None:
     text = page_text(water)
     assert "Ana García" in text and "Zoë Ñúñez" in text
     assert text.count("Page 1 of") == 2  # each student's pages are numbered on their own
+
+
+@pytest.mark.parametrize("combine", [False, True])
+def test_pdf_does_not_load_local_files(tmp_path: Path, combine: bool) -> None:
+    """A district template naming a local file (an attachment embeds any file in the PDF, an
+    image shows it) gets nothing: PDFs load data: URLs only."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-PAYROLL", encoding="utf-8")
+    templates = tmp_path / "district"
+    templates.mkdir()
+    (templates / "report-card.html.j2").write_text(
+        f'<html><head><title>{{{{ student.name }}}}</title>'
+        f'<link rel="attachment" href="{secret.as_uri()}"></head>'
+        f'<body><p>Card</p><a rel="attachment" href="{secret.as_uri()}">file</a>'
+        f'<img src="{secret.as_uri()}" alt=""></body></html>\n', encoding="utf-8")
+    data = make_data("en")
+    docs = plan_documents(data, "report-card")
+    result = render_documents(data, docs, RenderSettings(
+        out=tmp_path / "out", templates=templates, pdf=True, combine=combine), jobs=1)
+    pdfs = [p for p in result.written if p.suffix == ".pdf"]
+    assert pdfs
+    for pdf in pdfs:
+        objects = pdf_objects(pdf.read_bytes())
+        assert b"EmbeddedFile" not in objects and b"TOP-SECRET" not in objects

@@ -159,7 +159,7 @@ def report(
     documents = plan_documents(data, kind, students=students or (), section=section)
     settings = RenderSettings(out=out, templates=templates, pdf=pdf, combine=combine)
     result = _render(data, documents, settings, jobs, quiet)
-    index = write_index(data, settings)
+    index = write_index(data, settings, result)  # puts the documents in place with the index
     print_warnings(warnings + result.diagnostics)
     pdfs = sum(1 for p in result.written if p.suffix == ".pdf")
     html = sum(1 for p in result.written if p.suffix == ".html")
@@ -246,7 +246,7 @@ def _render(data: Any, documents: Any, settings: Any, jobs: int | None, quiet: b
     from mastery_cli.reports import render_documents
 
     if quiet or len(documents) < 2:
-        return render_documents(data, documents, settings, jobs=jobs)
+        return render_documents(data, documents, settings, jobs=jobs, commit=False)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -259,7 +259,8 @@ def _render(data: Any, documents: Any, settings: Any, jobs: int | None, quiet: b
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return render_documents(data, documents, settings, jobs=jobs, progress=progress)
+        return render_documents(data, documents, settings, jobs=jobs, progress=progress,
+                                commit=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,6 +9,7 @@ English catalog may still override wording.
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import PoFileError, read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
@@ -56,16 +57,61 @@ def load_translations(templates_dir: Path, language: str) -> NullTranslations:
     if not path.is_file():
         if language == "en":
             return NullTranslations()
+        compiled_only = path.with_suffix(".mo").is_file()
         raise MasteryError(error(
             "missing-catalog", f"no translation catalog for '{language}'", str(path),
-            hint="reinstall mastery-cli, or add the catalog to your --templates folder",
+            hint="mastery reads messages.po, not the compiled messages.mo: put the .po file "
+                 "beside it" if compiled_only else
+                 "reinstall mastery-cli, or add the catalog to your --templates folder",
         ))
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=language)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog, use_fuzzy=False)
-    compiled.seek(0)
-    return Translations(fp=compiled, domain="messages")
+    try:
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=language, abort_invalid=True)
+        for message, problems in catalog.check():  # placeholders msgstr and msgid disagree on
+            if problems:
+                msgid = message.id[0] if isinstance(message.id, (list, tuple)) else message.id
+                raise _broken_catalog(
+                    path, f"the translation of {msgid!r}: {problems[0]}", message.lineno)
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog, use_fuzzy=False)
+        compiled.seek(0)
+        return Translations(fp=compiled, domain="messages")
+    except PoFileError as exc:  # its message ends "on <line counted from 0>"
+        problem = re.sub(r" on \d+$", "", str(exc))
+        raise _broken_catalog(path, problem, exc.lineno + 1) from None
+    except UnicodeDecodeError as exc:
+        raise _broken_catalog(path, f"not {exc.encoding} text ({exc.reason})",
+                              _first_undecodable_line(path, exc.encoding)) from None
+    except LookupError as exc:  # an unknown charset in the header
+        raise _broken_catalog(path, str(exc), _line_with(path, b"charset=")) from None
+    except (ValueError, SyntaxError) as exc:  # a Plural-Forms expression gettext refuses
+        raise _broken_catalog(path, str(exc), _line_with(path, b"Plural-Forms:")) from None
+    except OSError as exc:
+        raise _broken_catalog(path, str(exc), None) from None
+
+
+def _line_with(path: Path, text: bytes) -> int | None:
+    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+        if text in line:
+            return number
+    return None
+
+
+def _first_undecodable_line(path: Path, encoding: str) -> int | None:
+    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+        try:
+            line.decode(encoding)
+        except UnicodeDecodeError:
+            return number
+    return None
+
+
+def _broken_catalog(path: Path, problem: str, line: int | None) -> MasteryError:
+    return MasteryError(error(
+        "template-error", f"broken translation catalog: {problem}", str(path), line,
+        hint="check the .po file with 'msgfmt --check' (or 'pybabel compile'); see "
+             "docs/templates.md",
+    ))
 
 
 def format_long_date(value: date, locale: Locale) -> str:

@@ -39,9 +39,33 @@ def pdf_available() -> bool:
     return True
 
 
+def data_urls_only() -> Any:
+    """A WeasyPrint URL fetcher that loads ``data:`` URLs and nothing else.
+
+    The documents are self-contained (inlined CSS, inline SVG charts), so a ``file:`` or
+    ``http:`` URL can only come from a district's template, and would put a local file (an
+    ``<img>``, or ``<link rel="attachment">``, which embeds any file in the PDF) or a request
+    to another machine into the report. WeasyPrint warns about a refused URL and goes on.
+    """
+    import weasyprint.urls as urls
+
+    fetcher_class = getattr(urls, "URLFetcher", None)  # newer WeasyPrint; older: a function
+    if fetcher_class is not None:
+        return fetcher_class(allowed_protocols=("data",))
+    default = urls.default_url_fetcher
+
+    def fetch(url: str, *args: Any, **kwargs: Any) -> Any:
+        if not url.lower().startswith("data:"):
+            raise ValueError(f"not loaded (reports load data: URLs only): {url}")
+        return default(url, *args, **kwargs)
+
+    return fetch
+
+
 def html_to_pdf(html: str, base_url: Path) -> bytes:
     weasyprint = weasyprint_module()
-    document = weasyprint.HTML(string=html, base_url=str(base_url))
+    document = weasyprint.HTML(string=html, base_url=str(base_url),
+                               url_fetcher=data_urls_only())
     result: bytes = document.write_pdf(**PDF_OPTIONS)
     return result
 
@@ -50,7 +74,8 @@ def combine_to_pdf(htmls: Sequence[str], base_url: Path) -> bytes:
     """Several documents in one PDF; each keeps its own page numbers ("Page 1 of 2")."""
     weasyprint = weasyprint_module()
     rendered = [
-        weasyprint.HTML(string=html, base_url=str(base_url)).render(**PDF_OPTIONS)
+        weasyprint.HTML(string=html, base_url=str(base_url), url_fetcher=data_urls_only()
+                        ).render(**PDF_OPTIONS)
         for html in htmls
     ]
     pages = [page for document in rendered for page in document.pages]

@@ -5,6 +5,10 @@ through :func:`mastery_cli.output.safe_filename`, so no id can write outside ``-
 :func:`render_documents` renders them in worker processes (each builds its own Jinja
 environment once), writes HTML and, with ``pdf=True``, PDF, and reports progress through a
 callback, so the library never prints. :func:`write_index` lists every document in ``--out``.
+
+A run's files appear together or not at all: each is written under a temporary name beside its
+target, and only when every document (and the index) rendered are they all renamed into place.
+A template problem in one document leaves ``--out`` as it was.
 """
 
 from __future__ import annotations
@@ -17,16 +21,21 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
-from pathlib import Path
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from jinja2 import Environment, TemplateError
 
-from mastery_cli.diagnostics import Diagnostic, MasteryError, error, warning
-from mastery_cli.output import contained, safe_filename, write_bytes_atomic, write_text_atomic
+from mastery_cli.diagnostics import Diagnostic, MasteryError, error, sort_key, warning
+from mastery_cli.output import PendingFile, contained, safe_filename, write_text_atomic
 from mastery_cli.reports.context import Context, ReportData, missing_framework_text
-from mastery_cli.reports.environment import make_environment, template_problem
+from mastery_cli.reports.environment import (
+    has_user_templates,
+    make_environment,
+    template_problem,
+)
 
 KINDS = ("report-card", "transcript", "i-can", "class-summary")
 #: The folder each kind is written to, inside --out.
@@ -63,8 +72,28 @@ class RenderSettings:
 
 @dataclass
 class RenderResult:
+    """What a run wrote (``written``, once committed) or is about to (``pending``)."""
+
     written: list[Path] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    pending: list[PendingFile] = field(default_factory=list)
+    #: Folders the run creates (deepest first): removed again when the run is discarded.
+    new_folders: list[Path] = field(default_factory=list)
+
+    def commit(self) -> None:
+        """Put every pending file in place."""
+        pending, self.pending = self.pending, []
+        self.written.extend(file.commit() for file in pending)
+        self.written.sort()
+
+    def discard(self) -> None:
+        """Delete every pending file, and the folders the run created (when left empty)."""
+        pending, self.pending = self.pending, []
+        for file in pending:
+            file.discard()
+        for folder in self.new_folders:
+            with suppress(OSError):
+                folder.rmdir()
 
 
 # -- planning -------------------------------------------------------------------------------
@@ -188,53 +217,110 @@ def build_context(data: ReportData, document: Document) -> Context:
 
 
 def render_html(env: Environment, data: ReportData, document: Document) -> str:
-    template_name = TEMPLATES[document.kind]
+    return render_template(env, TEMPLATES[document.kind], build_context(data, document))
+
+
+def render_template(env: Environment, name: str, context: Context) -> str:
+    """The template ``name`` rendered; whatever goes wrong in it is a template diagnostic.
+
+    With ``--templates``, any exception while rendering (``1 / 0``, endless recursion, a
+    filter given the wrong type) comes from the district's template; without, only Jinja's own
+    errors do, and anything else is a bug in mastery.
+    """
     try:
-        return env.get_template(template_name).render(build_context(data, document))
-    except TemplateError as exc:
-        raise template_problem(exc, [template_name]) from None
+        return env.get_template(name).render(context)
+    except Exception as exc:
+        if not isinstance(exc, TemplateError) and not has_user_templates(env):
+            raise
+        raise template_problem(exc, env) from None
+
+
+def _rendered_for(env: Environment, data: ReportData, document: Document) -> str:
+    """:func:`render_html`, its problems saying which document they happened in (a template
+    may fail on one student's data only)."""
+    try:
+        return render_html(env, data, document)
+    except MasteryError as exc:
+        exc.diagnostics = [
+            replace(d, message=f"{d.message.rstrip('.')}, rendering {document.name}")
+            for d in exc.diagnostics]
+        raise
+
+
+def _one_per_place(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """One diagnostic per template line: the first document's, with how many more failed
+    there (a typo in a template fails every document the same way)."""
+    places: dict[tuple[str, int | None, str], list[Diagnostic]] = {}
+    for diagnostic in sorted(set(diagnostics), key=lambda d: (sort_key(d), d.message)):
+        places.setdefault((diagnostic.path, diagnostic.line, diagnostic.code),
+                          []).append(diagnostic)
+    found = []
+    for same in places.values():
+        first, more = same[0], len(same) - 1
+        found.append(first if not more else replace(
+            first, message=f"{first.message} and {more} more document{'s' * (more > 1)}"))
+    return sorted(found, key=lambda d: d.message)
+
+
+def _pending(path: Path, content: bytes) -> PendingFile:
+    file = PendingFile(path)
+    file.write([content])
+    return file
+
+
+Outcome = tuple[list[PendingFile], list[Diagnostic]]
 
 
 class _Worker:
-    """What a worker process keeps between tasks: the data and one Jinja environment."""
+    """What a worker process keeps between tasks: the data and one Jinja environment.
+
+    Files are written under temporary names and handed back to the parent, which puts them in
+    place only when every task succeeded.
+    """
 
     def __init__(self, data: ReportData, settings: RenderSettings):
         self.data = data
         self.settings = settings
-        self.env = make_environment(data.options.language, data.options.locale,
-                                    override=settings.templates)
-
-    def write(self, documents: Sequence[Document]) -> tuple[list[Path], list[Diagnostic]]:
-        written: list[Path] = []
+        self.problems: list[Diagnostic] = []
         try:
-            htmls = []
+            self.env = make_environment(data.options.language, data.options.locale,
+                                        override=settings.templates)
+        except MasteryError as exc:  # a broken catalog: each task reports it
+            self.problems = exc.diagnostics
+
+    def write(self, documents: Sequence[Document]) -> Outcome:
+        if self.problems:
+            return [], self.problems
+        pending: list[PendingFile] = []
+        try:
             for document in documents:
-                html = render_html(self.env, self.data, document)
-                htmls.append(html)
+                html = _rendered_for(self.env, self.data, document)
                 path = contained(self.settings.out, document.name + ".html")
-                write_text_atomic(path, html)
-                written.append(path)
+                pending.append(_pending(path, html.encode("utf-8")))
                 if self.settings.pdf and not self.settings.combine:
                     from mastery_cli.reports.pdf import html_to_pdf
 
-                    pdf_path = path.with_suffix(".pdf")
-                    write_bytes_atomic(pdf_path, html_to_pdf(html, self.settings.out))
-                    written.append(pdf_path)
-        except MasteryError as exc:
-            return written, exc.diagnostics
-        return written, []
+                    pdf = html_to_pdf(html, self.settings.out)
+                    pending.append(_pending(path.with_suffix(".pdf"), pdf))
+        except BaseException as exc:
+            for file in pending:
+                file.discard()
+            if isinstance(exc, MasteryError):
+                return [], exc.diagnostics
+            raise
+        return pending, []
 
-    def combine(self, name: str, documents: Sequence[Document]) -> tuple[list[Path],
-                                                                         list[Diagnostic]]:
+    def combine(self, name: str, documents: Sequence[Document]) -> Outcome:
         from mastery_cli.reports.pdf import combine_to_pdf
 
+        if self.problems:
+            return [], self.problems
         try:
-            htmls = [render_html(self.env, self.data, d) for d in documents]
+            htmls = [_rendered_for(self.env, self.data, d) for d in documents]
             path = contained(self.settings.out, name + ".pdf")
-            write_bytes_atomic(path, combine_to_pdf(htmls, self.settings.out))
+            return [_pending(path, combine_to_pdf(htmls, self.settings.out))], []
         except MasteryError as exc:
             return [], exc.diagnostics
-        return [path], []
 
 
 _WORKER: _Worker | None = None
@@ -245,13 +331,12 @@ def _init_worker(data: ReportData, settings: RenderSettings) -> None:
     _WORKER = _Worker(data, settings)
 
 
-def _run_chunk(documents: Sequence[Document]) -> tuple[list[Path], list[Diagnostic]]:
+def _run_chunk(documents: Sequence[Document]) -> Outcome:
     assert _WORKER is not None, "worker not initialised"
     return _WORKER.write(documents)
 
 
-def _run_combine(name: str, documents: Sequence[Document]) -> tuple[list[Path],
-                                                                    list[Diagnostic]]:
+def _run_combine(name: str, documents: Sequence[Document]) -> Outcome:
     assert _WORKER is not None, "worker not initialised"
     return _WORKER.combine(name, documents)
 
@@ -282,9 +367,14 @@ def combine_groups(documents: Sequence[Document]) -> list[tuple[str, list[Docume
 
 def render_documents(
     data: ReportData, documents: Sequence[Document], settings: RenderSettings, *,
-    jobs: int | None = None, progress: Progress | None = None,
+    jobs: int | None = None, progress: Progress | None = None, commit: bool = True,
 ) -> RenderResult:
-    """Write every document; with more than one job, in worker processes."""
+    """Write every document; with more than one job, in worker processes.
+
+    All or nothing: a problem in any document (a :class:`MasteryError`) leaves no file of the
+    run behind. With ``commit=False`` the files stay pending in the result, for
+    :func:`write_index` to put in place together with the index.
+    """
     jobs = default_jobs() if jobs is None else max(1, jobs)
     combining = settings.pdf and settings.combine and any(d.student for d in documents) and (
         documents[0].kind in ("report-card", "transcript"))
@@ -292,52 +382,89 @@ def render_documents(
         from mastery_cli.reports.pdf import weasyprint_module
 
         weasyprint_module()  # fail early with the install command
-    settings.out.mkdir(parents=True, exist_ok=True)
+    # A broken catalog is found here, once, before any worker starts.
+    make_environment(data.options.language, data.options.locale, override=settings.templates)
     html_settings = RenderSettings(settings.out, settings.templates, settings.pdf, combining)
     tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]] = [
         (_run_chunk, (chunk,)) for chunk in _chunks(documents, jobs, settings.pdf and
                                                     not combining)
     ]
-    if combining:
-        tasks += [(_run_combine, (name, docs)) for name, docs in combine_groups(documents)]
-    result = RenderResult()
+    groups = combine_groups(documents) if combining else []
+    tasks += [(_run_combine, (name, docs)) for name, docs in groups]
+    result = RenderResult(new_folders=_new_folders(
+        settings.out, [d.name for d in documents] + [name for name, _ in groups]))
+    settings.out.mkdir(parents=True, exist_ok=True)
+    try:
+        _run_tasks(result, data, html_settings, tasks, jobs, progress)
+        if any(d.severity.value == "error" for d in result.diagnostics):
+            raise MasteryError(_one_per_place(result.diagnostics))
+        if commit:
+            result.commit()
+    except BaseException:
+        result.discard()
+        raise
+    return result
+
+
+def _run_tasks(
+    result: RenderResult, data: ReportData, settings: RenderSettings,
+    tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]], jobs: int,
+    progress: Progress | None,
+) -> None:
     total = len(tasks)
     if progress:
         progress(0, total)
     if jobs == 1 or total <= 1:
-        _init_worker(data, html_settings)
+        _init_worker(data, settings)
         for done, (function, args) in enumerate(tasks, start=1):
             _collect(result, function(*args))
             if progress:
                 progress(done, total)
-    else:
-        context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
-        # Forked workers share the parent's memory copy-on-write; frozen objects are skipped by
-        # the workers' garbage collector, which would otherwise touch (and copy) every page.
-        gc.freeze()
-        try:
-            with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=context,
-                                     initializer=_init_worker,
-                                     initargs=(data, html_settings)) as pool:
-                futures: list[Future[tuple[list[Path], list[Diagnostic]]]] = [
-                    pool.submit(function, *args) for function, args in tasks
-                ]
+        return
+    context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
+    # Forked workers share the parent's memory copy-on-write; frozen objects are skipped by
+    # the workers' garbage collector, which would otherwise touch (and copy) every page.
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=context,
+                                 initializer=_init_worker,
+                                 initargs=(data, settings)) as pool:
+            futures: list[Future[Outcome]] = [
+                pool.submit(function, *args) for function, args in tasks
+            ]
+            collected: set[Future[Outcome]] = set()
+            try:
                 for done, future in enumerate(as_completed(futures), start=1):
                     _collect(result, future.result())
+                    collected.add(future)
                     if progress:
                         progress(done, total)
-        finally:
-            gc.unfreeze()
-    result.written.sort()
-    if any(d.severity.value == "error" for d in result.diagnostics):
-        raise MasteryError(sorted(set(result.diagnostics), key=lambda d: d.message))
-    return result
+            except BaseException:
+                # Collect what the other workers wrote, for the caller to discard.
+                for future in futures:
+                    future.cancel()
+                for future in futures:
+                    if (future not in collected and not future.cancelled()
+                            and future.exception() is None):
+                        _collect(result, future.result())
+                raise
+    finally:
+        gc.unfreeze()
 
 
-def _collect(result: RenderResult, outcome: tuple[list[Path], list[Diagnostic]]) -> None:
-    written, diagnostics = outcome
-    result.written.extend(written)
+def _collect(result: RenderResult, outcome: Outcome) -> None:
+    pending, diagnostics = outcome
+    result.pending.extend(pending)
     result.diagnostics.extend(diagnostics)
+
+
+def _new_folders(out: Path, names: Iterable[str]) -> list[Path]:
+    """The folders that writing ``names`` into ``out`` would create, deepest first."""
+    folders = {out.absolute(), *out.absolute().parents}
+    for name in names:
+        folders.update(out.absolute() / parent for parent in PurePosixPath(name).parents)
+    return sorted((f for f in folders if not f.exists()), key=lambda f: len(f.parts),
+                  reverse=True)
 
 
 # -- index ----------------------------------------------------------------------------------
@@ -345,39 +472,69 @@ def _collect(result: RenderResult, outcome: tuple[list[Path], list[Diagnostic]])
 _TITLE = re.compile(r"<title>(.*?)</title>", re.S)
 
 
-def write_index(data: ReportData, settings: RenderSettings) -> Path:
-    """``index.html`` linking every document in --out (from this and earlier runs)."""
+def write_index(data: ReportData, settings: RenderSettings,
+                run: RenderResult | None = None) -> Path:
+    """``index.html`` linking every document in --out (from this and earlier runs).
+
+    Given the ``run`` of :func:`render_documents` with ``commit=False``, its pending documents
+    are listed too, and they and the index are put in place together (or, when the index
+    template fails, none of them).
+    """
+    pending = {file.path: Path(file.temp) for file in run.pending} if run else {}
+    try:
+        html = _index_html(data, settings, pending)
+    except BaseException:
+        if run is not None:
+            run.discard()
+        raise
+    path = settings.out / "index.html"
+    if run is None:
+        write_text_atomic(path, html)
+        return path
+    index: PendingFile | None = None
+    try:
+        index = _pending(path, html.encode("utf-8"))
+        run.commit()
+        index.commit()
+    except BaseException:
+        if index is not None:
+            index.discard()
+        run.discard()
+        raise
+    return path
+
+
+def _index_html(data: ReportData, settings: RenderSettings, pending: dict[Path, Path]) -> str:
+    """The index of the documents in --out and the ``pending`` ones (target: where it is now)."""
     env = make_environment(data.options.language, data.options.locale,
                            override=settings.templates)
+    out = settings.out.resolve()
     groups = []
+    combined = []
     for kind in KINDS:
-        folder = settings.out / FOLDERS[kind]
-        if not folder.is_dir():
-            continue
+        folder = out / FOLDERS[kind]
+        found = {p: p for p in folder.rglob("*.html")} if folder.is_dir() else {}
+        found.update({t: s for t, s in pending.items() if t.suffix == ".html"
+                      and folder in t.parents})
+        pdfs = {*(folder.rglob("*.pdf") if folder.is_dir() else ()),
+                *(t for t in pending if t.suffix == ".pdf")}
         documents = []
-        for path in sorted(folder.rglob("*.html")):
-            relative = path.relative_to(settings.out).as_posix()
-            match = _TITLE.search(path.read_text(encoding="utf-8")[:4000])
+        for path in sorted(found):
+            relative = path.relative_to(out).as_posix()
+            match = _TITLE.search(found[path].read_text(encoding="utf-8")[:4000])
             pdf = path.with_suffix(".pdf")
             documents.append({
                 "href": relative,
                 "title": _unescape_title(match.group(1)) if match else relative,
-                "pdf": pdf.relative_to(settings.out).as_posix() if pdf.is_file() else "",
+                "pdf": pdf.relative_to(out).as_posix() if pdf in pdfs else "",
             })
         if documents:
             groups.append({"kind": kind, "documents": documents})
-    combined = [
-        {"href": p.relative_to(settings.out).as_posix(), "title": p.stem}
-        for kind in KINDS for p in sorted((settings.out / FOLDERS[kind]).glob("section-*.pdf"))
-    ]
+        combined += [{"href": p.relative_to(out).as_posix(), "title": p.stem}
+                     for p in sorted(p for p in pdfs if p.parent == folder
+                                     and p.name.startswith("section-"))]
     context = {**data.common(""), "groups": groups, "combined": combined}
-    try:
-        html = env.get_template("index.html.j2").render(context)
-    except TemplateError as exc:
-        raise template_problem(exc, ["index.html.j2"]) from None
-    path = settings.out / "index.html"
-    write_text_atomic(path, html)
-    return path
+    return render_template(env, "index.html.j2", context)
 
 
 def _unescape_title(text: str) -> str:
