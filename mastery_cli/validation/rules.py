@@ -5,7 +5,6 @@ Each check takes the assembled model and returns diagnostics placed on the YAML 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Mapping
 
 from mastery_cli.diagnostics import Diagnostic, Severity
@@ -18,30 +17,9 @@ from mastery_cli.framework.model import (
     Text,
     level_key,
 )
+from mastery_cli.suggest import did_you_mean
 
 Check = Callable[[Framework, DocumentSet], list[Diagnostic]]
-
-
-def did_you_mean(value: str, candidates: Iterable[str]) -> str | None:
-    """A hint naming the candidate closest to ``value``, if one is close enough.
-
-    Same spelling in another case wins; then the highest similarity, ties going to the
-    alphabetically first candidate so the hint does not depend on the order of definition.
-    """
-    options = sorted(set(candidates))
-    folded = [c for c in options if c.casefold() == value.casefold()]
-    if folded:
-        return f"did you mean '{folded[0]}'?"
-    best: tuple[float, str] | None = None
-    matcher = difflib.SequenceMatcher(b=value)
-    for option in options:
-        matcher.set_seq1(option)
-        if matcher.real_quick_ratio() < 0.6 or matcher.quick_ratio() < 0.6:
-            continue
-        score = matcher.ratio()
-        if score >= 0.6 and (best is None or score > best[0]):
-            best = (score, option)
-    return f"did you mean '{best[1]}'?" if best else None
 
 
 def _unresolved(
