@@ -7,7 +7,7 @@ YAML writes per-level maps with string keys, which the builder converts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -259,3 +259,74 @@ class Rubric:
     framework_id: str | None = None
     scale_id: str | None = None
     origin: Origin | None = None
+
+
+@dataclass(frozen=True)
+class FamilyText:
+    """One text of a framework that reports show, for the translation checks.
+
+    ``validate`` warns at the value (``origin`` plus ``pointer``; an origin of None is the
+    framework's metadata, found in whichever file gives that key) and ``report`` names it by
+    ``owner`` and ``name``; both walk this one list and ask ``missing_languages``, so that they
+    always agree.
+
+    ``named`` marks the names and "I can" statements that report cards and "I can" sheets put
+    in front of families (titles, level labels, ``i_can``): in a framework that declares several
+    languages a plain string there is a missing translation. Elsewhere (statements, indicators,
+    descriptions, the school's name) a plain string is deliberate one-language text, such as the
+    teacher-facing indicators of the example school; a per-language map is always expected to
+    give every language.
+    """
+
+    owner: str
+    name: str
+    text: Text | None
+    origin: Origin | None
+    pointer: tuple[str | int, ...]
+    named: bool = False
+
+    def missing_languages(self, languages: Iterable[str], default: str) -> list[str]:
+        """Which of ``languages`` this text is not written in (and should be)."""
+        if self.text is None or (isinstance(self.text, str) and not self.named):
+            return []
+        return [lang for lang in languages if not has_language(self.text, lang, default)]
+
+
+def family_texts(framework: Framework) -> Iterator[FamilyText]:
+    """Every text of ``framework`` that reports show, in framework order."""
+    for key in ("title", "description", "school"):
+        yield FamilyText("framework", key, getattr(framework, key), None, (key,),
+                         named=key == "title")
+    for scale in framework.scales.values():
+        owner = f"scale {scale.id}"
+        yield FamilyText(owner, "title", scale.title, scale.origin, ("title",), named=True)
+        yield FamilyText(owner, "description", scale.description, scale.origin, ("description",))
+        for index, level in enumerate(scale.levels):
+            level_owner = f"{owner} level {level_key(level.value)}"
+            yield FamilyText(level_owner, "label", level.label, scale.origin,
+                             ("levels", index, "label"), named=True)
+            yield FamilyText(level_owner, "descriptor", level.descriptor, scale.origin,
+                             ("levels", index, "descriptor"))
+    for competency in framework.competencies.values():
+        for key in ("title", "statement", "i_can"):
+            yield FamilyText(competency.id, key, getattr(competency, key), competency.origin,
+                             (key,), named=key != "statement")
+        for target in competency.targets:
+            for key in ("title", "statement", "i_can"):
+                yield FamilyText(target.id, key, getattr(target, key), target.origin, (key,),
+                                 named=key != "statement")
+            for value, text in sorted(target.indicators.items()):
+                yield FamilyText(target.id, f"indicator {level_key(value)}", text, target.origin,
+                                 ("indicators", level_key(value)))
+            for value, text in sorted(target.i_can_levels.items()):
+                yield FamilyText(target.id, f"i_can {level_key(value)}", text, target.origin,
+                                 ("i_can_levels", level_key(value)), named=True)
+    for course in framework.courses.values():
+        yield FamilyText(course.id, "title", course.title, course.origin, ("title",), named=True)
+        yield FamilyText(course.id, "description", course.description, course.origin,
+                         ("description",))
+    for progression in framework.progressions.values():
+        yield FamilyText(progression.id, "title", progression.title, progression.origin,
+                         ("title",), named=True)
+        yield FamilyText(progression.id, "description", progression.description,
+                         progression.origin, ("description",))
