@@ -276,6 +276,11 @@ def _language_name(code: str) -> str:
     return f" ({name})" if name != code else ""
 
 
+def _texts_in(framework: Framework, language: str) -> int:
+    return sum(1 for item in family_texts(framework)
+               if isinstance(item.text, Mapping) and language in item.text)
+
+
 def _check_declared_languages(
     framework: Framework, sets: DocumentSet, written: set[str]
 ) -> tuple[list[Diagnostic], dict[str, str | None]]:
@@ -300,11 +305,13 @@ def _check_declared_languages(
         guess = languages.suggest(code, written)
         meant[code] = guess
         if guess is not None:
-            uses = sum(1 for item in family_texts(framework)
-                       if isinstance(item.text, Mapping) and guess in item.text)
+            uses = _texts_in(framework, guess)
+            under = _texts_in(framework, code)
             hint = f"did you mean '{guess}'{_language_name(guess)}?" + (
                 f" {uses} text{'s are' if uses != 1 else ' is'} written in '{guess}'"
-                if uses else "")
+                if uses else "") + (
+                f" Then write the {under} text{'s' if under != 1 else ''} under '{code}' "
+                f"as '{guess}' too" if under else "")
         else:
             hint = ("use an ISO 639 language code such as en, es, fr, zh, with a region "
                     "if needed (es-MX)")
@@ -329,6 +336,9 @@ def check_languages(framework: Framework, sets: DocumentSet) -> list[Diagnostic]
     declared = [lang for lang in framework.languages if lang not in meant]
     excused = {guess for guess in meant.values() if guess is not None}
     default = framework.default_language
+    # Text under 'es' serves a declared 'es-MX' (as report --lang es-MX reads it).
+    understood = {*framework.languages, *(lang.split("-")[0] for lang in framework.languages),
+                  *excused}
     for item in texts:
         text = item.text
         origin = item.origin or _metadata_origin(framework, sets, str(item.pointer[0]))
@@ -347,7 +357,7 @@ def check_languages(framework: Framework, sets: DocumentSet) -> list[Diagnostic]
                 ))
             continue
         assert text is not None
-        extra = [lang for lang in text if lang not in framework.languages and lang not in excused]
+        extra = [lang for lang in text if lang not in understood]
         mistyped = _mistyped_languages(extra, missing)
         missing = [lang for lang in missing if lang not in mistyped.values()]
         if missing:
