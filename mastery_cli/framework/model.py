@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 Text = str | Mapping[str, str]
 
@@ -261,8 +261,7 @@ class Rubric:
     origin: Origin | None = None
 
 
-@dataclass(frozen=True)
-class FamilyText:
+class FamilyText(NamedTuple):
     """One text of a framework that reports show, for the translation checks.
 
     ``validate`` warns at the value (``origin`` plus ``pointer``; an origin of None is the
@@ -312,15 +311,16 @@ def family_texts(framework: Framework) -> Iterator[FamilyText]:
             yield FamilyText(competency.id, key, getattr(competency, key), competency.origin,
                              (key,), named=key != "statement")
         for target in competency.targets:
-            for key in ("title", "statement", "i_can"):
-                yield FamilyText(target.id, key, getattr(target, key), target.origin, (key,),
-                                 named=key != "statement")
+            ident, origin = target.id, target.origin
+            yield FamilyText(ident, "title", target.title, origin, ("title",), True)
+            yield FamilyText(ident, "statement", target.statement, origin, ("statement",))
+            yield FamilyText(ident, "i_can", target.i_can, origin, ("i_can",), True)
             for value, text in sorted(target.indicators.items()):
-                yield FamilyText(target.id, f"indicator {level_key(value)}", text, target.origin,
-                                 ("indicators", level_key(value)))
+                key = level_key(value)
+                yield FamilyText(ident, "indicator " + key, text, origin, ("indicators", key))
             for value, text in sorted(target.i_can_levels.items()):
-                yield FamilyText(target.id, f"i_can {level_key(value)}", text, target.origin,
-                                 ("i_can_levels", level_key(value)), named=True)
+                key = level_key(value)
+                yield FamilyText(ident, "i_can " + key, text, origin, ("i_can_levels", key), True)
     for course in framework.courses.values():
         yield FamilyText(course.id, "title", course.title, course.origin, ("title",), named=True)
         yield FamilyText(course.id, "description", course.description, course.origin,
