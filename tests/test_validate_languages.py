@@ -7,6 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mastery_cli.framework.model import family_texts
 from mastery_cli.reports.context import missing_framework_text
@@ -82,3 +85,44 @@ def test_known_codes_do_not_import_babel() -> None:
         "assert 'babel' not in sys.modules, 'babel imported'\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
+
+
+_texts = st.one_of(
+    st.none(), st.just("Plain"), st.just({"en": "E"}), st.just({"es": "S"}),
+    st.just({"en": "E", "es": "S"}),
+)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_texts, min_size=9, max_size=9))
+def test_report_and_validate_agree_on_any_framework(
+    tmp_path_factory: pytest.TempPathFactory, texts: list[object]
+) -> None:
+    """However the texts are written, validate's warnings about 'es' are report's list."""
+    (title, label, ctitle, statement, i_can, indicator, course, description, ttitle) = texts
+
+    def put(mapping: dict[str, object], key: str, value: object) -> dict[str, object]:
+        if value is not None:  # a copy: one object twice would be dumped as a YAML alias
+            mapping[key] = dict(value) if isinstance(value, dict) else value
+        return mapping
+
+    levels = [put({"value": 1}, "label", label), {"value": 2, "label": "Two", "mastery": True}]
+    levels[1]["label"] = {"en": "Two", "es": "Dos"}
+    target = put(put(put({"id": "T.1", "statement": statement or "S"}, "i_can", i_can),
+                     "title", ttitle), "indicators", {1: indicator or "x", 2: "y"})
+    framework = put({
+        "kind": "framework", "schema_version": 1, "id": "demo", "languages": ["en", "es"],
+        "scales": [{"id": "two", "levels": levels}],
+        "competencies": [put(put({"id": "C", "targets": [target]}, "title", ctitle or "C"),
+                             "statement", description)],
+        "courses": [put({"id": "K", "competencies": ["C"]}, "title", course or "K")],
+    }, "title", title)
+    folder = tmp_path_factory.mktemp("agree")
+    (folder / "framework.yaml").write_text(yaml.safe_dump(framework, allow_unicode=True),
+                                           encoding="utf-8")
+    result = validate_paths([folder])
+    [built] = result.frameworks.values()
+    about_es = [d for d in result.diagnostics if d.code == "missing-translation"
+                and "es" in d.message.split(" text here")[0].removeprefix("no ").split(", ")]
+    assert len(about_es) == len(missing_framework_text(built, "es"))

@@ -274,7 +274,8 @@ class FamilyText(NamedTuple):
     languages a plain string there is a missing translation. Elsewhere (statements, indicators,
     descriptions, the school's name) a plain string is deliberate one-language text, such as the
     teacher-facing indicators of the example school; a per-language map is always expected to
-    give every language.
+    give every language. A name that is just the id or the level's number (what the builder
+    fills in when there is none) reads the same in every language and is left out.
     """
 
     owner: str
@@ -302,14 +303,17 @@ def family_texts(framework: Framework) -> Iterator[FamilyText]:
         yield FamilyText(owner, "description", scale.description, scale.origin, ("description",))
         for index, level in enumerate(scale.levels):
             level_owner = f"{owner} level {level_key(level.value)}"
-            yield FamilyText(level_owner, "label", level.label, scale.origin,
+            label = None if level.label == f"{level.value:g}" else level.label
+            yield FamilyText(level_owner, "label", label, scale.origin,
                              ("levels", index, "label"), named=True)
             yield FamilyText(level_owner, "descriptor", level.descriptor, scale.origin,
                              ("levels", index, "descriptor"))
     for competency in framework.competencies.values():
-        for key in ("title", "statement", "i_can"):
+        title = None if competency.title == competency.id else competency.title
+        yield FamilyText(competency.id, "title", title, competency.origin, ("title",), True)
+        for key in ("statement", "i_can"):
             yield FamilyText(competency.id, key, getattr(competency, key), competency.origin,
-                             (key,), named=key != "statement")
+                             (key,), named=key == "i_can")
         for target in competency.targets:
             ident, origin = target.id, target.origin
             yield FamilyText(ident, "title", target.title, origin, ("title",), True)
@@ -322,7 +326,8 @@ def family_texts(framework: Framework) -> Iterator[FamilyText]:
                 key = level_key(value)
                 yield FamilyText(ident, "i_can " + key, text, origin, ("i_can_levels", key), True)
     for course in framework.courses.values():
-        yield FamilyText(course.id, "title", course.title, course.origin, ("title",), named=True)
+        title = None if course.title == course.id else course.title
+        yield FamilyText(course.id, "title", title, course.origin, ("title",), True)
         yield FamilyText(course.id, "description", course.description, course.origin,
                          ("description",))
     for progression in framework.progressions.values():
