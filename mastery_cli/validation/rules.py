@@ -18,6 +18,7 @@ from mastery_cli.framework.model import (
     level_key,
 )
 from mastery_cli.suggest import did_you_mean
+from mastery_cli.validation import languages
 
 Check = Callable[[Framework, DocumentSet], list[Diagnostic]]
 
@@ -270,8 +271,6 @@ def _metadata_origin(framework: Framework, sets: DocumentSet, key: str) -> Origi
 
 
 def _language_name(code: str) -> str:
-    from mastery_cli.validation import languages
-
     name = languages.name_of(code)
     return f" ({name})" if name != code else ""
 
@@ -289,8 +288,6 @@ def _check_declared_languages(
     ``written`` holds the languages the framework's texts use without declaring them: the
     code the author meant is usually among them (``languages: [en, sp]`` over ``es:`` texts).
     """
-    from mastery_cli.validation import languages
-
     origin = _metadata_origin(framework, sets, "languages")
     raw = sets.data_at(origin, ("languages",))
     if not isinstance(raw, list):
@@ -393,8 +390,6 @@ def _mistyped_languages(extra: list[str], missing: list[str]) -> dict[str, str]:
     """Undeclared codes that are no language but mean a declared one missing here (sp → es)."""
     if not extra or not missing:
         return {}
-    from mastery_cli.validation import languages
-
     found = {}
     for lang in extra:
         if languages.CODE_FORM.match(lang) and not languages.is_known(lang):
