@@ -37,7 +37,6 @@ from mastery_cli.diagnostics import Diagnostic, Severity, error, warning
 from mastery_cli.framework.model import Framework, Text, level_key
 from mastery_cli.grading.csvsniff import CsvRecords, encode
 from mastery_cli.grading.scorecells import ScaleReader
-from mastery_cli.suggest import closest
 
 FORMATS = ("long", "mapped", "wide", "canvas-results", "canvas-lmgb")
 
@@ -268,7 +267,7 @@ class TargetMatcher:
         return -1
 
     def _hint(self, text: str) -> str:
-        close = closest(text, self.ids, n=3)
+        close = difflib.get_close_matches(text, self.ids, n=3, cutoff=0.6)
         if not close:
             folded = {fold(t): t for t in self.ids}
             close = [
