@@ -17,8 +17,11 @@ from mastery_cli.diagnostics import Diagnostic
 from mastery_cli.documents import DocumentSet
 from mastery_cli.suggest import closest
 
-#: Errors that a framework without the misspelled section also gets, by the section it lacks.
-_MISSING_SECTION = {"scales": "missing-scale", "title": "missing-title"}
+#: What a framework without the misspelled key also gets, by the key it lacks: no scale, no
+#: title, and (without 'languages', so English only) a warning at every text in another language.
+_MISSING_SECTION = {
+    "scales": "missing-scale", "title": "missing-title", "languages": "undeclared-language",
+}
 
 
 def _pointer_parts(pointer: str | None) -> list[str]:
