@@ -6,7 +6,6 @@ came from, and `oneOf`/`anyOf` failures are reduced to the one alternative that 
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -14,6 +13,7 @@ from typing import Any
 
 from mastery_cli.diagnostics import Diagnostic, shortened
 from mastery_cli.resources import schema_path
+from mastery_cli.suggest import closest
 from mastery_cli.yamlfile import Pointer, YamlDocument, coerce_pointer_values
 
 #: The kinds of mastery file, each with a schema in ``schemas/KIND.schema.json``.
@@ -181,7 +181,7 @@ def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
         allowed = list(schema.get("properties", {}))
         extras = [k for k in instance if k not in allowed]
         key = extras[0] if extras else "?"
-        close = difflib.get_close_matches(key, allowed, n=1)
+        close = closest(key, allowed)
         hint = f"did you mean '{close[0]}'?" if close else (
             "allowed keys: " + ", ".join(allowed) if allowed else None
         )
@@ -197,7 +197,7 @@ def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
         )
     if validator == "enum":
         options = [str(o) for o in error.validator_value]
-        close = difflib.get_close_matches(str(instance), options, n=1)
+        close = closest(str(instance), options)
         return document.diagnostic(
             "schema-enum",
             f"{shortened(str(instance))!r} is not one of: {', '.join(options)}", pointer,

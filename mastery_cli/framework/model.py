@@ -7,9 +7,9 @@ YAML writes per-level maps with string keys, which the builder converts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 Text = str | Mapping[str, str]
 
@@ -259,3 +259,79 @@ class Rubric:
     framework_id: str | None = None
     scale_id: str | None = None
     origin: Origin | None = None
+
+
+class FamilyText(NamedTuple):
+    """One text of a framework that reports show, for the translation checks.
+
+    ``validate`` warns at the value (``origin`` plus ``pointer``; an origin of None is the
+    framework's metadata, found in whichever file gives that key) and ``report`` names it by
+    ``owner`` and ``name``; both walk this one list and ask ``missing_languages``, so that they
+    always agree.
+
+    ``named`` marks the names and "I can" statements that report cards and "I can" sheets put
+    in front of families (titles, level labels, ``i_can``): in a framework that declares several
+    languages a plain string there is a missing translation. Elsewhere (statements, indicators,
+    descriptions, the school's name) a plain string is deliberate one-language text, such as the
+    teacher-facing indicators of the example school; a per-language map is always expected to
+    give every language. A name that is just the id or the level's number (what the builder
+    fills in when there is none) reads the same in every language and is left out.
+    """
+
+    owner: str
+    name: str
+    text: Text | None
+    origin: Origin | None
+    pointer: tuple[str | int, ...]
+    named: bool = False
+
+    def missing_languages(self, languages: Iterable[str], default: str) -> list[str]:
+        """Which of ``languages`` this text is not written in (and should be)."""
+        if self.text is None or (isinstance(self.text, str) and not self.named):
+            return []
+        return [lang for lang in languages if not has_language(self.text, lang, default)]
+
+
+def family_texts(framework: Framework) -> Iterator[FamilyText]:
+    """Every text of ``framework`` that reports show, in framework order."""
+    for key in ("title", "description", "school"):
+        yield FamilyText("framework", key, getattr(framework, key), None, (key,),
+                         named=key == "title")
+    for scale in framework.scales.values():
+        owner = f"scale {scale.id}"
+        yield FamilyText(owner, "title", scale.title, scale.origin, ("title",), named=True)
+        yield FamilyText(owner, "description", scale.description, scale.origin, ("description",))
+        for index, level in enumerate(scale.levels):
+            level_owner = f"{owner} level {level_key(level.value)}"
+            label = None if level.label == f"{level.value:g}" else level.label
+            yield FamilyText(level_owner, "label", label, scale.origin,
+                             ("levels", index, "label"), named=True)
+            yield FamilyText(level_owner, "descriptor", level.descriptor, scale.origin,
+                             ("levels", index, "descriptor"))
+    for competency in framework.competencies.values():
+        title = None if competency.title == competency.id else competency.title
+        yield FamilyText(competency.id, "title", title, competency.origin, ("title",), True)
+        for key in ("statement", "i_can"):
+            yield FamilyText(competency.id, key, getattr(competency, key), competency.origin,
+                             (key,), named=key == "i_can")
+        for target in competency.targets:
+            ident, origin = target.id, target.origin
+            yield FamilyText(ident, "title", target.title, origin, ("title",), True)
+            yield FamilyText(ident, "statement", target.statement, origin, ("statement",))
+            yield FamilyText(ident, "i_can", target.i_can, origin, ("i_can",), True)
+            for value, text in sorted(target.indicators.items()):
+                key = level_key(value)
+                yield FamilyText(ident, "indicator " + key, text, origin, ("indicators", key))
+            for value, text in sorted(target.i_can_levels.items()):
+                key = level_key(value)
+                yield FamilyText(ident, "i_can " + key, text, origin, ("i_can_levels", key), True)
+    for course in framework.courses.values():
+        title = None if course.title == course.id else course.title
+        yield FamilyText(course.id, "title", title, course.origin, ("title",), True)
+        yield FamilyText(course.id, "description", course.description, course.origin,
+                         ("description",))
+    for progression in framework.progressions.values():
+        yield FamilyText(progression.id, "title", progression.title, progression.origin,
+                         ("title",), named=True)
+        yield FamilyText(progression.id, "description", progression.description,
+                         progression.origin, ("description",))

@@ -17,7 +17,6 @@ the status says why; a missing result is never a zero.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mastery_cli.diagnostics import shortened
+from mastery_cli.suggest import closest
 
 if TYPE_CHECKING:  # pandas costs ~0.5 s to import; only Result.to_frame needs it
     import pandas as pd
@@ -288,7 +288,7 @@ _TRUE_FALSE = {"true": True, "false": False}  # the YAML 1.2 core spellings
 
 
 def _did_you_mean(word: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    close = closest(word, options)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 

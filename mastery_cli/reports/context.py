@@ -31,7 +31,7 @@ from mastery_cli.framework.model import (
     Scale,
     Target,
     Text,
-    has_language,
+    family_texts,
     level_key,
 )
 from mastery_cli.reports.charts import progress_svg
@@ -697,36 +697,12 @@ def _status(result: Mapping[str, Any] | None) -> str:
 
 
 def missing_framework_text(framework: Framework, language: str) -> list[str]:
-    """Which family-facing texts of ``framework`` are not written in ``language``."""
+    """Which family-facing texts of ``framework`` are not written in ``language``.
+
+    The same texts and the same test as ``mastery validate``'s missing-translation warnings.
+    """
     default = framework.default_language
     if language == default:
         return []
-    missing: list[str] = []
-
-    def check(owner: str, name: str, value: Text | None) -> None:
-        if value is not None and not has_language(value, language, default):
-            missing.append(f"{owner} {name}")
-
-    check("framework", "title", framework.title)
-    for scale in framework.scales.values():
-        check(f"scale {scale.id}", "title", scale.title)
-        for level in scale.levels:
-            check(f"scale {scale.id} level {level_key(level.value)}", "label", level.label)
-            check(f"scale {scale.id} level {level_key(level.value)}", "descriptor",
-                  level.descriptor)
-    for competency in framework.competencies.values():
-        check(competency.id, "title", competency.title)
-        check(competency.id, "i_can", competency.i_can)
-        for target in competency.targets:
-            check(target.id, "title", target.title)
-            check(target.id, "statement", target.statement)
-            check(target.id, "i_can", target.i_can)
-            for value, text in sorted(target.indicators.items()):
-                check(target.id, f"indicator {level_key(value)}", text)
-            for value, text in sorted(target.i_can_levels.items()):
-                check(target.id, f"i_can {level_key(value)}", text)
-    for course in framework.courses.values():
-        check(course.id, "title", course.title)
-    for progression in framework.progressions.values():
-        check(progression.id, "title", progression.title)
-    return missing
+    return [f"{item.owner} {item.name}" for item in family_texts(framework)
+            if item.missing_languages([language], default)]

@@ -21,6 +21,7 @@ from mastery_cli.diagnostics import (
 from mastery_cli.documents import DocumentSet, MasteryDocument, gc_paused, load_documents
 from mastery_cli.framework.build import build_frameworks, build_rubric
 from mastery_cli.framework.model import Framework, Rubric
+from mastery_cli.validation.fold import fold_misspelled_keys
 from mastery_cli.validation.rules import check_framework, check_rubric
 
 #: Checks for other kinds of file (the grading policy registers one), by kind.
@@ -71,6 +72,7 @@ def _check_documents(sets: DocumentSet) -> ValidationResult:
     for kind, check in EXTRA_CHECKS.items():
         for document in sets.of_kind(kind):
             diagnostics.extend(check(document, frameworks, sets))
+    diagnostics = fold_misspelled_keys(diagnostics, sets)
     return ValidationResult(
         diagnostics=sorted_diagnostics(diagnostics), files_checked=sets.files_checked,
         skipped=sets.skipped, frameworks=frameworks, rubrics=rubrics, documents=sets,

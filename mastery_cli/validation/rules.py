@@ -5,7 +5,6 @@ Each check takes the assembled model and returns diagnostics placed on the YAML 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Mapping
 
 from mastery_cli.diagnostics import Diagnostic, Severity, shortened
@@ -15,33 +14,13 @@ from mastery_cli.framework.model import (
     Origin,
     Rubric,
     Scale,
-    Text,
+    family_texts,
     level_key,
 )
+from mastery_cli.suggest import did_you_mean
+from mastery_cli.validation import languages
 
 Check = Callable[[Framework, DocumentSet], list[Diagnostic]]
-
-
-def did_you_mean(value: str, candidates: Iterable[str]) -> str | None:
-    """A hint naming the candidate closest to ``value``, if one is close enough.
-
-    Same spelling in another case wins; then the highest similarity, ties going to the
-    alphabetically first candidate so the hint does not depend on the order of definition.
-    """
-    options = sorted(set(candidates))
-    folded = [c for c in options if c.casefold() == value.casefold()]
-    if folded:
-        return f"did you mean '{folded[0]}'?"
-    best: tuple[float, str] | None = None
-    matcher = difflib.SequenceMatcher(b=value)
-    for option in options:
-        matcher.set_seq1(option)
-        if matcher.real_quick_ratio() < 0.6 or matcher.quick_ratio() < 0.6:
-            continue
-        score = matcher.ratio()
-        if score >= 0.6 and (best is None or score > best[0]):
-            best = (score, option)
-    return f"did you mean '{best[1]}'?" if best else None
 
 
 def _unresolved(
@@ -283,54 +262,142 @@ def check_cycles(framework: Framework, sets: DocumentSet) -> list[Diagnostic]:
     return problems
 
 
-TextValue = tuple[Text | None, Origin | None, tuple[str | int, ...]]
+def _metadata_origin(framework: Framework, sets: DocumentSet, key: str) -> Origin | None:
+    """The file that gives the framework's ``key`` (the first one, as the builder reads it)."""
+    for path in framework.files:
+        data = sets.data_at(Origin(path, ()))
+        if isinstance(data, dict) and key in data:
+            return Origin(path, ())
+    return None
 
 
-def _text_values(framework: Framework) -> Iterable[TextValue]:
-    for scale in framework.scales.values():
-        for index, level in enumerate(scale.levels):
-            yield level.label, scale.origin, ("levels", index, "label")
-            yield level.descriptor, scale.origin, ("levels", index, "descriptor")
-    for competency in framework.competencies.values():
-        yield competency.title, competency.origin, ("title",)
-        yield competency.statement, competency.origin, ("statement",)
-        yield competency.i_can, competency.origin, ("i_can",)
-        for target in competency.targets:
-            for key in ("title", "statement", "i_can"):
-                yield getattr(target, key), target.origin, (key,)
-            for value, text in target.indicators.items():
-                yield text, target.origin, ("indicators", level_key(value))
-            for value, text in target.i_can_levels.items():
-                yield text, target.origin, ("i_can_levels", level_key(value))
-    for course in framework.courses.values():
-        yield course.title, course.origin, ("title",)
+def _language_name(code: str) -> str:
+    name = languages.name_of(code)
+    return f" ({name})" if name != code else ""
+
+
+def _texts_in(framework: Framework, language: str) -> int:
+    return sum(1 for item in family_texts(framework)
+               if isinstance(item.text, Mapping) and language in item.text)
+
+
+def _check_declared_languages(
+    framework: Framework, sets: DocumentSet, written: set[str]
+) -> tuple[list[Diagnostic], dict[str, str | None]]:
+    """An error at each declared code that is no ISO 639 language, and what each one meant.
+
+    ``written`` holds the languages the framework's texts use without declaring them: the
+    code the author meant is usually among them (``languages: [en, sp]`` over ``es:`` texts).
+    """
+    origin = _metadata_origin(framework, sets, "languages")
+    raw = sets.data_at(origin, ("languages",))
+    if not isinstance(raw, list):
+        return [], {}
+    problems = []
+    meant: dict[str, str | None] = {}
+    for index, code in enumerate(raw):
+        if not isinstance(code, str) or not languages.CODE_FORM.match(code):
+            continue  # the schema reports a code that is not in the form of one
+        if languages.is_known(code):
+            continue
+        guess = languages.suggest(code, written)
+        meant[code] = guess
+        if guess is not None:
+            uses = _texts_in(framework, guess)
+            under = _texts_in(framework, code)
+            hint = f"did you mean '{guess}'{_language_name(guess)}?" + (
+                f" {uses} text{'s are' if uses != 1 else ' is'} written in '{guess}'"
+                if uses else "") + (
+                f" Then write the {under} text{'s' if under != 1 else ''} under '{code}' "
+                f"as '{guess}' too" if under else "")
+        else:
+            hint = ("use an ISO 639 language code such as en, es, fr, zh, with a region "
+                    "if needed (es-MX)")
+        problems.append(sets.at(
+            origin, "unknown-language",
+            f"'{code}' is not an ISO 639 language code", ("languages", index), hint=hint,
+        ))
+    return problems, meant
 
 
 def check_languages(framework: Framework, sets: DocumentSet) -> list[Diagnostic]:
-    """Per-language maps should give every declared language (plain strings are exempt)."""
-    problems = []
-    declared = framework.languages
-    for text, origin, suffix in _text_values(framework):
-        if not isinstance(text, Mapping):
+    """Texts should be given in every declared language (see ``FamilyText`` for which).
+
+    The same texts and test as the warning of ``mastery report --lang``. Texts are checked
+    against the declared codes that are languages: a mistyped code is one error at
+    'languages', not a warning at every text.
+    """
+    texts = [item for item in family_texts(framework) if item.text is not None]
+    written = {lang for item in texts if isinstance(item.text, Mapping) for lang in item.text}
+    problems, meant = _check_declared_languages(
+        framework, sets, written - set(framework.languages))
+    declared = [lang for lang in framework.languages if lang not in meant]
+    excused = {guess for guess in meant.values() if guess is not None}
+    default = framework.default_language
+    # Text under 'es' serves a declared 'es-MX' (as report --lang es-MX reads it).
+    understood = {*framework.languages, *(lang.split("-")[0] for lang in framework.languages),
+                  *excused}
+    for item in texts:
+        text = item.text
+        if isinstance(text, Mapping) and all(lang in text for lang in declared) and all(
+                lang in understood for lang in text):
+            continue  # the usual case, answered without building anything
+        origin = item.origin or _metadata_origin(framework, sets, str(item.pointer[0]))
+        missing = item.missing_languages(declared, default)
+        if isinstance(text, str):
+            if missing and isinstance(sets.data_at(origin, item.pointer), str):
+                # (A title the builder filled in from the id was not written: not checked.)
+                problems.append(sets.at(
+                    origin, "missing-translation",
+                    f"no {', '.join(missing)} text here: plain text is read as '{default}'; "
+                    f"the framework declares {', '.join(declared)}", item.pointer,
+                    hint="write a map of language to text, e.g. {"
+                    + ", ".join(f'{lang}: "…"' for lang in declared)
+                    + f"}}; families reading {', '.join(missing)} see the {default} text",
+                    severity=Severity.WARNING,
+                ))
             continue
-        missing = [lang for lang in declared if lang not in text]
+        assert text is not None
+        extra = [lang for lang in text if lang not in understood]
+        mistyped = _mistyped_languages(extra, missing)
+        missing = [lang for lang in missing if lang not in mistyped.values()]
         if missing:
             problems.append(sets.at(
                 origin, "missing-translation",
                 f"no {', '.join(missing)} text here; the framework declares "
-                f"{', '.join(declared)}", suffix,
+                f"{', '.join(declared)}", item.pointer,
                 hint="families reading other languages will see the default language instead",
                 severity=Severity.WARNING,
             ))
-        extra = [lang for lang in text if lang not in declared]
+        for lang, guess in mistyped.items():
+            problems.append(sets.at(
+                origin, "undeclared-language",
+                f"text in '{lang}', which is not an ISO 639 language code", item.pointer,
+                hint=f"did you mean '{guess}'{_language_name(guess)}?",
+                severity=Severity.WARNING,
+            ))
+        extra = [lang for lang in extra if lang not in mistyped]
         if extra:
             problems.append(sets.at(
                 origin, "undeclared-language",
                 f"text in {', '.join(extra)}, which the framework's 'languages' does not list",
-                suffix, hint=f"add {', '.join(extra)} to 'languages:' or remove the text",
+                item.pointer, hint=f"add {', '.join(extra)} to 'languages:' or remove the text",
                 severity=Severity.WARNING,
             ))
     return problems
+
+
+def _mistyped_languages(extra: list[str], missing: list[str]) -> dict[str, str]:
+    """Undeclared codes that are no language but mean a declared one missing here (sp → es)."""
+    if not extra or not missing:
+        return {}
+    found = {}
+    for lang in extra:
+        if languages.CODE_FORM.match(lang) and not languages.is_known(lang):
+            guess = languages.suggest(lang, missing)
+            if guess in missing:
+                found[lang] = guess
+    return found
 
 
 FRAMEWORK_CHECKS: tuple[Check, ...] = (
