@@ -5,6 +5,7 @@ through :func:`mastery_cli.output.safe_filename`, so no id can write outside ``-
 :func:`render_documents` renders them in worker processes (each builds its own Jinja
 environment once), writes HTML and, with ``pdf=True``, PDF, and reports progress through a
 callback, so the library never prints. :func:`write_index` lists every document in ``--out``.
+:func:`write_reports` does both for a run, putting its files in place all together or none.
 """
 
 from __future__ import annotations
@@ -17,14 +18,20 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, TemplateError
 
 from mastery_cli.diagnostics import Diagnostic, MasteryError, error, warning
-from mastery_cli.output import contained, safe_filename, write_bytes_atomic, write_text_atomic
+from mastery_cli.output import (
+    OutputFolder,
+    contained,
+    safe_filename,
+    write_bytes_atomic,
+    write_text_atomic,
+)
 from mastery_cli.reports.context import Context, ReportData, missing_framework_text
 from mastery_cli.reports.environment import make_environment, template_problem
 
@@ -59,6 +66,9 @@ class RenderSettings:
     templates: Path | None = None
     pdf: bool = False
     combine: bool = False
+    #: What relative links in a PDF's HTML resolve against: --out (``out`` when None), also
+    #: while the files are written into a staging folder (`write_reports`).
+    base: Path | None = None
 
 
 @dataclass
@@ -203,6 +213,7 @@ class _Worker:
         self.settings = settings
         self.env = make_environment(data.options.language, data.options.locale,
                                     override=settings.templates)
+        self._base = settings.base or settings.out
 
     def write(self, documents: Sequence[Document]) -> tuple[list[Path], list[Diagnostic]]:
         written: list[Path] = []
@@ -218,7 +229,7 @@ class _Worker:
                     from mastery_cli.reports.pdf import html_to_pdf
 
                     pdf_path = path.with_suffix(".pdf")
-                    write_bytes_atomic(pdf_path, html_to_pdf(html, self.settings.out))
+                    write_bytes_atomic(pdf_path, html_to_pdf(html, self._base))
                     written.append(pdf_path)
         except MasteryError as exc:
             return written, exc.diagnostics
@@ -231,7 +242,7 @@ class _Worker:
         try:
             htmls = [render_html(self.env, self.data, d) for d in documents]
             path = contained(self.settings.out, name + ".pdf")
-            write_bytes_atomic(path, combine_to_pdf(htmls, self.settings.out))
+            write_bytes_atomic(path, combine_to_pdf(htmls, self._base))
         except MasteryError as exc:
             return [], exc.diagnostics
         return [path], []
@@ -293,7 +304,7 @@ def render_documents(
 
         weasyprint_module()  # fail early with the install command
     settings.out.mkdir(parents=True, exist_ok=True)
-    html_settings = RenderSettings(settings.out, settings.templates, settings.pdf, combining)
+    html_settings = replace(settings, combine=combining)
     tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]] = [
         (_run_chunk, (chunk,)) for chunk in _chunks(documents, jobs, settings.pdf and
                                                     not combining)
@@ -345,30 +356,62 @@ def _collect(result: RenderResult, outcome: tuple[list[Path], list[Diagnostic]])
 _TITLE = re.compile(r"<title>(.*?)</title>", re.S)
 
 
-def write_index(data: ReportData, settings: RenderSettings) -> Path:
-    """``index.html`` linking every document in --out (from this and earlier runs)."""
+def write_reports(
+    data: ReportData, documents: Sequence[Document], settings: RenderSettings, *,
+    jobs: int | None = None, progress: Progress | None = None, inputs: Sequence[Path] = (),
+) -> tuple[RenderResult, Path]:
+    """Write the documents (`render_documents`) and the index (`write_index`) into
+    ``settings.out``, all of them in place together or none (`OutputFolder`: a document that
+    fails leaves --out as it was); the result, with the paths in --out, and the index's path.
+    None of the files may overwrite one of ``inputs``."""
+    with OutputFolder(settings.out, names=["index.html"], inputs=inputs) as folder:
+        staged = replace(settings, out=folder.staging, base=settings.base or settings.out)
+        result = render_documents(data, documents, staged, jobs=jobs, progress=progress)
+        write_index(data, staged, earlier=settings.out)
+        folder.commit()
+    result.written = [folder.final(path) for path in result.written]
+    return result, settings.out / "index.html"
+
+
+def write_index(data: ReportData, settings: RenderSettings, *,
+                earlier: Path | None = None) -> Path:
+    """``index.html`` linking every document in --out (from this and earlier runs).
+
+    ``earlier``: the final --out when ``settings.out`` is a staging folder (`write_reports`);
+    its documents are listed too, this run's versions first."""
     env = make_environment(data.options.language, data.options.locale,
                            override=settings.templates)
+    roots = [settings.out, *([earlier] if earlier is not None else [])]
+
+    def found(pattern: str, kind: str) -> dict[str, Path]:
+        """Files matching ``pattern`` in the kind's folder, by path inside --out."""
+        paths: dict[str, Path] = {}
+        for root in reversed(roots):  # this run's last: it wins
+            folder = root / FOLDERS[kind]
+            if folder.is_dir():
+                paths |= {p.relative_to(root).as_posix(): p for p in folder.rglob(pattern)
+                          if not any(part.startswith(".") for part in
+                                     p.relative_to(root).parts)}
+        return dict(sorted(paths.items(), key=lambda item: Path(item[0])))
+
     groups = []
     for kind in KINDS:
-        folder = settings.out / FOLDERS[kind]
-        if not folder.is_dir():
-            continue
         documents = []
-        for path in sorted(folder.rglob("*.html")):
-            relative = path.relative_to(settings.out).as_posix()
+        pdfs = found("*.pdf", kind)
+        for relative, path in found("*.html", kind).items():
             match = _TITLE.search(path.read_text(encoding="utf-8")[:4000])
-            pdf = path.with_suffix(".pdf")
+            pdf = relative[:-len(".html")] + ".pdf"
             documents.append({
                 "href": relative,
                 "title": _unescape_title(match.group(1)) if match else relative,
-                "pdf": pdf.relative_to(settings.out).as_posix() if pdf.is_file() else "",
+                "pdf": pdf if pdf in pdfs else "",
             })
         if documents:
             groups.append({"kind": kind, "documents": documents})
     combined = [
-        {"href": p.relative_to(settings.out).as_posix(), "title": p.stem}
-        for kind in KINDS for p in sorted((settings.out / FOLDERS[kind]).glob("section-*.pdf"))
+        {"href": relative, "title": Path(relative).stem}
+        for kind in KINDS for relative in found("section-*.pdf", kind)
+        if Path(relative).parent.as_posix() == FOLDERS[kind]
     ]
     context = {**data.common(""), "groups": groups, "combined": combined}
     try:
