@@ -100,7 +100,11 @@ class PendingFile:
             raise ValueError(f"{self.path} was discarded")
         if self._fd is not None:
             raise ValueError(f"{self.path} was never written")
-        os.replace(self._temp, self.path)
+        try:
+            os.replace(self._temp, self.path)
+        except BaseException:
+            self.discard()  # no temporary file is left behind
+            raise
         self._temp = None
         return self.path
 
@@ -258,10 +262,15 @@ def check_output_folder(out: Path, names: Iterable[str] = (),
                 f"remove or rename the folder {_shown(target)}, or choose another --out")
         given = _same_file(target, files)
         if given is not None:
-            raise output_problem(
-                "output-overwrites-input",
-                f"writing {_shown(target)} would overwrite {_shown(given)}, one of this run's "
-                "inputs", target, "choose another --out, or move the input elsewhere first")
+            raise _overwrites_input(target, given)
+
+
+def _overwrites_input(target: Path, given: Path) -> MasteryError:
+    also = "" if _shown(given) == _shown(target) else f" (as {_shown(given)})"
+    return output_problem(
+        "output-overwrites-input",
+        f"writing {_shown(target)} would overwrite one of this run's inputs{also}", target,
+        "choose another --out, or move the input elsewhere first")
 
 
 def check_output_file(path: Path, inputs: Sequence[Path] = ()) -> None:
@@ -287,8 +296,9 @@ def check_output_file(path: Path, inputs: Sequence[Path] = ()) -> None:
 
 
 def os_problem(exc: OSError, path: Path) -> MasteryError:
-    """An OSError met while writing ``path``, as the diagnostic of its kind."""
-    where = Path(exc.filename) if isinstance(exc.filename, str) else path
+    """An OSError met while writing ``path``, as the diagnostic of its kind (said of ``path``:
+    the file named in ``exc`` may be a temporary one)."""
+    where = path
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return output_problem("output-not-writable",
                               f"cannot write {_shown(where)}: {exc.strerror}", where,
@@ -355,6 +365,16 @@ class OutputFolder:
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  trace: TracebackType | None) -> None:
         self.discard()  # (nothing left after a commit)
+        if isinstance(value, OSError) and isinstance(value.filename, str):
+            # Writing a result failed (a full disk, a quota): said of the file in --out.
+            try:
+                inside = Path(value.filename).relative_to(self.staging)
+            except ValueError:
+                return  # not one of the results (reading an input): not this folder's to say
+            if inside.name.startswith(".") and inside.name.endswith(".tmp"):
+                # A PendingFile's temporary name (".progress.csv.x8k2.tmp"): its file's.
+                inside = inside.with_name(inside.name[1:-len(".tmp")].rsplit(".", 1)[0])
+            raise os_problem(value, self.out / inside) from None
 
     def path(self, name: str) -> Path:
         """Where to write the file that will be ``out/name`` (its folders made)."""
@@ -392,10 +412,7 @@ class OutputFolder:
             given = _same_file(target, files)
             if given is not None:
                 self.discard()
-                raise output_problem(
-                    "output-overwrites-input",
-                    f"writing {_shown(target)} would overwrite {_shown(given)}, one of this "
-                    "run's inputs", target, "choose another --out")
+                raise _overwrites_input(target, given)
         backups = self.staging / ".replaced"
         moved: list[tuple[Path, Path, Path | None]] = []  # (staged, target, old file kept)
         target = self.out

@@ -211,7 +211,7 @@ def export_case(
     framework, _warnings = _load(frameworks)
     package, problems = export_case_package(framework,  # type: ignore[arg-type]
                                             ExportOptions(base_uri=base_uri, changed=changed))
-    _finish(case_package_text(package), out, problems, fmt, frameworks)
+    _finish(case_package_text(package), out, problems, fmt, _inputs(frameworks, None))
 
 
 @export_app.command("moodle")
