@@ -189,9 +189,13 @@ STAGING_SUFFIX = ".tmp"
 
 
 def _shown(path: Path) -> str:
-    from mastery_cli.documents import display_path
-
-    return display_path(path)
+    """The path as given, relative to the current folder when inside it; links are not
+    followed (the one named may lead nowhere, or round in a loop)."""
+    absolute = os.path.abspath(path)
+    here = os.getcwd()
+    if absolute.startswith(here.rstrip(os.sep) + os.sep):
+        return Path(os.path.relpath(absolute, here)).as_posix()
+    return Path(path).as_posix()
 
 
 def output_problem(code: str, message: str, path: Path, hint: str) -> MasteryError:
@@ -223,6 +227,14 @@ def _nearest_existing(path: Path) -> Path:
     return absolute.parents[-1]
 
 
+def _check_not_a_broken_link(out: Path, existing: Path) -> None:
+    if os.path.islink(existing) and not os.path.exists(existing):
+        raise output_problem(
+            "output-not-a-folder", f"--out {_shown(out)}: {_shown(existing)} is a link to "
+            "nothing (or a loop of links)", out,
+            "remove the link or point it at a folder, or choose another --out")
+
+
 def _check_writable_folder(out: Path, folder: Path) -> None:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise output_problem(
@@ -237,6 +249,7 @@ def check_output_folder(out: Path, names: Iterable[str] = (),
     folder there, or one of the run's inputs there."""
     files = _input_files(inputs)
     existing = _nearest_existing(out)
+    _check_not_a_broken_link(out, existing)
     if not existing.is_dir():
         given = _same_file(existing, files)
         if existing == Path(os.path.abspath(out)):
@@ -280,6 +293,12 @@ def check_output_file(path: Path, inputs: Sequence[Path] = ()) -> None:
         raise output_problem(
             "output-is-a-folder", f"--out {_shown(path)} is a folder, not a file", path,
             f"name the file to write, e.g. --out {_shown(path / 'export')}.<ext>")
+    _check_not_a_broken_link(path, _nearest_existing(path.parent))
+    if os.path.exists(path) and not os.path.isfile(path):
+        # Replacing a device (/dev/null) or a pipe with a file would break it for everyone.
+        raise output_problem(
+            "output-not-a-file", f"--out {_shown(path)} is not a regular file (a device, "
+            "a pipe or a socket)", path, "write to a file, then copy it where it should go")
     given = _same_file(path, _input_files(inputs))
     if given is not None:
         raise output_problem(

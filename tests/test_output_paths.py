@@ -472,3 +472,26 @@ def test_an_output_folder_commits_in_the_order_named(tmp_path: Path) -> None:
                                                                       "m/x.html"]
     assert json.dumps(tree(tmp_path), default=bytes.decode) == json.dumps(
         {"a.csv": "a.csv", "m/x.html": "m/x.html", "z.csv": "z.csv"})
+
+
+@folder_commands
+def test_out_through_a_link_to_nothing_or_a_loop_is_refused(
+        command: Command, sources: dict[str, Path], tmp_path: Path) -> None:
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    for out in (tmp_path / "dangling", tmp_path / "loop" / "sub"):
+        code, text = invoke(*command.args(sources, out))
+        assert code == 2, text
+        assert codes(text) == {"output-not-a-folder"}
+        assert "is a link to nothing (or a loop of links)" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dangling", "loop"]
+
+
+@file_commands
+def test_an_export_over_a_device_is_refused(command: Command, sources: dict[str, Path]) -> None:
+    if not os.path.exists("/dev/null") or os.path.isfile("/dev/null"):
+        pytest.skip("no /dev/null device here")
+    code, text = invoke(*command.args(sources, Path("/dev/null")))
+    assert code == 2, text
+    assert codes(text) == {"output-not-a-file"}
+    assert not os.path.isfile("/dev/null")
