@@ -247,6 +247,13 @@ def check_output_folder(out: Path, names: Iterable[str] = (),
     """Raise a diagnostic when ``out`` cannot be the folder for files named ``names``: a file
     (one of the run's inputs, or inside one), a folder that cannot be written, a name that is a
     folder there, or one of the run's inputs there."""
+    try:
+        _check_output_folder(out, names, inputs)
+    except OSError as exc:  # a path the system cannot even look at (a name too long)
+        raise os_problem(exc, out) from None
+
+
+def _check_output_folder(out: Path, names: Iterable[str], inputs: Sequence[Path]) -> None:
     files = _input_files(inputs)
     existing = _nearest_existing(out)
     _check_not_a_broken_link(out, existing)
@@ -289,6 +296,13 @@ def _overwrites_input(target: Path, given: Path) -> MasteryError:
 def check_output_file(path: Path, inputs: Sequence[Path] = ()) -> None:
     """Raise a diagnostic when the single output file ``path`` cannot be written: a folder,
     inside a file, in a folder that cannot be written, or one of the run's inputs."""
+    try:
+        _check_output_file(path, inputs)
+    except OSError as exc:  # a path the system cannot even look at (a name too long)
+        raise os_problem(exc, path) from None
+
+
+def _check_output_file(path: Path, inputs: Sequence[Path]) -> None:
     if path.is_dir():
         raise output_problem(
             "output-is-a-folder", f"--out {_shown(path)} is a folder, not a file", path,
@@ -331,8 +345,11 @@ def os_problem(exc: OSError, path: Path) -> MasteryError:
         return output_problem("output-is-a-folder",
                               f"cannot write {_shown(where)}: it is a folder", where,
                               "remove or rename the folder, or choose another --out")
+    hint = ("a name in the path is too long for the file system: choose a shorter one"
+            if exc.errno == errno.ENAMETOOLONG
+            else "check the disk (space, quota) and the path, then run again")
     return output_problem("output-failed", f"cannot write {_shown(where)}: {exc.strerror}",
-                          where, "check the disk (space, quota) and the path, then run again")
+                          where, hint)
 
 
 def write_output_file(path: Path, data: bytes | str, inputs: Sequence[Path] = ()) -> None:

@@ -495,3 +495,14 @@ def test_an_export_over_a_device_is_refused(command: Command, sources: dict[str,
     assert code == 2, text
     assert codes(text) == {"output-not-a-file"}
     assert not os.path.isfile("/dev/null")
+
+
+@pytest.mark.parametrize("command", [*FOLDER_COMMANDS, *FILE_COMMANDS], ids=lambda c: c.name)
+def test_a_name_too_long_for_the_file_system_is_a_diagnostic(
+        command: Command, sources: dict[str, Path], tmp_path: Path) -> None:
+    for out in (tmp_path / ("a" * 300), tmp_path / ("a" * 300) / "b"):
+        code, text = invoke(*command.args(sources, out))
+        assert code == 2, text
+        assert codes(text) == {"output-failed"}
+        assert "too long" in text
+    assert list(tmp_path.iterdir()) == []
