@@ -382,18 +382,22 @@ class OutputFolder:
         self.names = list(names)  # (the files' order in `commit`'s answer: these first)
         check_output_folder(out, self.names, self.inputs)
         self._made: list[Path] = []
-        absolute = Path(os.path.abspath(out))
         try:
-            for folder in reversed([absolute, *absolute.parents]):
-                if not os.path.lexists(folder):
-                    folder.mkdir()
-                    self._made.append(folder)
+            self._make_folders(out)
             self.staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, suffix=STAGING_SUFFIX,
                                                  dir=out))
         except OSError as exc:
             self._remove_made()
             raise os_problem(exc, out) from None
         self._open = True
+
+    def _make_folders(self, folder: Path) -> None:
+        """``folder`` and its missing parents, each remembered (to go again on failure)."""
+        absolute = Path(os.path.abspath(folder))
+        for parent in reversed([absolute, *absolute.parents]):
+            if not os.path.lexists(parent):
+                parent.mkdir()
+                self._made.append(parent)
 
     def __enter__(self) -> OutputFolder:
         return self
@@ -455,7 +459,7 @@ class OutputFolder:
         try:
             for name in names:
                 target = self.out / name
-                target.parent.mkdir(parents=True, exist_ok=True)
+                self._make_folders(target.parent)
                 old = None
                 if os.path.lexists(target):
                     old = backups / name

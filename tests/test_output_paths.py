@@ -506,3 +506,23 @@ def test_a_name_too_long_for_the_file_system_is_a_diagnostic(
         assert codes(text) == {"output-failed"}
         assert "too long" in text
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_commit_removes_the_folders_it_made(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "kept.csv").write_text("old\n")
+    real_replace = os.replace
+
+    def replace(source: object, target: object) -> None:
+        if Path(str(target)) == tmp_path / "y.csv":
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        real_replace(source, target)  # type: ignore[arg-type]
+
+    with OutputFolder(tmp_path) as folder:
+        folder.path("sub/deeper/x.csv").write_text("x\n")
+        folder.path("y.csv").write_text("y\n")
+        monkeypatch.setattr(output.os, "replace", replace)
+        with pytest.raises(MasteryError):
+            folder.commit()
+    assert tree(tmp_path) == {"kept.csv": b"old\n"}
+    assert [p.name for p in tmp_path.iterdir()] == ["kept.csv"]
