@@ -674,7 +674,8 @@ class OutputWriter:
     """Writes a grade run's files into ``out``: those that are final early (rejects.csv once
     the policy has said which rows count, target_grades.csv before the roll-ups: most of the
     bytes) as soon as they exist, the others when the whole result does; all of them are put
-    in place together, at the end.
+    in place together, at the end. A run gives it an `OutputFolder`'s staging folder, which
+    then puts the files into --out together with those of the other parts (`split_run`).
 
     `unused_rows_ready` and `first_results_ready` (the ``on_unused_rows`` and
     ``on_first_results`` callbacks of `pipeline.grade`) start the early files on a second
