@@ -342,3 +342,31 @@ def test_a_pending_file_takes_the_other_parts_after_its_own(tmp_path):
     pending.commit()
     assert (tmp_path / "x.csv").read_bytes() == b"head\n1\n2\n2\n2\n3\n3\n3\n"
     assert sorted(os.listdir(tmp_path)) == ["x.csv"]
+
+
+def test_a_failure_putting_the_parts_in_place_leaves_the_previous_files(monkeypatch, tmp_path):
+    """The parts' files, like the whole run's, are put in place all together or not at all
+    (`OutputFolder`): the second file failing to move leaves last run's five files as they
+    were, and no temporary file anywhere."""
+    from mastery_cli import output
+
+    file = write(tmp_path / "book.csv", gradebook(seed=41))
+    out = tmp_path / "out"
+    first = grade(monkeypatch, file, out, parts=1)
+    assert first[0] == 0 and len(first[2]) == 5
+    real_replace = os.replace
+    moved: list[str] = []
+
+    def replace(source, target):  # type: ignore[no-untyped-def]
+        if output.STAGING_PREFIX in str(source) and output.STAGING_PREFIX not in str(target):
+            moved.append(str(target))
+            if len(moved) == 2:
+                raise OSError(28, "No space left on device", str(target))
+        real_replace(source, target)
+
+    monkeypatch.setattr(output.os, "replace", replace)
+    second = grade(monkeypatch, file, out, parts=2)
+    assert second[0] == 2 and "error [output-failed]" in second[1], second[1]
+    assert second[3] and second[3][0] is not None  # graded in parts, then refused
+    assert second[2] == first[2]
+    assert sorted(os.listdir(tmp_path)) == ["book.csv", "out"]

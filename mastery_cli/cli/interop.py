@@ -59,7 +59,7 @@ def _written(result: ImportResult, out: Path, source: Path, fmt: str, quiet: boo
     from mastery_cli.documents import display_path
     from mastery_cli.interop.files import write_and_check
 
-    checked = write_and_check(result.files, out, source=source.name)
+    checked = write_and_check(result.files, out, source=source.name, inputs=[source])
     shown = display_path(out)
     if checked.errors:
         raise MasteryError([*result.diagnostics, *checked.errors, error(
@@ -154,14 +154,24 @@ def _load(paths: list[Path]) -> tuple[object, list[Diagnostic]]:
     return load_framework(paths)
 
 
-def _finish(text: str, out: Path, warnings: list[Diagnostic], fmt: str) -> None:
+def _finish(text: str, out: Path, warnings: list[Diagnostic], fmt: str,
+            inputs: list[Path]) -> None:
     from mastery_cli.documents import display_path
-    from mastery_cli.output import write_text_atomic
+    from mastery_cli.output import write_output_file
 
-    write_text_atomic(out, text)
+    write_output_file(out, text, inputs)
     if warnings:
         _report(warnings, 1, "files", fmt, quiet=False)
     emit(f"wrote {display_path(out)}", err=True)
+
+
+def _inputs(frameworks: list[Path], policy: Path | None) -> list[Path]:
+    """The files an export reads, which its --out must not overwrite (a folder stands for the
+    files in it)."""
+    from mastery_cli.documents import discover
+
+    given = [*frameworks, *([policy] if policy is not None else [])]
+    return [*given, *(path for path, _ in discover([p for p in given if p.is_dir()]))]
 
 
 ExportOut = Annotated[Path, typer.Option("--out", "-o", help="The file to write.",
@@ -201,7 +211,7 @@ def export_case(
     framework, _warnings = _load(frameworks)
     package, problems = export_case_package(framework,  # type: ignore[arg-type]
                                             ExportOptions(base_uri=base_uri, changed=changed))
-    _finish(case_package_text(package), out, problems, fmt)
+    _finish(case_package_text(package), out, problems, fmt, _inputs(frameworks, None))
 
 
 @export_app.command("moodle")
@@ -237,7 +247,7 @@ def export_moodle(
     rollup, notes = (rollups_from_policy(policy, display_path(policy)) if policy is not None
                      else (None, []))
     text, problems = export_moodle_csv(framework, rollup)  # type: ignore[arg-type]
-    _finish(text, out, [*notes, *problems], fmt)
+    _finish(text, out, [*notes, *problems], fmt, _inputs(frameworks, policy))
 
 
 @export_app.command("canvas-outcomes")
@@ -270,7 +280,7 @@ def export_canvas(
     calculation, problems = (calculation_from_policy(policy) if policy is not None
                              else (Calculation(), []))
     _finish(export_canvas_outcomes(framework, calculation),  # type: ignore[arg-type]
-            out, problems, fmt)
+            out, problems, fmt, _inputs(frameworks, policy))
 
 
 def register(app: typer.Typer) -> None:

@@ -95,13 +95,13 @@ def report(
         mastery report i-can --grades out/ --framework examples/ --student 0012345
     """
     from mastery_cli.diagnostics import MasteryError, Severity, error
+    from mastery_cli.output import check_output_folder
     from mastery_cli.reports import (
         RenderSettings,
         ReportData,
         ReportOptions,
         language_warnings,
         plan_documents,
-        write_index,
     )
     from mastery_cli.reports.context import framework_mismatch
     from mastery_cli.reports.i18n import parse_language
@@ -118,6 +118,9 @@ def report(
         raise typer.BadParameter(f"{templates} is not a folder", param_hint="--templates")
     language, locale = parse_language(lang)
     when = _parse_date(report_date)
+    inputs = [framework_path, *(scores or ()), *(p for p in (
+        grades and _grades_path(grades), policy_path, comments, canvas_outcomes) if p)]
+    check_output_folder(out, ["index.html"], inputs)  # before any work
     if pdf:
         from mastery_cli.reports.pdf import weasyprint_module
 
@@ -158,8 +161,7 @@ def report(
     warnings.extend(language_warnings(data))
     documents = plan_documents(data, kind, students=students or (), section=section)
     settings = RenderSettings(out=out, templates=templates, pdf=pdf, combine=combine)
-    result = _render(data, documents, settings, jobs, quiet)
-    index = write_index(data, settings, result)  # puts the documents in place with the index
+    result, index = _render(data, documents, settings, jobs, quiet, inputs)
     print_warnings(warnings + result.diagnostics)
     pdfs = sum(1 for p in result.written if p.suffix == ".pdf")
     html = sum(1 for p in result.written if p.suffix == ".html")
@@ -242,11 +244,12 @@ def _grade(
     return grades_document(result)
 
 
-def _render(data: Any, documents: Any, settings: Any, jobs: int | None, quiet: bool) -> Any:
-    from mastery_cli.reports import render_documents
+def _render(data: Any, documents: Any, settings: Any, jobs: int | None, quiet: bool,
+            inputs: list[Path]) -> Any:
+    from mastery_cli.reports import write_reports
 
     if quiet or len(documents) < 2:
-        return render_documents(data, documents, settings, jobs=jobs, commit=False)
+        return write_reports(data, documents, settings, jobs=jobs, inputs=inputs)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -259,8 +262,8 @@ def _render(data: Any, documents: Any, settings: Any, jobs: int | None, quiet: b
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return render_documents(data, documents, settings, jobs=jobs, progress=progress,
-                                commit=False)
+        return write_reports(data, documents, settings, jobs=jobs, progress=progress,
+                             inputs=inputs)
 
 
 def register(app: typer.Typer) -> None:

@@ -69,14 +69,18 @@ def schema(
 
         mastery schema --out schemas/
     """
-    from mastery_cli.output import write_text_atomic
+    from mastery_cli.output import OutputFolder, write_text_atomic
     from mastery_cli.schemas import KINDS, load_schema
 
     if out is not None:
-        for name in KINDS:
-            text = json.dumps(load_schema(name), indent=2, ensure_ascii=False) + "\n"
-            write_text_atomic(out / f"{name}.schema.json", text)
-            emit(f"wrote {out / f'{name}.schema.json'}")
+        names = [f"{name}.schema.json" for name in KINDS]
+        with OutputFolder(out, names=names) as folder:
+            for kind_name, name in zip(KINDS, names, strict=True):
+                text = json.dumps(load_schema(kind_name), indent=2, ensure_ascii=False) + "\n"
+                write_text_atomic(folder.path(name), text)
+            folder.commit()
+        for name in names:
+            emit(f"wrote {out / name}")
         return
     if kind not in KINDS:
         raise typer.BadParameter(f"choose one of: {', '.join(KINDS)}", param_hint="KIND")

@@ -32,7 +32,12 @@ from mastery_cli.framework.model import level_key
 from mastery_cli.grading.rounding import half_up_units, round_half_up
 from mastery_cli.grading.table import Coded, Column, Flags, Table, text_codes
 from mastery_cli.output import _FORMULA_START as FORMULA_START
-from mastery_cli.output import PendingFile, neutralize_formula, write_chunks_atomic
+from mastery_cli.output import (
+    OutputFolder,
+    PendingFile,
+    neutralize_formula,
+    write_chunks_atomic,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,6 +64,7 @@ __all__ = [
     "grades_json",
     "grades_json_bytes",
     "grades_json_chunks",
+    "result_file_names",
     "unused_rows",
     "unused_rows_of",
     "write_outputs",
@@ -699,17 +705,27 @@ def unused_rows_of(rejects: Table, set_aside: Table) -> Table:
     return table.take(order)
 
 
+def result_file_names(*, json_too: bool = False) -> list[str]:
+    """The names of the files a grade run writes into its output folder."""
+    # grades.json by name: importing json_output imports pandas, which a CSV run never needs.
+    return [*CSV_FILES, *(["grades.json"] if json_too else [])]
+
+
 def write_outputs(result: GradeResult, out: Path, *, json_too: bool = False) -> list[Path]:
-    """Write the CSV files (and grades.json) into ``out``; returns the paths written."""
-    with OutputWriter(out, json_too=json_too) as writer:
-        return writer.finish(result)
+    """Write the CSV files (and grades.json) into ``out``, all together (`OutputFolder`);
+    returns the paths written."""
+    with OutputFolder(out, names=result_file_names(json_too=json_too)) as folder:
+        with OutputWriter(folder.staging, json_too=json_too) as writer:
+            writer.finish(result)
+        return folder.commit()
 
 
 class OutputWriter:
     """Writes a grade run's files into ``out``: those that are final early (rejects.csv once
     the policy has said which rows count, target_grades.csv before the roll-ups: most of the
     bytes) as soon as they exist, the others when the whole result does; all of them are put
-    in place together, at the end.
+    in place together, at the end. A run gives it an `OutputFolder`'s staging folder, which
+    then puts the files into --out together with those of the other parts (`split_run`).
 
     `unused_rows_ready` and `first_results_ready` (the ``on_unused_rows`` and
     ``on_first_results`` callbacks of `pipeline.grade`) start the early files on a second

@@ -16,7 +16,7 @@ from typing import Any
 
 from mastery_cli.diagnostics import Diagnostic, Severity
 from mastery_cli.interop.yamlwrite import dump_yaml
-from mastery_cli.output import contained, safe_filename, write_text_atomic
+from mastery_cli.output import OutputFolder, safe_filename, write_text_atomic
 
 SCHEMA_BASE = "https://mastery-cli.org/schemas/"
 SCHEMA_REF = f"{SCHEMA_BASE}framework.schema.json"
@@ -61,15 +61,15 @@ def render_framework_files(
 
 def write_framework_files(
     files: Sequence[tuple[str, dict[str, Any]]], out_dir: Path, *, source: str,
-    schema_ref: str | None = None,
+    schema_ref: str | None = None, inputs: Sequence[Path] = (),
 ) -> list[Path]:
-    """Write the files into ``out_dir`` (created when missing); returns the paths written."""
-    written = []
-    for name, text in render_framework_files(files, source=source, schema_ref=schema_ref):
-        path = contained(out_dir, name)
-        write_text_atomic(path, text)
-        written.append(path)
-    return written
+    """Write the files into ``out_dir`` (created when missing), all together or none
+    (`OutputFolder`; none may overwrite one of ``inputs``); returns the paths written."""
+    rendered = render_framework_files(files, source=source, schema_ref=schema_ref)
+    with OutputFolder(out_dir, names=[name for name, _ in rendered], inputs=inputs) as folder:
+        for name, text in rendered:
+            write_text_atomic(folder.path(name), text)
+        return folder.commit()
 
 
 @dataclass
@@ -90,9 +90,10 @@ class CheckedFiles:
 
 def write_and_check(
     files: Sequence[tuple[str, dict[str, Any]]], out_dir: Path, *, source: str,
+    inputs: Sequence[Path] = (),
 ) -> CheckedFiles:
     """Write the files, then validate exactly those files together (not the rest of out_dir)."""
     from mastery_cli.validation import validate_paths
 
-    paths = write_framework_files(files, out_dir, source=source)
+    paths = write_framework_files(files, out_dir, source=source, inputs=inputs)
     return CheckedFiles(paths, validate_paths(paths).diagnostics)

@@ -2,7 +2,9 @@
 
 Build a :class:`ReportData` from a grades.json dict and the framework, plan the documents with
 :func:`plan_documents`, write them with :func:`render_documents` and list them with
-:func:`write_index`. Templates and their variables: ``docs/templates.md``.
+:func:`write_index`; :func:`write_reports` does both through one output folder, all files in
+place together or none.
+Templates and their variables: ``docs/templates.md``.
 """
 
 from mastery_cli.reports.context import ReportData, ReportOptions
@@ -15,6 +17,7 @@ from mastery_cli.reports.render import (
     plan_documents,
     render_documents,
     write_index,
+    write_reports,
 )
 
 __all__ = [
@@ -28,4 +31,5 @@ __all__ = [
     "plan_documents",
     "render_documents",
     "write_index",
+    "write_reports",
 ]

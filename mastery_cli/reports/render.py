@@ -29,7 +29,13 @@ from typing import Any
 from jinja2 import Environment, TemplateError
 
 from mastery_cli.diagnostics import Diagnostic, MasteryError, error, sort_key, warning
-from mastery_cli.output import PendingFile, contained, safe_filename, write_text_atomic
+from mastery_cli.output import (
+    OutputFolder,
+    PendingFile,
+    contained,
+    safe_filename,
+    write_text_atomic,
+)
 from mastery_cli.reports.context import Context, ReportData, missing_framework_text
 from mastery_cli.reports.environment import (
     has_user_templates,
@@ -472,17 +478,35 @@ def _new_folders(out: Path, names: Iterable[str]) -> list[Path]:
 _TITLE = re.compile(r"<title>(.*?)</title>", re.S)
 
 
+def write_reports(
+    data: ReportData, documents: Sequence[Document], settings: RenderSettings, *,
+    jobs: int | None = None, progress: Progress | None = None, inputs: Sequence[Path] = (),
+) -> tuple[RenderResult, Path]:
+    """Write the documents (:func:`render_documents`) and the index (:func:`write_index`)
+    into ``settings.out`` through one `OutputFolder`: all of them in place together or none
+    (a problem in any document leaves --out as it was), and none over one of ``inputs``.
+    The result, with the paths in --out, and the index's path."""
+    with OutputFolder(settings.out, names=["index.html"], inputs=inputs) as folder:
+        staged = replace(settings, out=folder.staging)
+        result = render_documents(data, documents, staged, jobs=jobs, progress=progress)
+        write_index(data, staged, earlier=settings.out)
+        folder.commit()
+    result.written = [folder.final(path) for path in result.written]
+    return result, settings.out / "index.html"
+
+
 def write_index(data: ReportData, settings: RenderSettings,
-                run: RenderResult | None = None) -> Path:
+                run: RenderResult | None = None, *, earlier: Path | None = None) -> Path:
     """``index.html`` linking every document in --out (from this and earlier runs).
 
     Given the ``run`` of :func:`render_documents` with ``commit=False``, its pending documents
     are listed too, and they and the index are put in place together (or, when the index
-    template fails, none of them).
+    template fails, none of them). ``earlier``: the final --out when ``settings.out`` is the
+    staging folder of `write_reports`; its documents are listed too, this run's first.
     """
     pending = {file.path: Path(file.temp) for file in run.pending} if run else {}
     try:
-        html = _index_html(data, settings, pending)
+        html = _index_html(data, settings, pending, earlier)
     except BaseException:
         if run is not None:
             run.discard()
@@ -504,8 +528,10 @@ def write_index(data: ReportData, settings: RenderSettings,
     return path
 
 
-def _index_html(data: ReportData, settings: RenderSettings, pending: dict[Path, Path]) -> str:
-    """The index of the documents in --out and the ``pending`` ones (target: where it is now)."""
+def _index_html(data: ReportData, settings: RenderSettings, pending: dict[Path, Path],
+                earlier: Path | None = None) -> str:
+    """The index of the documents in --out, the ``pending`` ones (target: where it is now),
+    and those in ``earlier`` that this run does not write again."""
     env = make_environment(data.options.language, data.options.locale,
                            override=settings.templates)
     out = settings.out.resolve()
@@ -513,11 +539,17 @@ def _index_html(data: ReportData, settings: RenderSettings, pending: dict[Path, 
     combined = []
     for kind in KINDS:
         folder = out / FOLDERS[kind]
-        found = {p: p for p in folder.rglob("*.html")} if folder.is_dir() else {}
+        found: dict[Path, Path] = {}
+        pdfs: set[Path] = set()
+        if earlier is not None and (earlier / FOLDERS[kind]).is_dir():
+            before = earlier.resolve() / FOLDERS[kind]  # listed as if they were in --out
+            found = {folder / p.relative_to(before): p for p in before.rglob("*.html")}
+            pdfs = {folder / p.relative_to(before) for p in before.rglob("*.pdf")}
+        found.update({p: p for p in folder.rglob("*.html")} if folder.is_dir() else {})
         found.update({t: s for t, s in pending.items() if t.suffix == ".html"
                       and folder in t.parents})
-        pdfs = {*(folder.rglob("*.pdf") if folder.is_dir() else ()),
-                *(t for t in pending if t.suffix == ".pdf")}
+        pdfs |= {*(folder.rglob("*.pdf") if folder.is_dir() else ()),
+                 *(t for t in pending if t.suffix == ".pdf")}
         documents = []
         for path in sorted(found):
             relative = path.relative_to(out).as_posix()
