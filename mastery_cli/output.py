@@ -423,8 +423,10 @@ class OutputFolder:
         return staged
 
     def final(self, staged: Path) -> Path:
-        """The path in ``out`` of the file written at ``staged``."""
-        return self.out / Path(staged).relative_to(self.staging)
+        """The path in ``out`` of the file written at ``staged`` (relative or absolute, as
+        ``out`` was given or not: a writer may hand back either)."""
+        inside = Path(os.path.abspath(staged)).relative_to(os.path.abspath(self.staging))
+        return self.out / inside
 
     def staged(self) -> list[Path]:
         """The results written so far, relative to the staging folder: those named when the

@@ -125,6 +125,17 @@ def test_a_run_writes_its_files_and_leaves_nothing_else(
 
 
 @folder_commands
+def test_a_relative_out_is_written_too(command: Command, sources: dict[str, Path],
+                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `make demo` gives `--out out/...`: the files a writer hands back may be absolute.
+    monkeypatch.chdir(tmp_path)
+    code, text = invoke(*command.args(sources, Path("new") / "out"))
+    assert code == 0, text
+    assert tree(tmp_path / "new" / "out")
+    assert leftovers(tmp_path) == []
+
+
+@folder_commands
 def test_out_that_is_a_file_is_refused(command: Command, sources: dict[str, Path],
                                        tmp_path: Path) -> None:
     out = tmp_path / "results"
