@@ -10,6 +10,8 @@ internal error or traceback, every error and warning line located (``path[:line[
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import shutil
@@ -48,6 +50,13 @@ def _text_mutations(good: str) -> dict[str, bytes]:
     }
 
 
+# Each line refers to the one above nine times: 9**5 items if aliases were expanded naively.
+_ANCHOR_BOMB = b"a: &a [x, x, x, x, x, x, x, x, x]\n" + b"".join(
+    f"{name}: &{name} [{', '.join(['*' + before] * 9)}]\n".encode()
+    for before, name in zip("abcd", "bcde", strict=True)
+)
+
+
 def _yaml_mutations(good: str) -> dict[str, bytes]:
     cases = _text_mutations(good)
     lines = good.splitlines()
@@ -65,26 +74,37 @@ def _yaml_mutations(good: str) -> dict[str, bytes]:
             "kind-missing": re.sub(r"(?m)^kind: .*\n", "", good, count=1).encode(),
             "not-a-map": b"- just\n- a list\n",
             "scalar": b"42\n",
-            "huge-int": re.sub(r"(?m)^schema_version: .*$", "schema_version: " + "9" * 5000, good).encode()
+            "huge-int": re.sub(
+                r"(?m)^schema_version: .*$", "schema_version: " + "9" * 5000, good
+            ).encode()
             if "schema_version" in good
             else (good + "\nweight: " + "9" * 5000 + "\n").encode(),
             "hex-int": (good + "\nx: 0x" + "f" * 20000 + "\n").encode(),
             "nan": re.sub(r"\b\d+\.\d+\b", ".nan", good, count=3).encode(),
             "inf": re.sub(r"\b\d+\.\d+\b", "-.inf", good, count=3).encode(),
-            "deep": ("a: " + "[" * 5000 + "]" * 5000 + "\n").encode(),
+            "deep": ("a: " + "[" * 300 + "]" * 300 + "\n").encode(),
             "duplicate-keys": (good + "\n" + good.split("\n", 3)[1] + "\n").encode(),
             "tab-indent": good.replace("  ", "\t", 5).encode(),
             "id-newline": with_id("MATH.X\nforged.yaml:1:1: error [x] y"),
             "id-control": with_id("MATH.\x1b[31mX\x07"),
             "id-traversal": with_id("../../x"),
             "id-long": with_id("A" * 100_000),
-            "anchor-bomb": b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-            b"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-            b"e: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n",
+            "anchor-bomb": _ANCHOR_BOMB,
             "python-tag": b"!!python/object/apply:os.system ['echo hi']\n",
         }
     )
     return cases
+
+
+def _with_cell(good: str, column: str, value: str) -> bytes:
+    """``good`` with ``column`` set to ``value`` in its first three rows."""
+    records = list(csv.reader(io.StringIO(good)))
+    index = records[0].index(column)
+    for record in records[1:4]:
+        record[index] = value
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(records)
+    return out.getvalue().encode()
 
 
 def _csv_mutations(good: str) -> dict[str, bytes]:
@@ -94,26 +114,25 @@ def _csv_mutations(good: str) -> dict[str, bytes]:
     first = rows[0]
 
     def with_cell(column: str, value: str) -> bytes:
-        index = columns.index(column)
-        import csv
-        import io
-
-        records = list(csv.reader(io.StringIO(good)))
-        for record in records[1:4]:
-            record[index] = value
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerows(records)
-        return out.getvalue().encode()
+        return _with_cell(good, column, value)
 
     cases.update(
         {
             "header-only": (header + "\n").encode(),
-            "duplicate-header": (header + "," + columns[0] + "\n" + "\n".join(r + ",x" for r in rows)).encode(),
-            "missing-column": "\n".join(",".join(line.split(",")[1:]) for line in good.splitlines()).encode(),
-            "unbalanced-quote": (header + "\n" + first + ',"never closed\n' + "\n".join(rows[1:])).encode(),
+            "duplicate-header": (
+                header + "," + columns[0] + "\n" + "\n".join(r + ",x" for r in rows)
+            ).encode(),
+            "missing-column": "\n".join(
+                ",".join(line.split(",")[1:]) for line in good.splitlines()
+            ).encode(),
+            "unbalanced-quote": (
+                header + "\n" + first + ',"never closed\n' + "\n".join(rows[1:])
+            ).encode(),
             "extra-cells": (header + "\n" + "\n".join(r + ",1,2,3" for r in rows)).encode(),
             "no-header": "\n".join(rows).encode(),
-            "huge-field": (header + "\n" + first + "\n" + first.replace(",", ',"' + "x" * 200_000 + '",', 1)).encode(),
+            "huge-field": (
+                header + "\n" + first + "\n" + first.replace(",", ',"' + "x" * 200_000 + '",', 1)
+            ).encode(),
         }
     )
     if "score" in columns:
@@ -124,7 +143,7 @@ def _csv_mutations(good: str) -> dict[str, bytes]:
             "score-off-scale": "99",
             "score-huge": "9" * 5000,
             "score-exp": "1e400",
-            "score-formula": "=HYPERLINK(\"http://x\")",
+            "score-formula": '=HYPERLINK("http://x")',
         }.items():
             cases[name] = with_cell("score", value)
     if "student_id" in columns:
@@ -165,7 +184,7 @@ def _json_mutations(good: str) -> dict[str, bytes]:
 class Case:
     name: str
     target: str  # which input the mutation replaces
-    content: bytes
+    content: bytes | None  # None: made from the file the tool itself wrote (see _materialise)
 
 
 @dataclass
@@ -192,8 +211,19 @@ def _build_school(root: Path) -> School:
     for args in (
         ["export", "case", str(inputs / "framework"), "--out", str(made / "case.json")],
         ["export", "moodle", str(inputs / "framework"), "--out", str(made / "moodle.csv")],
-        ["grade", str(gradebook), "--framework", str(inputs / "framework"), "--policy",
-         str(inputs / "policy.yaml"), "--format", "json", "-q", "--out", str(made / "grades")],
+        [
+            "grade",
+            str(gradebook),
+            "--framework",
+            str(inputs / "framework"),
+            "--policy",
+            str(inputs / "policy.yaml"),
+            "--format",
+            "json",
+            "-q",
+            "--out",
+            str(made / "grades"),
+        ],
     ):
         made.mkdir(exist_ok=True)
         result = runner.invoke(app, args)
@@ -205,8 +235,14 @@ def _build_school(root: Path) -> School:
     comments = inputs / "comments.csv"
     comments.write_text("student_id,comment\n0041001,Works hard.\n", encoding="utf-8")
     return School(
-        root, inputs / "framework" / "mathematics.yaml", inputs / "policy.yaml", gradebook,
-        inputs / "case.json", inputs / "moodle.csv", inputs / "grades" / "grades.json", comments,
+        root,
+        inputs / "framework" / "mathematics.yaml",
+        inputs / "policy.yaml",
+        gradebook,
+        inputs / "case.json",
+        inputs / "moodle.csv",
+        inputs / "grades" / "grades.json",
+        comments,
     )
 
 
@@ -215,10 +251,18 @@ _GOOD = {
     "framework": (EXAMPLES / "framework" / "mathematics.yaml").read_text(encoding="utf-8"),
     "policy": (EXAMPLES / "policy.yaml").read_text(encoding="utf-8"),
     "gradebook": "\n".join(
-        (EXAMPLES / "gradebook" / "algebra1_fall.csv").read_text(encoding="utf-8").splitlines()[: GRADEBOOK_ROWS + 1]
+        (EXAMPLES / "gradebook" / "algebra1_fall.csv")
+        .read_text(encoding="utf-8")
+        .splitlines()[: GRADEBOOK_ROWS + 1]
     )
     + "\n",
     "comments": "student_id,comment\n0041001,Works hard.\n",
+    "canvas_gradebook": "\n".join(
+        (EXAMPLES / "gradebook" / "geometry_canvas_outcome_results.csv")
+        .read_text(encoding="utf-8")
+        .splitlines()[: GRADEBOOK_ROWS + 1]
+    )
+    + "\n",
 }
 
 
@@ -227,30 +271,52 @@ def _cases() -> list[Case]:
     for target in ("framework", "policy"):
         cases += [Case(n, target, c) for n, c in _yaml_mutations(_GOOD[target]).items()]
     cases += [Case(n, "gradebook", c) for n, c in _csv_mutations(_GOOD["gradebook"]).items()]
+    canvas = _csv_mutations(_GOOD["canvas_gradebook"])
+    for name, column, value in (
+        ("outcome-score-nan", "outcome score", "NaN"),
+        ("outcome-score-huge", "outcome score", "9" * 5000),
+        ("outcome-unknown", "learning outcome name", "No such outcome"),
+        ("student-sis-traversal", "student sis id", "../../x"),
+        ("date-impossible", "submission date", "31/02/2026 25:61:00 UTC"),
+        ("points-zero", "learning outcome points possible", "0"),
+    ):
+        canvas[name] = _with_cell(_GOOD["canvas_gradebook"], column, value)
+    # Canvas's export goes where the long gradebook went: the same commands read it.
+    cases += [Case(f"canvas-{n}", "gradebook", c) for n, c in canvas.items()]
     cases += [Case(n, "comments", c) for n, c in _csv_mutations(_GOOD["comments"]).items()]
     # The CASE package, Moodle CSV and grades.json are made by the tool itself; their mutations
     # are generated lazily from a placeholder and filled in by _materialise.
     for n in _json_mutations("{}"):
-        cases.append(Case(n, "case_package", b""))
-        cases.append(Case(n, "grades", b""))
+        cases.append(Case(n, "case_package", None))
+        cases.append(Case(n, "grades", None))
     for n in _csv_mutations("a,b\n1,2\n"):
         if n in _text_mutations(""):
-            cases.append(Case(n, "moodle_csv", b""))
-    for n in ("header-only", "duplicate-header", "missing-column", "unbalanced-quote", "huge-field",
-              "no-header", "extra-cells"):
-        cases.append(Case(n, "moodle_csv", b""))
+            cases.append(Case(n, "moodle_csv", None))
+    for n in (
+        "header-only",
+        "duplicate-header",
+        "missing-column",
+        "unbalanced-quote",
+        "huge-field",
+        "no-header",
+        "extra-cells",
+    ):
+        cases.append(Case(n, "moodle_csv", None))
     cases += [
         Case("grades-wrong-shape", "grades", b'{"version": 1, "students": "everyone"}'),
         Case("grades-list-of-junk", "grades", b'{"version": 1, "targets": [1, "x", null]}'),
         Case("grades-version-huge", "grades", ('{"version": ' + "9" * 5000 + "}").encode()),
     ]
+    cases.append(Case("hostile-options", "arguments", None))
     return cases
 
 
 def _materialise(case: Case, school: School) -> Path:
+    if case.target == "arguments":
+        return school.root
     path: Path = getattr(school, case.target)
     content = case.content
-    if not content:
+    if content is None:
         good = path.read_text(encoding="utf-8")
         mutations = _json_mutations(good) if path.suffix == ".json" else _csv_mutations(good)
         content = mutations[case.name]
@@ -267,33 +333,181 @@ def _commands(case: Case, school: School, out: Path) -> list[tuple[str, list[str
         "framework": [
             ("validate", ["validate", framework, str(school.policy)]),
             ("export-case", ["export", "case", framework, "--out", str(out / "case.json")]),
-            ("export-moodle", ["export", "moodle", framework, *policy, "--out", str(out / "m.csv")]),
-            ("export-canvas", ["export", "canvas-outcomes", framework, *policy, "--out", str(out / "c.csv")]),
+            (
+                "export-moodle",
+                ["export", "moodle", framework, *policy, "--out", str(out / "m.csv")],
+            ),
+            (
+                "export-canvas",
+                ["export", "canvas-outcomes", framework, *policy, "--out", str(out / "c.csv")],
+            ),
         ],
         "policy": [
             ("validate", ["validate", framework, str(school.policy)]),
-            ("export-moodle", ["export", "moodle", framework, *policy, "--out", str(out / "m.csv")]),
-            ("export-canvas", ["export", "canvas-outcomes", framework, *policy, "--out", str(out / "c.csv")]),
+            (
+                "export-moodle",
+                ["export", "moodle", framework, *policy, "--out", str(out / "m.csv")],
+            ),
+            (
+                "export-canvas",
+                ["export", "canvas-outcomes", framework, *policy, "--out", str(out / "c.csv")],
+            ),
         ],
         "gradebook": [],
         "comments": [
-            ("report-comments", ["report", "report-card", "--grades", str(school.grades.parent), "--framework",
-                                 framework, "--comments", str(school.comments), "--student", "0041001",
-                                 "-j", "1", "-q", "--out", str(out / "r")]),
+            (
+                "report-comments",
+                [
+                    "report",
+                    "report-card",
+                    "--grades",
+                    str(school.grades.parent),
+                    "--framework",
+                    framework,
+                    "--comments",
+                    str(school.comments),
+                    "--student",
+                    "0041001",
+                    "-j",
+                    "1",
+                    "-q",
+                    "--out",
+                    str(out / "r"),
+                ],
+            ),
         ],
-        "case_package": [("import-case", ["import", "case", str(school.case_package), "--out", str(out / "i")])],
-        "moodle_csv": [("import-moodle", ["import", "moodle", str(school.moodle_csv), "--out", str(out / "i")])],
+        "case_package": [
+            ("import-case", ["import", "case", str(school.case_package), "--out", str(out / "i")])
+        ],
+        "moodle_csv": [
+            ("import-moodle", ["import", "moodle", str(school.moodle_csv), "--out", str(out / "i")])
+        ],
         "grades": [
-            ("report-grades", ["report", "class-summary", "--grades", str(school.grades.parent), "--framework",
-                               framework, "-j", "1", "-q", "--out", str(out / "r")]),
+            (
+                "report-grades",
+                [
+                    "report",
+                    "class-summary",
+                    "--grades",
+                    str(school.grades.parent),
+                    "--framework",
+                    framework,
+                    "-j",
+                    "1",
+                    "-q",
+                    "--out",
+                    str(out / "r"),
+                ],
+            ),
         ],
     }
+    by_target["arguments"] = [
+        ("explain-unknown-target", ["explain", "0041001", "MATH.NOPE.9", *grade_inputs]),
+        ("explain-traversal", ["explain", "../../x", "../../etc/passwd", *grade_inputs]),
+        ("explain-control", ["explain", "00\n41\x1b[2J", "MATH.NQ.1\r\n", *grade_inputs]),
+        (
+            "report-date",
+            [
+                "report",
+                "report-card",
+                "--grades",
+                str(school.grades.parent),
+                "--framework",
+                framework,
+                "--date",
+                "31/02/2026",
+                "-q",
+                "--out",
+                str(out / "r"),
+            ],
+        ),
+        (
+            "report-lang",
+            [
+                "report",
+                "report-card",
+                "--grades",
+                str(school.grades.parent),
+                "--framework",
+                framework,
+                "--lang",
+                "../../x",
+                "-q",
+                "--out",
+                str(out / "r"),
+            ],
+        ),
+        (
+            "report-student",
+            [
+                "report",
+                "report-card",
+                "--grades",
+                str(school.grades.parent),
+                "--framework",
+                framework,
+                "--student",
+                "../../x",
+                "-q",
+                "--out",
+                str(out / "r"),
+            ],
+        ),
+        ("grade-param", ["grade", *grade_inputs, "--param", "weight=nan", "--out", str(out / "g")]),
+        (
+            "grade-param-huge",
+            ["grade", *grade_inputs, "--param", "weight=" + "9" * 5000, "--out", str(out / "g")],
+        ),
+        ("grade-method", ["grade", *grade_inputs, "--method", "../../x", "--out", str(out / "g")]),
+        ("schema-unknown", ["schema", "../../x"]),
+        ("schema-out", ["schema", "--out", str(out / "s")]),
+        (
+            "import-levels",
+            [
+                "import",
+                "case",
+                str(school.case_package),
+                "--levels",
+                "0,-1,x",
+                "--out",
+                str(out / "i"),
+            ],
+        ),
+        (
+            "import-id",
+            [
+                "import",
+                "moodle",
+                str(school.moodle_csv),
+                "--id",
+                "../../x\n",
+                "--out",
+                str(out / "i"),
+            ],
+        ),
+        (
+            "export-changed",
+            ["export", "case", framework, "--changed", "31/02/2026", "--out", str(out / "c.json")],
+        ),
+    ]
     commands = list(by_target[case.target])
     if case.target in ("framework", "policy", "gradebook"):
         commands += [
             ("grade", ["grade", *grade_inputs, "--out", str(out / "g")]),
             ("explain", ["explain", "0041001", "MATH.NQ.1", *grade_inputs]),
-            ("report-scores", ["report", "class-summary", *grade_inputs, "-j", "1", "-q", "--out", str(out / "r")]),
+            (
+                "report-scores",
+                [
+                    "report",
+                    "class-summary",
+                    *grade_inputs,
+                    "-j",
+                    "1",
+                    "-q",
+                    "--out",
+                    str(out / "r"),
+                ],
+            ),
         ]
     return commands
 
@@ -304,6 +518,20 @@ def _snapshot(root: Path, out: Path) -> dict[str, tuple[int, int]]:
         for p in root.rglob("*")
         if out not in p.parents and p != out and not p.is_symlink()
     }
+
+
+def _school_in(root: Path) -> School:
+    inputs = root / "in"
+    return School(
+        root,
+        inputs / "framework" / "mathematics.yaml",
+        inputs / "policy.yaml",
+        inputs / "scores.csv",
+        inputs / "case.json",
+        inputs / "moodle.csv",
+        inputs / "grades" / "grades.json",
+        inputs / "comments.csv",
+    )
 
 
 CASES = _cases()
@@ -319,11 +547,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.target}-{c.name}" for c in CASES])
 def test_every_command_answers_a_hostile_input(case: Case, pristine: Path, tmp_path: Path) -> None:
     shutil.copytree(pristine / "in", tmp_path / "in")
-    school = School(
-        tmp_path, tmp_path / "in" / "framework" / "mathematics.yaml", tmp_path / "in" / "policy.yaml",
-        tmp_path / "in" / "scores.csv", tmp_path / "in" / "case.json", tmp_path / "in" / "moodle.csv",
-        tmp_path / "in" / "grades" / "grades.json", tmp_path / "in" / "comments.csv",
-    )
+    school = _school_in(tmp_path)
     _materialise(case, school)
     out = tmp_path / "out"
     runner = CliRunner()
@@ -340,7 +564,9 @@ def test_every_command_answers_a_hostile_input(case: Case, pristine: Path, tmp_p
         if "internal error" in text or "Traceback" in text:
             problems.append("internal error")
         unlocated = [
-            line for line in text.splitlines() if DIAGNOSTIC_LINE.search(line) and not LOCATED_LINE.match(line)
+            line
+            for line in text.splitlines()
+            if DIAGNOSTIC_LINE.search(line) and not LOCATED_LINE.match(line)
         ]
         if unlocated:
             problems.append(f"unlocated: {unlocated[:2]!r}")
@@ -361,9 +587,26 @@ def test_every_command_answers_a_hostile_input(case: Case, pristine: Path, tmp_p
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.parametrize(
+    "target",
+    ["framework", "policy", "gradebook", "comments", "case_package", "moodle_csv", "grades"],
+)
+def test_the_unmutated_school_passes_every_command(
+    target: str, pristine: Path, tmp_path: Path
+) -> None:
+    """Without this the corpus could pass on a misspelt option (exit 2) everywhere."""
+    shutil.copytree(pristine / "in", tmp_path / "in")
+    school = _school_in(tmp_path)
+    for label, args in _commands(Case("good", target, None), school, tmp_path / "out"):
+        result = CliRunner().invoke(app, args, env={"COLUMNS": "200", "GITHUB_ACTIONS": ""})
+        # The example framework carries deliberate warnings; validate then exits 0 all the same.
+        assert result.exit_code == 0, f"{label}: {result.output[-800:]}"
+        if label == "grade":
+            assert ACCOUNTING.search(result.output), result.output
+
+
 def test_corpus_is_several_hundred_runs(pristine: Path) -> None:
     """The corpus is as large as the issue's: several hundred command runs."""
     school = School(pristine, *(Path() for _ in range(7)))  # type: ignore[arg-type]
     runs = sum(len(_commands(case, school, pristine / "out")) for case in CASES)
     assert runs >= 300
-
