@@ -15,8 +15,10 @@ import io
 import json
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -180,6 +182,37 @@ def _json_mutations(good: str) -> dict[str, bytes]:
     return cases
 
 
+def _grades_shape_mutations(document: dict[str, object]) -> dict[str, bytes]:
+    """A grades.json edited by hand: each container of a student's results of the wrong type."""
+    cases: dict[str, bytes] = {}
+
+    def edited(name: str, change: Callable[[dict[str, Any]], None]) -> None:
+        copy = json.loads(json.dumps(document))
+        change(copy)
+        cases[f"shape-{name}"] = json.dumps(copy).encode()
+
+    def set_student(value: object) -> Callable[[dict[str, Any]], None]:
+        return lambda doc: doc["students"].__setitem__(0, value)
+
+    edited("students-string", lambda doc: doc.__setitem__("students", "everyone"))
+    edited("student-string", set_student("0041001"))
+    edited("student-list", set_student([1, 2]))
+    for key in ("targets", "competencies", "courses", "progress", "sections"):
+        for label, value in (
+            ("string", "a\nb"),
+            ("null-entry", [None]),
+            ("text-entry", ["x"]),
+            ("map", {"x": 1}),
+            ("empty-entry", [{}]),
+        ):
+
+            def change(doc: dict[str, Any], key: str = key, value: object = value) -> None:
+                doc["students"][0][key] = value
+
+            edited(f"{key}-{label}", change)
+    return cases
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -306,6 +339,7 @@ def _cases() -> list[Case]:
         Case("grades-wrong-shape", "grades", b'{"version": 1, "students": "everyone"}'),
         Case("grades-list-of-junk", "grades", b'{"version": 1, "targets": [1, "x", null]}'),
         Case("grades-version-huge", "grades", ('{"version": ' + "9" * 5000 + "}").encode()),
+        *(Case(n, "grades", None) for n in _grades_shape_mutations({"students": [{}]})),
     ]
     cases.append(Case("hostile-options", "arguments", None))
     return cases
@@ -316,6 +350,8 @@ def _materialise(case: Case, school: School) -> Path:
         return school.root
     path: Path = getattr(school, case.target)
     content = case.content
+    if content is None and case.name.startswith("shape-"):
+        content = _grades_shape_mutations(json.loads(path.read_text(encoding="utf-8")))[case.name]
     if content is None:
         good = path.read_text(encoding="utf-8")
         mutations = _json_mutations(good) if path.suffix == ".json" else _csv_mutations(good)
