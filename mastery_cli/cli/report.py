@@ -207,7 +207,44 @@ def _read_grades(folder: Path) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise MasteryError(error("bad-grades-file", f"{path} is not a grades.json document",
                                  str(path)))
+    misplaced = _grades_shape_problem(document)
+    if misplaced is not None:
+        raise MasteryError(error(
+            "bad-grades-file", f"{path} is not a grades.json document: {misplaced}", str(path),
+            hint="write it again with mastery grade --format json"))
     return document
+
+
+# Each list of a student's results, with the id field every entry of it has.
+_RESULT_LISTS = {"targets": "target", "competencies": "competency", "courses": "course",
+                 "progress": "progression"}
+
+
+def _grades_shape_problem(document: dict[str, Any]) -> str | None:
+    """Where a hand-edited grades.json stops having the shape the reports read, else None.
+
+    Only the containers are checked (the reports already read each result's values tolerantly);
+    a string where a result object belongs would otherwise end as an internal error.
+    """
+    students = document.get("students")
+    if students is None:
+        return None
+    if not isinstance(students, list):
+        return "'students' is not a list"
+    for number, student in enumerate(students):
+        if not isinstance(student, dict):
+            return f"students[{number}] is not an object"
+        for key, id_field in _RESULT_LISTS.items():
+            results = student.get(key)
+            if results is None:
+                continue
+            if not isinstance(results, list):
+                return f"students[{number}].{key} is not a list"
+            for index, result in enumerate(results):
+                if not isinstance(result, dict) or id_field not in result:
+                    return (f"students[{number}].{key}[{index}] is not an object with "
+                            f"'{id_field}'")
+    return None
 
 
 def _grade(

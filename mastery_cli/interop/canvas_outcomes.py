@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,11 @@ def calculation_from_policy(path: Path, display: str | None = None
         weight = params.get("weight", DEFAULT_WEIGHT)
         if not isinstance(weight, int | float) or isinstance(weight, bool):
             weight = DEFAULT_WEIGHT
+        if not math.isfinite(weight) or weight <= 0:
+            # .nan, .inf and negatives parse as YAML floats; Canvas's percent must be a count.
+            raise MasteryError(document.diagnostic(
+                "policy-parameter", f"weight must be a number between 0.5 and 0.99 (got {weight})",
+                ("method", "weight"), hint="e.g. 'weight: 0.65'"))
         percent = round(weight * 100) if weight <= 1 else round(weight)
         return Calculation(canvas, str(percent)), []
     if canvas == "n_mastery":
