@@ -363,6 +363,11 @@ def _commands(case: Case, school: School, out: Path) -> list[tuple[str, list[str
     framework = str(inputs / "framework")
     policy = ["--policy", str(school.policy)]
     grade_inputs = [str(school.gradebook), "--framework", framework, *policy]
+
+    def report_from_grades(kind: str, *options: str) -> list[str]:
+        return ["report", kind, "--grades", str(school.grades.parent), "--framework", framework,
+                *options, "-q", "--out", str(out / "r")]
+
     by_target: dict[str, list[tuple[str, list[str]]]] = {
         "framework": [
             ("validate", ["validate", framework, str(school.policy)]),
@@ -391,23 +396,8 @@ def _commands(case: Case, school: School, out: Path) -> list[tuple[str, list[str
         "comments": [
             (
                 "report-comments",
-                [
-                    "report",
-                    "report-card",
-                    "--grades",
-                    str(school.grades.parent),
-                    "--framework",
-                    framework,
-                    "--comments",
-                    str(school.comments),
-                    "--student",
-                    "0041001",
-                    "-j",
-                    "1",
-                    "-q",
-                    "--out",
-                    str(out / "r"),
-                ],
+                report_from_grades("report-card", "--comments", str(school.comments),
+                                   "--student", "0041001", "-j", "1"),
             ),
         ],
         "case_package": [
@@ -417,76 +407,16 @@ def _commands(case: Case, school: School, out: Path) -> list[tuple[str, list[str
             ("import-moodle", ["import", "moodle", str(school.moodle_csv), "--out", str(out / "i")])
         ],
         "grades": [
-            (
-                "report-grades",
-                [
-                    "report",
-                    "class-summary",
-                    "--grades",
-                    str(school.grades.parent),
-                    "--framework",
-                    framework,
-                    "-j",
-                    "1",
-                    "-q",
-                    "--out",
-                    str(out / "r"),
-                ],
-            ),
+            ("report-grades", report_from_grades("class-summary", "-j", "1")),
         ],
     }
     by_target["arguments"] = [
         ("explain-unknown-target", ["explain", "0041001", "MATH.NOPE.9", *grade_inputs]),
         ("explain-traversal", ["explain", "../../x", "../../etc/passwd", *grade_inputs]),
         ("explain-control", ["explain", "00\n41\x1b[2J", "MATH.NQ.1\r\n", *grade_inputs]),
-        (
-            "report-date",
-            [
-                "report",
-                "report-card",
-                "--grades",
-                str(school.grades.parent),
-                "--framework",
-                framework,
-                "--date",
-                "31/02/2026",
-                "-q",
-                "--out",
-                str(out / "r"),
-            ],
-        ),
-        (
-            "report-lang",
-            [
-                "report",
-                "report-card",
-                "--grades",
-                str(school.grades.parent),
-                "--framework",
-                framework,
-                "--lang",
-                "../../x",
-                "-q",
-                "--out",
-                str(out / "r"),
-            ],
-        ),
-        (
-            "report-student",
-            [
-                "report",
-                "report-card",
-                "--grades",
-                str(school.grades.parent),
-                "--framework",
-                framework,
-                "--student",
-                "../../x",
-                "-q",
-                "--out",
-                str(out / "r"),
-            ],
-        ),
+        ("report-date", report_from_grades("report-card", "--date", "31/02/2026")),
+        ("report-lang", report_from_grades("report-card", "--lang", "../../x")),
+        ("report-student", report_from_grades("report-card", "--student", "../../x")),
         ("grade-param", ["grade", *grade_inputs, "--param", "weight=nan", "--out", str(out / "g")]),
         (
             "grade-param-huge",
