@@ -21,7 +21,6 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
 
 from mastery_cli.diagnostics import MasteryError, error
 
@@ -76,18 +75,6 @@ class PendingFile:
             self.discard()
             raise
 
-    def append(self, parts: Iterable[str]) -> None:
-        """Add the content of the files ``parts`` (in order) after what `write` wrote, and
-        delete them (the other processes' parts of one file, `split_run`)."""
-        if self._temp is None or self._fd is not None:
-            raise ValueError(f"{self.path} is not written yet, or discarded")
-        with open(self._temp, "r+b") as handle:  # not "ab": no copy_file_range to O_APPEND
-            handle.seek(0, os.SEEK_END)
-            for part in parts:
-                with open(part, "rb") as source:
-                    _copy(source, handle)
-                os.unlink(part)
-
     @property
     def temp(self) -> str:
         """Where the content is until `commit`."""
@@ -115,31 +102,6 @@ class PendingFile:
         if self._temp is not None and os.path.exists(self._temp):
             os.unlink(self._temp)
         self._temp = None
-
-
-def _copy(source: BinaryIO, target: BinaryIO) -> None:
-    """All of ``source`` after the end of ``target``: in the kernel where it can (no copy
-    through this process), else read and written a megabyte at a time."""
-    size = os.fstat(source.fileno()).st_size
-    target.flush()
-    end = os.lseek(target.fileno(), 0, os.SEEK_END)
-    copy_range = getattr(os, "copy_file_range", None)
-    if copy_range is not None:
-        try:
-            done = 0
-            while done < size:
-                copied = copy_range(source.fileno(), target.fileno(), size - done)
-                if not copied:
-                    break
-                done += copied
-            if done == size:
-                return
-        except OSError:  # not between these files (some file systems, old kernels)
-            pass
-        os.ftruncate(target.fileno(), end)  # start again, the portable way
-        os.lseek(target.fileno(), end, os.SEEK_SET)
-        source.seek(0)
-    shutil.copyfileobj(source, target, 1 << 20)
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -65,7 +65,7 @@ def assert_same(files: list[Path], framework: Framework, **config: Any) -> None:
     pd.testing.assert_frame_equal(new.rejects, old.rejects)
     assert new.diagnostics == old.diagnostics
     assert new.rows_read == old.rows_read
-    # decimal_marks is new (what split_run checks): the reference has no such field.
+    # decimal_marks is new: the reference has no such field.
     assert [{k: v for k, v in dataclasses.asdict(f).items() if k != "decimal_marks"}
             for f in new.files] == [dataclasses.asdict(f) for f in old.files]
     assert (new.set_aside, new.rejected, new.duplicates_dropped) == (

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import sys
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -409,43 +407,6 @@ def test_grades_json_names_the_rule_only_when_the_policy_sets_one(tmp_path: Path
     assert target["evidence_count"] == 1
     assert [(e["score"], e["used"], e["reason"]) for e in target["evidence"]] == [
         (2.68, True, ""), (2.68, False, "another-rater")]
-
-
-# ------------------------------------------------------------------------------ in parts
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux") or not hasattr(os, "fork"),
-                    reason="parts are graded by forked processes (Linux)")
-@pytest.mark.parametrize(("rule", "in_parts"), [
-    ("{resolve: median}", True),
-    ("{resolve: moderator, moderator: Kim}", True),
-    # A warning the parts cannot add up: the file is graded whole, with the same output.
-    ("{resolve: moderator, moderator: Kimm}", False),
-])
-def test_parts_resolve_as_the_whole_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                         rule: str, in_parts: bool) -> None:
-    """A large file cut between students: a student's pieces are all in one part, so the
-    parts resolve them as the whole file does (the same bytes in every file)."""
-    from test_split_run import TARGETS, same_as_whole
-
-    header = ["student_id", "student_name", "target", "score", "date", "assessment", "type",
-              "section", "course", "rater"]
-    rows = []
-    for number in range(1, 91):
-        sid = f"{number:05d}"
-        for k, target in enumerate(TARGETS[:4]):
-            for rater in ["Lee", "Kim", "Ng"][: 1 + (number + k) % 3]:
-                score = f"{(number * 7 + k * 3 + len(rater)) % 9 / 2:.1f}"
-                rows.append([sid, f"Student, N{number}", target, score, "2026-09-01",
-                             "Unit test", "summative", "P1", "ALG1", rater])
-    file = write_csv(tmp_path / "book.csv", rows, header)
-    policy_file = tmp_path / "policy.yaml"
-    policy_file.write_text("kind: policy\nschema_version: 1\nid: p\nframework: riverside-hs\n"
-                           f"raters: {rule}\n", encoding="utf-8")
-    finished = same_as_whole(monkeypatch, tmp_path, file, extra=["--policy", str(policy_file)])
-    assert len(finished) == 1 and (finished[0] is not None) == in_parts
-    rejects = (tmp_path / "parts" / "rejects.csv").read_text()
-    assert rejects.count("another-rater") > 50
 
 
 def test_one_rater_for_everything_leaves_the_rater_column_unread(tmp_path: Path) -> None:

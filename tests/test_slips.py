@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -355,47 +353,6 @@ def test_validate_names_policy_types_that_nearly_spell_another(tmp_path: Path) -
          "/evidence/type_weights/labs", "did you mean 'lab'?"),
     ]
     assert invoke("validate", "--strict", policy).exit_code == 1
-
-
-# ------------------------------------------------------------------ a large file in parts
-
-needs_fork = pytest.mark.skipif(
-    not sys.platform.startswith("linux") or not hasattr(os, "fork"),
-    reason="parts are graded by forked processes (Linux)")
-
-
-@needs_fork
-def test_leading_zeros_in_different_parts_are_found(monkeypatch: pytest.MonkeyPatch,
-                                                    tmp_path: Path) -> None:
-    """'00001' and '1' sort far apart, so a file cut between students has them in different
-    parts: the warning is the whole file's all the same, and the file is still graded in
-    parts."""
-    from test_split_run import gradebook, same_as_whole
-    from test_split_run import write as write_rows
-
-    rows = gradebook(students=90, seed=5)
-    slipped = [list(r) for r in rows if r[0] == "00001"]
-    rows += [["1", *r[1:]] for r in slipped]  # listed last: '1' sorts after '00090'
-    file = write_rows(tmp_path / "book.csv", rows)
-    finished = same_as_whole(monkeypatch, tmp_path, file, parts=3)
-    assert len(finished) == 1 and finished[0] is not None  # graded in parts
-    told = [d for d in finished[0].diagnostics  # type: ignore[attr-defined]
-            if d.code == "student-id-leading-zeros"]
-    assert len(told) == 1 and "'1'" in told[0].message and "'00001'" in told[0].message
-
-
-@needs_fork
-def test_an_unused_policy_type_in_a_file_graded_in_parts(monkeypatch: pytest.MonkeyPatch,
-                                                         tmp_path: Path) -> None:
-    from test_split_run import gradebook, same_as_whole
-    from test_split_run import write as write_rows
-
-    file = write_rows(tmp_path / "book.csv", gradebook(students=90, seed=6))
-    policy = typed_policy(tmp_path, "  exclude_types: [formativ]\n")
-    same_as_whole(monkeypatch, tmp_path, file, parts=2, extra=["--policy", str(policy)])
-    result = invoke("grade", file, "--framework", REPO / "examples" / "framework",
-                    "--policy", policy, "--out", tmp_path / "out", "-q")
-    assert f"{policy}:6:19: warning [unused-evidence-type]" in result.output
 
 
 def test_explain_prints_the_warnings_that_bear_on_the_result(tmp_path: Path) -> None:

@@ -141,21 +141,7 @@ def fast_main(argv: Sequence[str]) -> int | None:
     gc.disable()
     keep_freed_memory()
     try:
-        # The first file's parse starts now, while the grading modules import and the
-        # framework loads (early_read says why that is safe).
-        from mastery_cli.grading import early_read, split_run
-
-        # Not a file to grade in parts (each part is parsed by its own process).
-        if not (split_run.worth_splitting(options.files,
-                                          json_output=options.output_kind == "json",
-                                          outcome_map_given=options.canvas_outcomes is not None)
-                and split_run.may_cut(options.files[0], None if options.input_format == "auto"
-                                      else options.input_format)):
-            early_read.start(options.files[0])
-        try:
-            return run_grade(options)
-        finally:
-            early_read.forget()
+        return run_grade(options)
     except KeyboardInterrupt:
         return 130  # what typer does (silently), so both paths behave alike
     except Exception as exc:  # the promise: no user ever reads a traceback

@@ -96,7 +96,6 @@ def print_warnings(diagnostics: Sequence[Diagnostic], limit: int = 40) -> None:
 def run_grade(options: GradeOptions) -> int:
     """Grade, write the outputs, print warnings and the summary; the exit code (0, or 1 under
     --strict). Raises MasteryError when the files or the policy cannot be used."""
-    from mastery_cli.grading import split_run
     from mastery_cli.grading.outputs import OutputWriter, result_file_names
     from mastery_cli.grading.pipeline import grade
     from mastery_cli.output import OutputFolder, check_output_folder
@@ -113,42 +112,24 @@ def run_grade(options: GradeOptions) -> int:
     outcome_map = canvas_map(framework, options.canvas_outcomes)
     input_format = None if options.input_format == "auto" else options.input_format
     with OutputFolder(options.out, names=names, inputs=inputs) as folder:
-        parts = None
-        if split_run.worth_splitting(options.files, json_output=json_too,
-                                     outcome_map_given=outcome_map is not None):
-            # One large file: graded in parts, one process per core, when it can be cut.
-            parts = split_run.fork_parts(split_run.PartJob(
-                options.files[0], folder.staging, input_format=input_format,
-                keep_duplicates=options.keep_duplicates, summarize=not options.quiet),
-                framework, policy)
-        try:
-            with Steps(enabled=show_progress) as steps:
-                split = parts.finish(steps.step) if parts is not None else None
-                if split is not None:
-                    counts, summary, found = split.counts, split.summary, split.diagnostics
-                else:
-                    with OutputWriter(folder.staging, json_too=json_too) as writer:
-                        result = grade(
-                            options.files, framework, policy, input_format=input_format,
-                            keep_duplicates=options.keep_duplicates, on_step=steps.step,
-                            outcome_map=outcome_map,
-                            on_unused_rows=lambda unused: writer.unused_rows_ready(
-                                unused, policy.places),
-                            on_first_results=lambda first: writer.first_results_ready(
-                                first, policy.places),
-                        )
-                        steps.step("write")
-                        writer.finish(result)
-                    counts, found = result.counts, result.diagnostics
-                    summary = None
-                    if not options.quiet:
-                        from mastery_cli.grading.summary import RunSummary
+        with Steps(enabled=show_progress) as steps, \
+                OutputWriter(folder.staging, json_too=json_too) as writer:
+            result = grade(
+                options.files, framework, policy, input_format=input_format,
+                keep_duplicates=options.keep_duplicates, on_step=steps.step,
+                outcome_map=outcome_map,
+                on_unused_rows=lambda unused: writer.unused_rows_ready(unused, policy.places),
+                on_first_results=lambda first: writer.first_results_ready(first, policy.places),
+            )
+            steps.step("write")
+            writer.finish(result)
+        counts, found = result.counts, result.diagnostics
+        summary = None
+        if not options.quiet:
+            from mastery_cli.grading.summary import RunSummary
 
-                        summary = RunSummary.of(result)
-        finally:
-            if parts is not None:
-                parts.cancel()  # nothing is left to gather once finished
-        # All the files, in place together (the split run's and the whole run's alike).
+            summary = RunSummary.of(result)
+        # All the files, in place together.
         written = folder.commit()
     diagnostics = [*warnings, *found]
     print_warnings(diagnostics)

@@ -29,7 +29,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, Union
 
@@ -92,31 +92,6 @@ class DecodedCsv:
     header: list[str]
     header_lines: int
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    #: A part of a file (`part_of`), read on one thread (its process is one of several).
-    part: bool = False
-    #: For a part after the first: ``data`` holds no header record, and its first line is
-    #: line ``lines_before + 1`` of the file.
-    lines_before: int = 0
-
-
-class NotSplittable(Exception):
-    """A part of a file (`part_of`) is not one record per line: only the whole file can be
-    read (a quoted line break, a malformed record, bytes that are not UTF-8)."""
-
-
-def part_of(decoded: DecodedCsv, start: int, end: int) -> DecodedCsv:
-    """The records of ``decoded`` from byte ``start`` to byte ``end`` of its data (both at
-    line starts), read as `read_records` reads a file, with the file's line numbers.
-
-    The first part keeps the header; a later one is a view after it (no copy), whose line
-    numbers continue the file's. Only files of one record per line can be read in parts:
-    `read_records` raises NotSplittable for a part that is not.
-    """
-    view = memoryview(decoded.data)
-    if start == 0:
-        return replace(decoded, data=view[:end], part=True)
-    return replace(decoded, data=view[start:end], header_lines=0, part=True,
-                   lines_before=count_newlines(view[:start]))
 
 
 class NotUtf8(Exception):
@@ -605,26 +580,19 @@ def read_records(decoded: DecodedCsv, path: str, *, dictionary: bool = False) ->
     the quick parse does not come out as one record per line (the only way to be sure that no
     block boundary fell inside a quoted value); otherwise the quick parse is exact.
     """
-    # A part is read the quick way whatever its sample: a quoted line break anywhere in it
-    # shows as a count of records that is not its count of lines (NotSplittable below).
-    quoted_newlines = (not decoded.part and decoded.dialect.has_quotes
-                       and sample_has_quoted_newline(decoded))
+    quoted_newlines = decoded.dialect.has_quotes and sample_has_quoted_newline(decoded)
     if not quoted_newlines:
         # Count the lines while pyarrow parses (in numpy, which lets go of the GIL): 10 ms at
-        # 70 MB, nearly hidden by the parse. (A thread of its own each time: a pool's thread
-        # would not survive a fork.)
+        # 70 MB, nearly hidden by the parse.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mastery-lines") as pool:
             counted = pool.submit(_physical_lines, decoded.data)
             table, bad = _parse(
                 decoded, path, newlines_in_values=False, strict=False, dictionary=dictionary
             )
             lines = counted.result()
-        header_records = 0 if decoded.lines_before else 1
         if (table is not None and not bad
-                and lines == decoded.header_lines + table.num_rows - header_records):
+                and lines == decoded.header_lines + table.num_rows - 1):
             return _utf8_checked(_records(decoded, table, bad, one_line_per_record=True))
-        if decoded.part:
-            raise NotSplittable(f"{path}: a part of the file is not one record per line")
         if not decoded.dialect.has_quotes and table is not None:
             return _utf8_checked(_records(decoded, table, bad, one_line_per_record=False))
         del table
@@ -686,7 +654,7 @@ def _parse(
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(decoded.data)),
             memory_pool=pa.system_memory_pool(),
-            read_options=_read_options(names, decoded.part),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=0),
             parse_options=pacsv.ParseOptions(
                 delimiter=decoded.dialect.delimiter,
                 newlines_in_values=newlines_in_values,
@@ -710,19 +678,6 @@ def _parse(
     return table, bad
 
 
-def _read_options(names: list[str], part: bool) -> pacsv.ReadOptions:
-    if not part:
-        return pacsv.ReadOptions(column_names=names, skip_rows=0)
-    # A part's process is one of one per core: its parse takes one thread, in blocks of
-    # 4 MB rather than 1 MB (a quarter of the blocks' dictionaries to join: 5-10 ms less
-    # for half a million rows).
-    return pacsv.ReadOptions(column_names=names, skip_rows=0, use_threads=False,
-                             block_size=_PART_BLOCK)
-
-
-_PART_BLOCK = 4 * 1024 * 1024
-
-
 def _records(
     decoded: DecodedCsv,
     table: pa.Table,
@@ -734,11 +689,11 @@ def _records(
     width = len(header)
     # The header came back as the first record (we named the columns ourselves, so that
     # duplicate or empty header cells cannot confuse pyarrow).
-    table = table.slice(0 if decoded.lines_before else 1)
+    table = table.slice(1)
     columns = [table.column(i) for i in range(width)]
     count = table.num_rows
     if one_line_per_record:
-        first = decoded.header_lines + 1 + decoded.lines_before
+        first = decoded.header_lines + 1
         return CsvRecords(header, columns, range(first, first + count))
     lines, bad_lines = _record_lines(decoded, width)
     if len(lines) != count:

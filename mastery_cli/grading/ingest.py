@@ -65,16 +65,14 @@ from mastery_cli.diagnostics import (
     warning,
 )
 from mastery_cli.framework.model import Framework
-from mastery_cli.grading import early_read, formats
+from mastery_cli.grading import formats
 from mastery_cli.grading.csvsniff import (
     ColumnCodes,
     CsvError,
     CsvRecords,
-    NotSplittable,
     NotUtf8,
     decimal_marks,
     not_csv,
-    part_of,
     read_input,
     read_records,
     smallest_int,
@@ -168,8 +166,6 @@ class EvidenceSet:
     rows_read: int
     files: list[FileSummary] = field(default_factory=list)
     reject_owners: Table | None = None
-    #: Each file's distinct (student id, name) pairs (for checks across parts, see split_run).
-    names: list[_NamePairs] = field(default_factory=list)
     _pandas: dict[str, pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -258,16 +254,8 @@ _STATUS_TEXT = ("scored", "excused", "missing")  # by Outcome value
 # --------------------------------------------------------------------------- entry point
 
 
-def read_evidence(files: Sequence[Path], framework: Framework, config: IngestConfig, *,
-                  part: tuple[int, int] | None = None) -> EvidenceSet:
-    """All evidence in ``files``; raises MasteryError when a file cannot be read at all.
-
-    ``part``: read only the records from byte ``start`` to byte ``end`` of the one file's
-    data (after a BOM; both at line starts), with the file's line numbers (`split_run` grades
-    a large file in parts). Raises NotSplittable when that part is not one record per line.
-    """
-    if part is not None and len(files) != 1:
-        raise ValueError("a part is of one file")
+def read_evidence(files: Sequence[Path], framework: Framework, config: IngestConfig) -> EvidenceSet:
+    """All evidence in ``files``; raises MasteryError when a file cannot be read at all."""
     if config.input_format not in INPUT_FORMATS:
         raise MasteryError(
             error(
@@ -285,7 +273,7 @@ def read_evidence(files: Sequence[Path], framework: Framework, config: IngestCon
     summaries: list[FileSummary] = []
     names: list[_NamePairs] = []
     for path in files:
-        result = _read_file(Path(path), matcher, config, part)
+        result = _read_file(Path(path), matcher, config)
         diagnostics += result.diagnostics
         if result.summary is not None:
             summaries.append(result.summary)
@@ -307,7 +295,6 @@ def read_evidence(files: Sequence[Path], framework: Framework, config: IngestCon
         rows_read=sum(s.read for s in summaries),
         files=summaries,
         reject_owners=_reject_owner_table(rejects),
-        names=names,
     )
 
 
@@ -320,13 +307,10 @@ class _FileResult:
     names: _NamePairs | None = None
 
 
-def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig,
-               part: tuple[int, int] | None = None) -> _FileResult:
+def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _FileResult:
     shown = str(path)
-    # Parsed already when the command line started reading it early (see early_read).
-    early = early_read.take(path, part)
     try:
-        raw = read_input(path) if early is None else early.raw
+        raw = read_input(path)
     except FileNotFoundError:
         return _FileResult([error("file-not-found", f"no such file: {shown}", shown)])
     except OSError as problem:
@@ -359,7 +343,7 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig,
             ]
         )
     try:
-        decoded = sniff(raw, shown) if early is None else early.decoded
+        decoded = sniff(raw, shown)
     except CsvError as problem:
         return _FileResult([_as_error(problem.diagnostic)])
     result = _FileResult(list(decoded.diagnostics))
@@ -386,15 +370,10 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig,
     if absent is not None:
         result.diagnostics.append(absent)
         return result
-    if part is not None and early is None:
-        decoded = part_of(decoded, *part)
     try:
         try:
-            records = (read_records(decoded, shown, dictionary=True) if early is None
-                       else early.records)
+            records = read_records(decoded, shown, dictionary=True)
         except NotUtf8:
-            if part is not None:  # the whole file must be decoded again
-                raise NotSplittable(f"{shown}: not UTF-8") from None
             decoded = sniff(raw, shown, legacy=True)
             result.diagnostics += decoded.diagnostics
             records = read_records(decoded, shown, dictionary=True)
@@ -415,7 +394,7 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig,
         )
         return result
     # The bytes are parsed: let them go before the checks make their arrays (10M rows: ~1 GB).
-    del raw, decoded, early
+    del raw, decoded
     checked, found = _candidates_checked(fmt, records, shown, matcher, config)
     del records
     result.diagnostics += found + checked.diagnostics
@@ -1878,7 +1857,7 @@ def _reject_diagnostics(
     return listed
 
 
-# The summaries of a reason's rows (also made by `split_run` for the parts of a file).
+# The summaries of a reason's rows.
 
 
 def no_score_note(count: int, shown: str) -> Diagnostic:

@@ -725,7 +725,7 @@ class OutputWriter:
     the policy has said which rows count, target_grades.csv before the roll-ups: most of the
     bytes) as soon as they exist, the others when the whole result does; all of them are put
     in place together, at the end. A run gives it an `OutputFolder`'s staging folder, which
-    then puts the files into --out together with those of the other parts (`split_run`).
+    then puts the files into --out together.
 
     `unused_rows_ready` and `first_results_ready` (the ``on_unused_rows`` and
     ``on_first_results`` callbacks of `pipeline.grade`) start the early files on a second
@@ -739,11 +739,9 @@ class OutputWriter:
     removes whatever was written, and ``out`` is left as it was.
     """
 
-    def __init__(self, out: Path, *, json_too: bool = False, header: bool = True) -> None:
+    def __init__(self, out: Path, *, json_too: bool = False) -> None:
         self.out = out
         self.json_too = json_too
-        #: False: the CSV files without their header line (a later part of `split_run`).
-        self.header = header
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mastery-write")
         self._early: dict[str, Future[PendingFile]] = {}
         self._pending: list[PendingFile] = []
@@ -767,8 +765,7 @@ class OutputWriter:
 
         self._early["rejects.csv"] = self._pool.submit(
             _written, self.out / "rejects.csv",
-            lambda: unused_rows_of(unused.rejects, unused.set_aside), REJECT_COLUMNS, places,
-            self.header)
+            lambda: unused_rows_of(unused.rejects, unused.set_aside), REJECT_COLUMNS, places)
 
     def first_results_ready(self, first: FirstResults, places: int) -> None:
         """Start writing target_grades.csv, and rejects.csv unless `unused_rows_ready` did (on
@@ -777,7 +774,7 @@ class OutputWriter:
 
         self._early["target_grades.csv"] = self._pool.submit(
             _written, self.out / "target_grades.csv", lambda: first.targets,
-            TARGET_COLUMNS, places, self.header)
+            TARGET_COLUMNS, places)
         if "rejects.csv" not in self._early:
             self.unused_rows_ready(UnusedRows(first.rejects, first.set_aside), places)
 
@@ -811,7 +808,7 @@ class OutputWriter:
         for name, (table, columns) in files.items():
             if name not in self._early:
                 self._pending.append(
-                    _written(self.out / name, table, columns, places, self.header))
+                    _written(self.out / name, table, columns, places))
         # An early file the second thread has not begun yet is written here instead: this
         # thread would otherwise only wait for it.
         for name, future in list(self._early.items()):
@@ -819,18 +816,15 @@ class OutputWriter:
                 del self._early[name]
                 table, columns = files[name]
                 self._pending.append(
-                    _written(self.out / name, table, columns, places, self.header))
+                    _written(self.out / name, table, columns, places))
         ready = {file.path.name: file for file in self._pending}
         ready |= {name: future.result() for name, future in self._early.items()}
         return {name: ready[name] for name in files}
 
 
-def _written(path: Path, table: Callable[[], Table], columns: list[str], places: int,
-             header: bool = True) -> PendingFile:
+def _written(path: Path, table: Callable[[], Table], columns: list[str], places: int
+             ) -> PendingFile:
     """``table()`` written as CSV under a temporary name, ready to be put in place."""
     file = PendingFile(path)
-    chunks = _csv_chunks(table(), columns, places)
-    if not header:
-        next(chunks)  # the header line comes first, alone
-    file.write(chunks)
+    file.write(_csv_chunks(table(), columns, places))
     return file

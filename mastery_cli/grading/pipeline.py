@@ -57,7 +57,6 @@ from mastery_cli.grading.table import (
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mastery_cli.grading.ingest import EvidenceSet
 
 #: Status of a target, competency or course result.
 OK = "ok"
@@ -233,8 +232,6 @@ def grade(
     outcome_map: Mapping[str, str] | None = None,
     on_first_results: Callable[[FirstResults], None] | None = None,
     on_unused_rows: Callable[[UnusedRows], None] | None = None,
-    part: tuple[int, int] | None = None,
-    on_read: Callable[[EvidenceSet], None] | None = None,
 ) -> GradeResult:
     """Read gradebook ``files`` and grade them with ``policy``.
 
@@ -246,8 +243,7 @@ def grade(
     ``on_first_results`` is called with the results that are final before the roll-ups
     (`FirstResults`) as soon as they exist: `outputs.OutputWriter` starts writing them then.
     ``on_unused_rows`` is called earlier still, with the rows not used (`UnusedRows`), as soon
-    as the policy has said which rows count. ``part`` grades a byte range of the one file
-    (`ingest.read_evidence`); ``on_read`` is given what the reader read.
+    as the policy has said which rows count.
     """
     from mastery_cli.grading.ingest import IngestConfig, read_evidence
 
@@ -262,9 +258,7 @@ def grade(
         outcome_map=merged_outcome_map(policy.input.outcome_map, outcome_map or {}),
         decimal=policy.input.decimal,
     )
-    evidence = read_evidence(list(files), framework, config, part=part)
-    if on_read is not None:
-        on_read(evidence)
+    evidence = read_evidence(list(files), framework, config)
     table = evidence.table
     rejects = evidence.reject_table
     if evidence.reject_owners is not None:

@@ -2,14 +2,13 @@
 and the levels reached per competency.
 
 Counted on the result's tables with numpy: the DataFrames (``result.targets``...) would import
-pandas and convert every table, which costs more than grading does. Summaries of the parts of
-one run (`split_run`: students never in two parts) add up with `RunSummary.merged`.
+pandas and convert every table, which costs more than grading does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -57,41 +56,6 @@ class RunSummary:
             levels=tuple(levels),
             level_rows=tuple(rows),
         )
-
-    @classmethod
-    def merged(cls, parts: Sequence[RunSummary]) -> RunSummary:
-        """The summary of a run made of ``parts``, whose students are all different."""
-        counts = added_counts([p.counts for p in parts])
-        not_used: dict[str, int] = {}
-        for part in parts:
-            for reason, count in part.not_used:
-                not_used[reason] = not_used.get(reason, 0) + count
-        levels = sorted({level for part in parts for level in part.levels})
-        competencies: dict[str, list[int]] = {}
-        for part in parts:
-            at = [levels.index(level) for level in part.levels]
-            for row in part.level_rows:
-                cells = competencies.setdefault(row.competency, [0] * (len(levels) + 1))
-                for column, count in zip(at, row.counts, strict=True):
-                    cells[column] += count
-                cells[-1] += row.no_result
-        return cls(
-            counts=counts,
-            students=sum(p.students for p in parts),
-            target_results=sum(p.target_results for p in parts),
-            competency_results=sum(p.competency_results for p in parts),
-            course_grades=sum(p.course_grades for p in parts),
-            not_used=tuple(sorted(not_used.items())),
-            levels=tuple(levels),
-            level_rows=tuple(LevelRow(c, tuple(cells[:-1]), cells[-1])
-                             for c, cells in sorted(competencies.items())),
-        )
-
-
-def added_counts(parts: Sequence[GradeCounts]) -> GradeCounts:
-    """The counts of a run made of ``parts`` (each count added up)."""
-    return type(parts[0])(**{f.name: sum(getattr(p, f.name) for p in parts)
-                             for f in fields(parts[0])})
 
 
 def distinct_count(table: Table, name: str) -> int:
