@@ -13,6 +13,11 @@ UV_VERSION ?= 0.13.9
 TOOLS      := .tools
 UV         := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
+# Installed packages get their bytecode at install time, as pip does by default (uv does not).
+# Where PYTHONDONTWRITEBYTECODE is set (some CI machines and sandboxes, this one included)
+# Python never writes it, and every command would compile each imported module of numpy,
+# pandas, pyarrow, typer... again (measured: grading the example school, 3.0 s -> 1.9 s).
+export UV_COMPILE_BYTECODE := 1
 DEMO_STAMP := $(VENV)/.demo-installed
 DEV_STAMP  := $(VENV)/.dev-installed
 
