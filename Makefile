@@ -40,7 +40,7 @@ $(DEV_STAMP): requirements/dev.txt pyproject.toml | $(BIN)/python
 # Refresh the lock files from pyproject.toml's ranges (newest versions that fit). The demo's
 # lock is constrained by the development one, so both name the same version of every package.
 lock: | $(UV)
-	$(UV) pip compile pyproject.toml --quiet --group dev --extra pdf --universal \
+	$(UV) pip compile pyproject.toml --quiet --group dev --extra pdf --extra spark --universal \
 	  --python-version 3.11 --generate-hashes --upgrade -o requirements/dev.txt
 	$(UV) pip compile pyproject.toml --quiet --extra pdf --universal \
 	  --python-version 3.11 --generate-hashes -c requirements/dev.txt -o requirements/demo.txt
