@@ -136,3 +136,9 @@ def test_no_evidence_gives_no_results(small_batches: Any) -> None:
     evidence = small_batches.createDataFrame([], EVIDENCE_DDL)
     results = pa.Table.from_batches(list(run_kernel(evidence, mean_kernel, RESULT)), schema=RESULT)
     assert results.num_rows == 0
+
+
+def test_the_local_session_runs_as_its_settings_say(spark: Any) -> None:
+    assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
+    assert spark.sparkContext.uiWebUrl is None  # no web UI, no port opened
+    assert spark.sparkContext.master == "local[2]"
