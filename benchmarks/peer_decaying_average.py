@@ -80,6 +80,7 @@ def run(path: Path, labels_file: Path, out: Path, weight: float, memory_limit: s
         config["threads"] = threads
     labels = json.loads(labels_file.read_text(encoding="utf-8"))["labels"]
     with duckdb.connect(config=config) as con:
+        con.execute("SET enable_progress_bar = false")
         con.execute("CREATE TABLE labels (label VARCHAR, value DOUBLE)")
         con.executemany("INSERT INTO labels VALUES (?, ?)", list(labels.items()))
         quoted = str(out).replace("'", "''")
@@ -91,6 +92,7 @@ def compare(peer_csv: Path, target_grades_csv: Path) -> str:
     import duckdb
 
     with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")
         row = con.execute(f"""
             SELECT count(*),
                    count(*) FILTER (WHERE abs(p.score - m.score) < 1e-9),
