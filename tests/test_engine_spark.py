@@ -4,6 +4,7 @@ with fractions, and the rows in the order the kernel saw them) against a plain-P
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import sys
 from collections.abc import Iterator
@@ -75,9 +76,9 @@ def _evidence(seed: int, count: int = 240) -> list[tuple[Any, ...]]:
     return rows
 
 
-def _oracle(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    def order(r: tuple[Any, ...]) -> tuple[Any, ...]:  # undated last, then file and row
-        return (r[0], r[1], r[3] is None, r[3] or dt.date.min, r[6], r[7])
+def _oracle(rows: list[tuple[Any, ...]], undated_first: bool = False) -> list[dict[str, Any]]:
+    def order(r: tuple[Any, ...]) -> tuple[Any, ...]:  # by date (undated last), file, row
+        return (r[0], r[1], (r[3] is None) != undated_first, r[3] or dt.date.min, r[6], r[7])
 
     groups: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
     for r in sorted(rows, key=order):
@@ -119,6 +120,18 @@ def test_the_kernel_sees_each_student_whole_in_evidence_order(small_batches: Any
     assert pa.Table.from_batches(results, schema=RESULT).to_pylist() == _oracle(rows)
 
 
+def test_an_order_may_put_undated_evidence_first(small_batches: Any) -> None:
+    from pyspark.sql import functions as F
+
+    rows = _evidence(seed=4)
+    evidence = small_batches.createDataFrame(rows, EVIDENCE_DDL)
+    order = ("target", F.col("date").asc_nulls_first(), "file", "row")  # student goes first
+
+    results = list(run_kernel(evidence, mean_kernel, RESULT, order=order, partitions=2))
+
+    assert pa.Table.from_batches(results).to_pylist() == _oracle(rows, undated_first=True)
+
+
 def test_results_are_the_same_for_any_partitioning_and_input_order(small_batches: Any) -> None:
     rows = _evidence(seed=2)
     one = small_batches.createDataFrame(rows, EVIDENCE_DDL)
@@ -142,3 +155,15 @@ def test_the_local_session_runs_as_its_settings_say(spark: Any) -> None:
     assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
     assert spark.sparkContext.uiWebUrl is None  # no web UI, no port opened
     assert spark.sparkContext.master == "local[2]"
+
+
+def test_a_local_session_is_not_diverted_by_spark_remote(
+    spark: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mastery_cli.grading.engine.spark_session import spark_settings, start_session
+
+    monkeypatch.setenv("SPARK_REMOTE", "sc://nowhere.invalid:15002")
+    settings = spark_settings(master="local[2]")  # --master outweighs the variable
+
+    assert start_session(settings) is spark  # the running local session, not a connection
+    assert "SPARK_REMOTE" not in os.environ

@@ -24,7 +24,7 @@ from mastery_cli.grading.engine.batches import whole_student_batches
 from mastery_cli.grading.engine.spark_session import PANDAS_NOTICE
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import Column, DataFrame
 
 #: A kernel takes whole-student batches in evidence order and yields result batches, each
 #: student's results together and in the order of the input's students.
@@ -41,13 +41,14 @@ def run_kernel(
     result_schema: pa.Schema,
     *,
     student: str = "student_id",
-    order: Sequence[str] = EVIDENCE_ORDER,
+    order: Sequence[str | Column] = EVIDENCE_ORDER,
     partitions: int | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The kernel's results over ``evidence``, sorted by ``student`` (stable: each student's
     results stay in the order the kernel gave them).
 
-    ``order`` sorts each student's rows, ascending, nulls (undated evidence) last;
+    ``order`` sorts each student's rows: a column name sorts ascending, nulls (undated
+    evidence) last; a Column sorts as it says (``F.col("date").asc_nulls_first()``);
     ``partitions`` defaults to ``spark.sql.shuffle.partitions``. ``result_schema`` is what the
     kernel yields and what comes back (Spark's own types are cast back to it).
     """
@@ -55,9 +56,13 @@ def run_kernel(
     from pyspark.sql.pandas.types import from_arrow_schema
 
     count = partitions or int(evidence.sparkSession.conf.get("spark.sql.shuffle.partitions") or 1)
-    arranged = evidence.repartition(count, F.col(student)).sortWithinPartitions(
-        *[F.col(name).asc_nulls_last() for name in order]
-    )
+    # The student first whatever ``order`` says: the batches are cut at student boundaries.
+    keys = [F.col(student).asc()] + [
+        F.col(key).asc_nulls_last() if isinstance(key, str) else key
+        for key in order
+        if not (isinstance(key, str) and key == student)  # a Column's == is a Column
+    ]
+    arranged = evidence.repartition(count, F.col(student)).sortWithinPartitions(*keys)
     spark_schema = from_arrow_schema(result_schema)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", PANDAS_NOTICE, FutureWarning)

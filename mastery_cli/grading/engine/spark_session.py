@@ -128,6 +128,7 @@ def start_session(settings: SparkSettings) -> SparkSession:
     """A SparkSession as the settings say (the one already running in this process, if any).
 
     The environment is set only where the user has not set it: their SPARK_LOCAL_IP wins.
+    A SPARK_REMOTE the settings did not take (``--master`` given) is removed from it.
     """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", PANDAS_NOTICE, FutureWarning)
@@ -135,6 +136,10 @@ def start_session(settings: SparkSettings) -> SparkSession:
 
         for name, value in settings.environment.items():
             os.environ.setdefault(name, value)
+        if settings.remote is None:
+            # pyspark would connect to SPARK_REMOTE whatever the builder says; the settings
+            # have already weighed it against --master.
+            os.environ.pop("SPARK_REMOTE", None)
         builder = SparkSession.builder.appName(settings.app_name)
         if settings.remote is not None:
             builder = builder.remote(settings.remote)
