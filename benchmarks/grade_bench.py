@@ -101,7 +101,8 @@ def gradebook(rows: int, workdir: Path, kind: str) -> Path:
     wanted = csv if kind == "csv" else csv.with_suffix(".parquet")
     if not wanted.exists():
         workdir.mkdir(parents=True, exist_ok=True)
-        extra = [] if kind == "csv" else ["--parquet"] + ([] if csv.exists() else ["--no-csv"])
+        # Parquet wanted: write the CSV too unless it is there already.
+        extra = [] if kind == "csv" else ["--parquet"] + (["--no-csv"] if csv.exists() else [])
         subprocess.run([PYTHON, str(GENERATOR), "--rows", str(rows), "--out", str(csv), *extra],
                        check=True, cwd=ROOT)
     return wanted

@@ -77,3 +77,16 @@ def test_the_peer_computes_what_mastery_grade_computes(tmp_path: Path) -> None:
     differences = [abs(float(ours[key]) - value) for key, value in theirs.items()]
     assert max(differences) < 0.01 + 1e-9  # the peer rounds binary doubles
     assert sum(d < 1e-9 for d in differences) >= 0.95 * len(differences)
+
+
+def test_the_side_by_side_runner_prints_a_row_per_method(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "grade_bench.py"), "--rows", "2000", "--methods",
+         "decaying_average,mode", "--repeat", "1", "--no-tree-peak", "--workdir",
+         str(tmp_path)],
+        capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    rows = [line.split("|") for line in run.stdout.splitlines() if line.startswith("| 2,000 |")]
+    assert [cells[2].strip() for cells in rows] == ["decaying_average", "mode"]
+    assert rows[0][-2].strip().endswith(", 0 missing")  # the peer checked against mastery
+    assert (tmp_path / "gradebook-2000.csv").exists()
