@@ -71,6 +71,7 @@ def test_a_cluster_master_gets_no_local_environment() -> None:
     assert settings.environment == {}
     assert "spark.ui.enabled" not in settings.conf
     assert settings.conf["spark.sql.shuffle.partitions"] == "8"
+    assert "spark.sql.shuffle.partitions" not in spark_settings(master="yarn", environ={}).conf
 
 
 def test_a_local_master_keeps_local_settings() -> None:

@@ -66,8 +66,12 @@ def spark_settings(
     """Settings for the command line's ``--spark-remote``/``--master``/``--threads``/
     ``--memory-limit`` in ``environ`` (``os.environ`` by default).
 
-    Raises MasteryError (usage) for a remote that is not ``sc://…``, for both ``--spark-remote``
-    and ``--master``, and for a memory limit that is not a size.
+    ``--memory-limit`` becomes the driver JVM's memory (local mode: all of Spark's; Python
+    workers come on top); with Spark Connect the cluster's own settings decide, and it is not
+    sent.
+
+    Raises MasteryError (usage) for a remote that is not ``sc://…``, for both
+    ``--spark-remote`` and ``--master``, and for a memory limit that is not a size.
     """
     environ = os.environ if environ is None else environ
     if remote is not None and master is not None:
@@ -97,13 +101,17 @@ def spark_settings(
             )
         return SparkSettings(remote=remote, conf=dict(COMMON_CONF))
 
-    cores = threads or os.cpu_count() or 1
     conf = dict(COMMON_CONF)
-    conf["spark.sql.shuffle.partitions"] = str(cores)
     if memory_limit is not None:
         conf["spark.driver.memory"] = f"{_mebibytes(memory_limit)}m"
     if master is not None and not master.startswith("local"):
+        # A cluster's partitions are its own business unless --threads says otherwise.
+        if threads:
+            conf["spark.sql.shuffle.partitions"] = str(threads)
         return SparkSettings(master=master, conf=conf)
+    # Local mode: one partition per core; Spark's default (200) would make 200 tiny tasks.
+    cores = threads or os.cpu_count() or 1
+    conf["spark.sql.shuffle.partitions"] = str(cores)
     conf.update(
         {
             "spark.ui.enabled": "false",
