@@ -45,7 +45,7 @@ $(DEV_STAMP): requirements/dev.txt pyproject.toml | $(BIN)/python
 # Refresh the lock files from pyproject.toml's ranges (newest versions that fit). The demo's
 # lock is constrained by the development one, so both name the same version of every package.
 lock: | $(UV)
-	$(UV) pip compile pyproject.toml --quiet --group dev --extra pdf --universal \
+	$(UV) pip compile pyproject.toml --quiet --group dev --extra pdf --extra spark --universal \
 	  --python-version 3.11 --generate-hashes --upgrade -o requirements/dev.txt
 	$(UV) pip compile pyproject.toml --quiet --extra pdf --universal \
 	  --python-version 3.11 --generate-hashes -c requirements/dev.txt -o requirements/demo.txt
@@ -58,7 +58,8 @@ bytecode: $(DEMO_STAMP)
 
 # WeasyPrint (PDF) needs Debian's pango; without libharfbuzz-subset0 it is ~8x slower.
 # Installed when apt is here and we may use it; elsewhere the README says what to install.
-# poppler-utils (pdftotext) lets the PDF tests read the text back.
+# poppler-utils (pdftotext) lets the PDF tests read the text back. `--engine spark` (and its
+# tests) needs Java 17 or newer: a headless JRE is installed when no `java` is on the PATH.
 system-deps:
 	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 	  if ! dpkg -s libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
@@ -67,6 +68,11 @@ system-deps:
 	      libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
 	      poppler-utils >/dev/null) \
 	    || echo "warning: could not install the PDF libraries; PDF output may be unavailable"; \
+	  fi; \
+	  if ! command -v java >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      openjdk-17-jre-headless >/dev/null) \
+	    || echo "warning: could not install Java 17; the Spark tests will be skipped"; \
 	  fi; \
 	fi
 
