@@ -1,0 +1,138 @@
+"""Numbers written where a file holds text are read as the text written, once, on loading.
+
+YAML reads ``id: 101``, ``grade_levels: [9]``, ``short: 1`` and ``school: 1984`` as numbers. The
+rule: the schemas accept a number exactly where a value is text that may look like a number
+(``"type": ["string", "number"]``), so editors do not flag it, and ``convert`` turns every such
+number into the text as written in the file (``id: 1.10`` is "1.10", not "1.1") before anything
+else reads the document. A number anywhere else that wants text (a language code, a method
+name) stays a number and is a schema error, in the editor and in ``mastery validate`` alike.
+
+Which places hold text is read off the schema: every branch (``oneOf``, ``anyOf``, ``allOf``,
+``if``/``then``/``else``) and reference (``$ref``) is followed, so a place is text when any
+schema that may apply there says so. The walk is compiled once per schema and shared.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mastery_cli.schema_refs import resolve
+from mastery_cli.yamlfile import Pointer, YamlDocument
+
+_BRANCH_LISTS = ("allOf", "anyOf", "oneOf")
+_BRANCHES = ("if", "then", "else")
+
+
+def _is_text_type(declared: Any) -> bool:
+    return isinstance(declared, list) and "string" in declared and "number" in declared
+
+
+class _Place:
+    """A place in a document with every schema that may apply to the value there."""
+
+    def __init__(self, schemas: list[dict[str, Any]], root: dict[str, Any]) -> None:
+        self._schemas = schemas
+        self._root = root
+        self.text = any(_is_text_type(schema.get("type")) for schema in schemas)
+        self._keys: dict[str, _Place | None] = {}
+        self._item: _Place | None = None
+        self._item_known = False
+
+    def key(self, name: str) -> _Place | None:
+        """The place of the value under ``name`` in a mapping here; None when no schema says."""
+        if name not in self._keys:
+            found: list[Any] = []
+            for schema in self._schemas:
+                properties = schema.get("properties")
+                patterns = schema.get("patternProperties")
+                named = isinstance(properties, dict) and name in properties
+                if named:
+                    found.append(properties[name])  # type: ignore[index]
+                matched = [sub for pattern, sub in patterns.items() if re.search(pattern, name)
+                           ] if isinstance(patterns, dict) else []
+                found.extend(matched)
+                if not named and not matched:
+                    found.append(schema.get("additionalProperties"))
+            self._keys[name] = _place(found, self._root)
+        return self._keys[name]
+
+    def item(self) -> _Place | None:
+        """The place of the items of a list here; None when no schema says."""
+        if not self._item_known:
+            self._item = _place([schema.get("items") for schema in self._schemas], self._root)
+            self._item_known = True
+        return self._item
+
+
+def _expand(schema: Any, root: dict[str, Any], into: list[dict[str, Any]]) -> None:
+    """``schema`` and every schema it brings in: references and branches."""
+    if not isinstance(schema, dict) or any(schema is seen for seen in into):
+        return
+    into.append(schema)
+    reference = schema.get("$ref")
+    if isinstance(reference, str) and reference.startswith("#"):
+        _expand(resolve(root, reference), root, into)
+    for keyword in _BRANCH_LISTS:
+        for branch in schema.get(keyword) or []:
+            _expand(branch, root, into)
+    for keyword in _BRANCHES:
+        _expand(schema.get(keyword), root, into)
+
+
+def _place(schemas: list[Any], root: dict[str, Any]) -> _Place | None:
+    expanded: list[dict[str, Any]] = []
+    for schema in schemas:
+        _expand(schema, root, expanded)
+    return _Place(expanded, root) if expanded else None
+
+
+_ROOTS: dict[int, tuple[dict[str, Any], _Place | None]] = {}
+
+
+def _root_place(schema: dict[str, Any]) -> _Place | None:
+    known = _ROOTS.get(id(schema))
+    if known is None or known[0] is not schema:
+        if len(_ROOTS) >= 8:  # the bundled schemas are loaded once; others come and go
+            _ROOTS.clear()
+        known = (schema, _place([schema], schema))
+        _ROOTS[id(schema)] = known
+    return known[1]
+
+
+def _numbers_at_text_places(data: Any, place: _Place | None, at: Pointer,
+                            found: list[Pointer]) -> None:
+    if place is None:
+        return
+    if isinstance(data, dict):
+        for name, value in data.items():
+            _numbers_at_text_places(value, place.key(str(name)), (*at, name), found)
+    elif isinstance(data, list):
+        item = place.item()
+        for index, value in enumerate(data):
+            _numbers_at_text_places(value, item, (*at, index), found)
+    elif isinstance(data, int | float) and not isinstance(data, bool) and place.text:
+        found.append(at)
+
+
+def convert(document: YamlDocument, schema: dict[str, Any]) -> list[Pointer]:
+    """Turn every number at a text place of ``schema`` into its text; the places changed."""
+    found: list[Pointer] = []
+    _numbers_at_text_places(document.data, _root_place(schema), (), found)
+    for pointer in found:
+        if not pointer:
+            continue  # the whole document is a number: not a mastery file, nothing to keep
+        parent: Any = document.data
+        for part in pointer[:-1]:
+            parent = parent[part]
+        value = parent[pointer[-1]]
+        written = document.raw_scalar(pointer)
+        parent[pointer[-1]] = written if written is not None else _plain_text(value)
+    return found
+
+
+def _plain_text(number: int | float) -> str:
+    """A number given with an explicit tag (``!!int "5"``) has no plain text; spell it."""
+    if isinstance(number, float) and number.is_integer():
+        return str(int(number))
+    return str(number)
