@@ -79,7 +79,8 @@ def test_numbers_are_text_even_when_the_file_has_other_errors() -> None:
 
 
 @pytest.mark.parametrize(("old", "new", "message"), [
-    ("label: Two", "label: true", "expected text or a map of language to text, got the boolean true"),
+    ("label: Two", "label: true",
+     "expected text or a map of language to text, got the boolean true"),
     ("id: 2026\n", "id: 2026\nlanguages: [1]\n", "expected text, got the number 1"),
     ("id: 2026\n", "id: 2026\nnamespace: 12345\n", "expected text, got the number 12345"),
 ])
