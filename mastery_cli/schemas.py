@@ -100,6 +100,9 @@ def _describe(value: Any) -> str:
 
 def _expected(types: Any) -> str:
     names = [types] if isinstance(types, str) else list(types)
+    if "string" in names:
+        # ["string", "number"] is text that may look like a number (numbers_as_text.py)
+        names = [name for name in names if name not in ("number", "integer")]
     return " or ".join(_TYPE_NAMES.get(t, t) for t in names)
 
 

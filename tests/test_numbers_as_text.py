@@ -82,6 +82,7 @@ def test_numbers_are_text_even_when_the_file_has_other_errors() -> None:
     ("label: Two", "label: true",
      "expected text or a map of language to text, got the boolean true"),
     ("id: 2026\n", "id: 2026\nlanguages: [1]\n", "expected text, got the number 1"),
+    ("label: 1, short: 1", "label: 1, short: [1]", "expected text, got a list"),
     ("id: 2026\n", "id: 2026\nnamespace: 12345\n", "expected text, got the number 12345"),
 ])
 def test_what_is_not_text_stays_an_error(old: str, new: str, message: str) -> None:
