@@ -9,6 +9,7 @@ every broken file of tests/editor_cases/ on the line `mastery validate` does (th
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,17 +29,24 @@ CASES = ROOT / "tests" / "cases"
 MARK = "# <- error"
 KINDS = ("framework", "rubric", "policy")
 
-SERVER = find_server()
-pytestmark = pytest.mark.skipif(
-    SERVER is None, reason="yaml-language-server not installed (make test installs it; needs npm)"
-)
+PINNED = ROOT / "tests" / "lsp"
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[YamlLanguageServer]:
-    assert SERVER is not None
-    with YamlLanguageServer(SERVER, ROOT) as running:
+    found = find_server()
+    if found is None:
+        pytest.skip("yaml-language-server is not installed (make test installs it; needs npm)")
+    with YamlLanguageServer(found, ROOT) as running:
         yield running
+
+
+def test_the_server_is_pinned_to_one_version() -> None:
+    wanted = json.loads((PINNED / "package.json").read_text(encoding="utf-8"))
+    version = wanted["devDependencies"]["yaml-language-server"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version), "an exact version, not a range"
+    locked = json.loads((PINNED / "package-lock.json").read_text(encoding="utf-8"))
+    assert locked["packages"]["node_modules/yaml-language-server"]["version"] == version
 
 
 def _kind(text: str) -> str | None:
