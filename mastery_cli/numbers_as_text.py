@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 from mastery_cli.schema_refs import resolve
-from mastery_cli.yamlfile import Pointer, YamlDocument
+from mastery_cli.yamlfile import Pointer, YamlDocument, coerce_pointer_values
 
 _BRANCH_LISTS = ("allOf", "anyOf", "oneOf")
 _BRANCHES = ("if", "then", "else")
@@ -132,18 +132,18 @@ def convert(document: YamlDocument, schema: dict[str, Any]) -> list[Pointer]:
     root = _root_place(schema)
     if root is not None and isinstance(document.data, dict | list):
         _numbers_at_text_places(document.data, root, [], found)
+    as_written = set(coerce_pointer_values(document, found))
     for pointer in found:
-        parent: Any = document.data
-        for part in pointer[:-1]:
-            parent = parent[part]
-        value = parent[pointer[-1]]
-        written = document.raw_scalar(pointer)
-        parent[pointer[-1]] = written if written is not None else _plain_text(value)
+        if pointer not in as_written:  # a number with an explicit tag has no plain text
+            parent: Any = document.data
+            for part in pointer[:-1]:
+                parent = parent[part]
+            parent[pointer[-1]] = _plain_text(parent[pointer[-1]])
     return found
 
 
 def _plain_text(number: int | float) -> str:
-    """A number given with an explicit tag (``!!int "5"``) has no plain text; spell it."""
+    """A number given with an explicit tag (``!!float "5"``) has no plain text; spell it."""
     if isinstance(number, float) and number.is_integer():
         return str(int(number))
     return str(number)

@@ -117,6 +117,12 @@ def test_a_number_type_comes_only_with_text(kind: str) -> None:
         assert node["type"] == ["string", "number"], path
 
 
+def test_a_number_with_an_explicit_tag_is_spelled() -> None:
+    document = _load(FRAMEWORK.replace("school: 1984", 'school: !!float "1984"'))
+    check_document(document, "framework")
+    assert document.data["school"] == "1984"
+
+
 def test_a_self_referencing_schema_does_not_loop() -> None:
     schema = {"$defs": {"tree": {"type": "object", "properties": {
         "name": {"type": ["string", "number"]}, "kids": {"items": {"$ref": "#/$defs/tree"}}},
