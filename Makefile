@@ -21,7 +21,7 @@ export UV_COMPILE_BYTECODE := 1
 DEMO_STAMP := $(VENV)/.demo-installed
 DEV_STAMP  := $(VENV)/.dev-installed
 
-.PHONY: demo demo-pdf test lint typecheck unit system-deps bench bytecode lock clean
+.PHONY: demo demo-pdf test lint typecheck unit system-deps editor-server bench bytecode lock clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -114,13 +114,27 @@ demo-pdf: $(DEMO_STAMP) bytecode system-deps
 	  $(call REPORT,$$kind,$$lang) --out $(OUT)/reports/$$lang --pdf; \
 	done; done
 
+# The YAML language server (the engine of VS Code's YAML extension), pinned by tests/lsp's
+# package.json and package-lock.json, for tests/test_editor_agreement.py. Without Node/npm the
+# test skips; a failed install warns and the test skips too.
+YAML_LS := $(TOOLS)/node_modules/.bin/yaml-language-server
+
+$(YAML_LS): tests/lsp/package.json tests/lsp/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  mkdir -p $(TOOLS) && cp tests/lsp/package.json tests/lsp/package-lock.json $(TOOLS)/ && \
+	  (npm ci --prefix $(TOOLS) --silent --no-audit --no-fund --ignore-scripts && touch $@) \
+	  || echo "warning: could not install yaml-language-server; the editor test will skip"; \
+	else echo "npm not found: the editor test (yaml-language-server) will skip"; fi
+
+editor-server: $(YAML_LS)
+
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check mastery_cli tests benchmarks
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-unit: $(DEV_STAMP) bytecode system-deps
+unit: $(DEV_STAMP) bytecode system-deps editor-server
 	$(BIN)/pytest -q
 
 test: lint typecheck unit

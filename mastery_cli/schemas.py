@@ -7,14 +7,16 @@ came from, and `oneOf`/`anyOf` failures are reduced to the one alternative that 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from typing import Any
 
+from mastery_cli import numbers_as_text
 from mastery_cli.diagnostics import Diagnostic, shortened
 from mastery_cli.resources import schema_path
+from mastery_cli.schema_refs import resolve
 from mastery_cli.suggest import closest
-from mastery_cli.yamlfile import Pointer, YamlDocument, coerce_pointer_values
+from mastery_cli.yamlfile import Pointer, YamlDocument
 
 #: The kinds of mastery file, each with a schema in ``schemas/KIND.schema.json``.
 KINDS = ("framework", "rubric", "policy")
@@ -37,7 +39,49 @@ def _validator(kind: str) -> Any:
     # Imported here: jsonschema costs ~80 ms at start-up and only files that exist need it.
     from jsonschema import Draft202012Validator
 
-    return Draft202012Validator(load_schema(kind))
+    return Draft202012Validator(_without_boolean_subschemas(load_schema(kind)))
+
+
+#: Keywords whose value is a subschema, a list of them, or a map of names to them.
+_ONE_SUBSCHEMA = frozenset({
+    "items", "additionalItems", "additionalProperties", "propertyNames", "contains", "not",
+    "if", "then", "else", "unevaluatedItems", "unevaluatedProperties", "contentSchema",
+})
+_OWN_BOOLEAN_MESSAGE = frozenset({
+    "additionalProperties", "items", "additionalItems", "unevaluatedItems",
+    "unevaluatedProperties",
+})
+_SUBSCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
+_SUBSCHEMA_MAPS = frozenset({
+    "properties", "patternProperties", "$defs", "definitions", "dependentSchemas",
+    "dependencies",
+})
+
+
+def _without_boolean_subschemas(schema: Any) -> Any:
+    """``schema`` with every ``false`` subschema written ``{"not": {}}`` and ``true`` as ``{}``.
+
+    They mean the same, but jsonschema reports a value that a ``false`` subschema rejects
+    without its place and keyword (``properties: {levels: false}`` gives an error at the
+    mapping, not at ``levels``); a ``not: {}`` error carries both.
+    """
+    if schema is False:
+        return {"not": {}}
+    if schema is True:
+        return {}
+    if not isinstance(schema, dict):
+        return schema
+    result: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _OWN_BOOLEAN_MESSAGE and isinstance(value, bool):
+            pass  # "additionalProperties: false" has a keyword and a message of its own
+        elif key in _ONE_SUBSCHEMA or (key in _SUBSCHEMA_LISTS and isinstance(value, list)):
+            value = ([_without_boolean_subschemas(item) for item in value]
+                     if isinstance(value, list) else _without_boolean_subschemas(value))
+        elif key in _SUBSCHEMA_MAPS and isinstance(value, dict):
+            value = {name: _without_boolean_subschemas(item) for name, item in value.items()}
+        result[key] = value
+    return result
 
 
 def _describe(value: Any) -> str:
@@ -56,6 +100,9 @@ def _describe(value: Any) -> str:
 
 def _expected(types: Any) -> str:
     names = [types] if isinstance(types, str) else list(types)
+    if "string" in names:
+        # ["string", "number"] is text that may look like a number (numbers_as_text.py)
+        names = [name for name in names if name not in ("number", "integer")]
     return " or ".join(_TYPE_NAMES.get(t, t) for t in names)
 
 
@@ -142,12 +189,13 @@ def _alternatives(error: Any) -> str:
     return " or ".join(dict.fromkeys(names))
 
 
-def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
+def _diagnostic(document: YamlDocument, error: Any, root: dict[str, Any]) -> Diagnostic:
     pointer: Pointer = tuple(error.absolute_path)
     validator = error.validator
     instance = error.instance
     schema = error.schema if isinstance(error.schema, dict) else {}
     where = f" in {'/'.join(str(p) for p in pointer)}" if pointer else ""
+    described = _declared_description(root, error)
     if _is_text_choice(error):
         return document.diagnostic(
             "schema-type", f"expected text or a map of language to text, got {_describe(instance)}",
@@ -158,7 +206,7 @@ def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
     ) and _alternatives(error):
         return document.diagnostic(
             "schema-type", f"expected {_alternatives(error)}, got {_describe(instance)}",
-            pointer, hint=schema.get("description"),
+            pointer, hint=described,
         )
     if validator in ("anyOf", "oneOf") and error.context and all(
         e.validator == "required" for e in error.context
@@ -166,7 +214,7 @@ def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
         names = [n for e in error.context for n in e.validator_value]
         return document.diagnostic(
             "schema-required", f"needs one of: {', '.join(names)}{where}", pointer,
-            hint=schema.get("description"), key=True,
+            hint=described, key=True,
         )
     if validator == "required":
         missing = [name for name in error.validator_value if name not in instance]
@@ -193,7 +241,7 @@ def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
         return document.diagnostic(
             "schema-type",
             f"expected {_expected(error.validator_value)}, got {_describe(instance)}",
-            pointer, hint=schema.get("description"),
+            pointer, hint=described,
         )
     if validator == "enum":
         options = [str(o) for o in error.validator_value]
@@ -201,12 +249,12 @@ def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
         return document.diagnostic(
             "schema-enum",
             f"{shortened(str(instance))!r} is not one of: {', '.join(options)}", pointer,
-            hint=f"did you mean '{close[0]}'?" if close else schema.get("description"),
+            hint=f"did you mean '{close[0]}'?" if close else described,
         )
     if validator == "const":
         return document.diagnostic(
             "schema-const", f"expected {error.validator_value!r}, got {_describe(instance)}",
-            pointer, hint=schema.get("description"),
+            pointer, hint=described,
         )
     if "propertyNames" in error.absolute_schema_path and isinstance(instance, str):
         # jsonschema reports a bad key at its mapping; point at the key itself.
@@ -214,18 +262,18 @@ def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
         return document.diagnostic(
             code, f"key {shortened(instance)!r} is not in the expected form{where}",
             (*pointer, instance),
-            hint=schema.get("description"), key=True,
+            hint=described, key=True,
         )
     if validator == "pattern":
         return document.diagnostic(
             "schema-pattern", f"{shortened(instance)!r} is not in the expected form{where}",
             pointer,
-            hint=schema.get("description"),
+            hint=described,
         )
     if validator in _LIMITS and isinstance(error.validator_value, int | float):
         return document.diagnostic(
             _code(validator), _limit_message(validator, error.validator_value, instance)
-            + where, pointer, hint=schema.get("description"),
+            + where, pointer, hint=described,
         )
     if validator == "uniqueItems" and isinstance(instance, list):
         repeated = _first_repeated(instance)
@@ -238,18 +286,95 @@ def _diagnostic(document: YamlDocument, error: Any) -> Diagnostic:
             "schema-key-name", f"{error.message}{where}", pointer,
             hint=(schema.get("propertyNames") or {}).get("description"),
         )
-    if validator == "not" and isinstance(error.validator_value, dict):
-        forbidden = error.validator_value.get("required", [])
-        key = forbidden[0] if forbidden else ""
+    if validator == "not" and error.validator_value == {}:
+        # A `false` subschema (see _without_boolean_subschemas): nothing may be here.
+        return _forbidden(document, pointer)
+    if validator == "not" and isinstance(error.validator_value, dict) and set(
+        error.validator_value
+    ) == {"required"} and error.validator_value["required"]:
+        return _forbidden(document, (*pointer, error.validator_value["required"][0]))
+    return document.diagnostic(
+        _code(validator) if isinstance(validator, str) else "schema-invalid",
+        f"{error.message}{where}", pointer, hint=described,
+    )
+
+
+def _forbidden(document: YamlDocument, pointer: Pointer) -> Diagnostic:
+    """A key (or list item) the schema does not allow where it is, reported at the key."""
+    if not pointer:
+        return document.diagnostic("schema-forbidden", "this file's content is not allowed",
+                                   pointer)
+    *parent, last = pointer
+    where = f" in {'/'.join(str(p) for p in parent)}" if parent else ""
+    if isinstance(last, int):
         return document.diagnostic(
-            "schema-forbidden-key", f"'{key}' is not allowed here{where}", (*pointer, key),
-            hint="with design 'indicators' the level language comes from the target's "
-            "indicators; use design 'rated' to give criteria their own levels"
-            if key == "levels" else None,
-            key=True,
+            "schema-forbidden-item", f"item {last + 1} is not allowed here{where}", pointer,
+            hint="remove it",
         )
-    return document.diagnostic(_code(validator), f"{error.message}{where}", pointer,
-                               hint=schema.get("description"))
+    return document.diagnostic(
+        "schema-forbidden-key", f"'{shortened(str(last))}' is not allowed here{where}", pointer,
+        hint=_FORBIDDEN_HINTS.get(str(last), "remove it"), key=True,
+    )
+
+
+_FORBIDDEN_HINTS = {
+    "levels": "with design 'indicators' the level language comes from the target's "
+    "indicators; use design 'rated' to give criteria their own levels",
+}
+
+
+def _declared_description(root: dict[str, Any], error: Any) -> str | None:
+    """The description of the property (or list item) whose value failed, as hover shows it.
+
+    Followed from the root along the error's schema path: the last schema reached by naming a
+    property, a list's items or a map's values is where the value is declared. Its own
+    description wins over the one of the definition it refers to (``$ref``), and a failing
+    ``oneOf`` branch has none of its own. Falls back to the failing schema's description.
+    """
+    node: Any = root
+    declared: str | None = None
+    path = list(error.absolute_schema_path)
+    for step, part in enumerate(path):
+        if part == "$ref" and isinstance(node, dict):
+            node = resolve(root, node.get("$ref"))
+            continue
+        for _ in range(_MAX_REF_CHAIN):  # jsonschema leaves "$ref" out of the path
+            if not (isinstance(node, dict) and part not in node and "$ref" in node):
+                break
+            node = resolve(root, node["$ref"])
+        node = _child(node, part)
+        if node is None:
+            break
+        if isinstance(node, dict) and (part in _DECLARING_ONE
+                                       or (step and path[step - 1] in _DECLARING_MANY)):
+            declared = node.get("description") or _resolved_description(root, node)
+    if declared:
+        return declared
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    description = schema.get("description")
+    return description if isinstance(description, str) else None
+
+
+#: How many "$ref"s in a row are followed (a reference to itself must not loop).
+_MAX_REF_CHAIN = 16
+
+#: Keywords that declare what the values at a place are: one subschema, or a map of them.
+_DECLARING_ONE = frozenset({"items", "additionalProperties", "propertyNames"})
+_DECLARING_MANY = frozenset({"properties", "patternProperties"})
+
+
+def _child(node: Any, part: Any) -> Any:
+    if isinstance(node, dict):
+        return node.get(part)
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return None
+
+
+def _resolved_description(root: dict[str, Any], node: dict[str, Any]) -> str | None:
+    target = resolve(root, node.get("$ref"))
+    description = target.get("description") if isinstance(target, dict) else None
+    return description if isinstance(description, str) else None
 
 
 _LIMITS = {
@@ -287,19 +412,6 @@ def _first_repeated(items: list[Any]) -> Any:
     return None
 
 
-def _coercible(error: Any) -> bool:
-    """A plain YAML scalar where the schema wants text: the author wrote text."""
-    if isinstance(error.instance, bool | int | float) and error.instance is not None:
-        if error.validator == "type":
-            return "string" in ([error.validator_value] if isinstance(error.validator_value, str)
-                                else error.validator_value)
-        if error.validator == "oneOf" and error.context:
-            return any(e.validator == "type" and "string" in (
-                [e.validator_value] if isinstance(e.validator_value, str) else e.validator_value
-            ) for e in error.context)
-    return False
-
-
 @cache
 def _quick_check(kind: str) -> Callable[[Any], bool] | None:
     from mastery_cli.validation.fastschema import compile_schema
@@ -308,19 +420,31 @@ def _quick_check(kind: str) -> Callable[[Any], bool] | None:
 
 
 def check_document(document: YamlDocument, kind: str) -> list[Diagnostic]:
-    """Validate ``document.data`` against the schema of ``kind``; may normalise scalars."""
+    """Validate ``document.data`` against the schema of ``kind``.
+
+    First turns numbers written where the file holds text into that text (``id: 101``; see
+    numbers_as_text.py), whether or not anything else is wrong, so every reader sees text.
+    """
+    schema = load_schema(kind)
+    numbers_as_text.convert(document, schema)
     quick = _quick_check(kind)
     if quick is not None and quick(document.data):
         # Certainly valid: no need to import jsonschema (see validation/fastschema.py).
         return []
-    validator = _validator(kind)
-    for _ in range(3):
-        errors = list(validator.iter_errors(document.data))
-        fixable = [tuple(e.absolute_path) for e in errors if _coercible(e)]
-        if not fixable or not coerce_pointer_values(document, fixable):
-            break
-    diagnostics: list[Diagnostic] = []
-    for error in errors:
-        for leaf in _leaves(error):
-            diagnostics.append(_diagnostic(document, leaf))
-    return diagnostics
+    return explain_errors(document, _validator(kind).iter_errors(document.data), schema)
+
+
+def check_against(document: YamlDocument, schema: dict[str, Any]) -> list[Diagnostic]:
+    """Validate ``document.data`` against any JSON Schema (Draft 2020-12), as check_document."""
+    from jsonschema import Draft202012Validator
+
+    numbers_as_text.convert(document, schema)
+    validator = Draft202012Validator(_without_boolean_subschemas(schema))
+    return explain_errors(document, validator.iter_errors(document.data), schema)
+
+
+def explain_errors(
+    document: YamlDocument, errors: Iterable[Any], schema: dict[str, Any]
+) -> list[Diagnostic]:
+    """One diagnostic for each problem jsonschema found, at its line in the YAML file."""
+    return [_diagnostic(document, leaf, schema) for error in errors for leaf in _leaves(error)]

@@ -213,6 +213,33 @@ def check_references(framework: Framework, sets: DocumentSet) -> list[Diagnostic
     return problems
 
 
+def check_repeated_references(framework: Framework, sets: DocumentSet) -> list[Diagnostic]:
+    """An id listed twice in one list of references, reported at the second one.
+
+    Checked here rather than by the schema's ``uniqueItems``: editors compare YAML numbers, so
+    ``[1.1, 1.10]`` would be "duplicate items" to them, while these are two ids as written.
+    """
+    lists: list[tuple[Origin | None, str, list[str]]] = []
+    for target in framework.targets.values():
+        lists.append((target.origin, "prerequisites", target.prerequisites))
+    for progression in framework.progressions.values():
+        lists.append((progression.origin, "targets", progression.targets))
+    for course in framework.courses.values():
+        lists.append((course.origin, "competencies", course.competencies))
+        lists.append((course.origin, "targets", course.targets))
+    problems = []
+    for origin, name, references in lists:
+        seen: set[str] = set()
+        for index, ref in enumerate(references):
+            if ref in seen:
+                problems.append(sets.at(
+                    origin, "repeated-reference", f"'{shortened(ref)}' is listed twice in "
+                    f"'{name}'", (name, index), hint="list every item once",
+                ))
+            seen.add(ref)
+    return problems
+
+
 def check_cycles(framework: Framework, sets: DocumentSet) -> list[Diagnostic]:
     """No target may (transitively) come before itself, through prerequisites or progressions."""
     edges: dict[str, list[tuple[str, Origin | None, tuple[str | int, ...]]]] = {}
@@ -401,8 +428,8 @@ def _mistyped_languages(extra: list[str], missing: list[str]) -> dict[str, str]:
 
 
 FRAMEWORK_CHECKS: tuple[Check, ...] = (
-    check_metadata, check_scales, check_competencies, check_references, check_cycles,
-    check_languages,
+    check_metadata, check_scales, check_competencies, check_references,
+    check_repeated_references, check_cycles, check_languages,
 )
 
 
