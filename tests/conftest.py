@@ -1,4 +1,8 @@
-"""Fixtures shared by the test files.
+"""Fixtures and settings shared by the test files.
+
+Hypothesis: no time limits. Its deadline and "too slow" health check measure wall time, which
+on a shared 2-core machine says more about the neighbours than about the code (a round-trip
+property failed that way under load); speed is measured in benchmarks/, not in tests.
 
 ``spark``: one local SparkSession for the whole run, because starting the JVM is the slow part
 (the figure is printed at the end of the run). Tests that use it are skipped, saying why,
@@ -17,6 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("mastery", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("mastery")
 
 _SPARK_STARTED: list[float] = []
 
