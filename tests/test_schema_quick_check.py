@@ -1,13 +1,14 @@
 """The quick schema check must never call a document valid that jsonschema rejects.
 
-`validation/fastschema.py` lets valid files skip importing jsonschema; its one claim ("certainly
-valid") is compared here with jsonschema's Draft 2020-12 verdict on thousands of documents made
-by mutating valid ones, for every bundled schema.
+`schemas.certainly_valid` (jsonschema-rs) lets valid files skip importing jsonschema, which gives
+every diagnostic; its one claim ("certainly valid") is compared here with jsonschema's Draft
+2020-12 verdict on documents made by mutating valid ones, for every bundled schema.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from mastery_cli.schemas import check_document
-from mastery_cli.validation.fastschema import compile_schema
+from mastery_cli.schemas import certainly_valid, check_document
 from mastery_cli.yamlfile import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,7 +87,18 @@ def _mutants(draw: st.DrawFn, kind: str) -> Any:
     return document
 
 
+
+def _agrees(kind: str, document: Any) -> None:
+    quick = certainly_valid(document, kind)
+    exact = Draft202012Validator(_schema(kind)).is_valid(document)
+    if quick:
+        assert exact, document  # the one claim the quick check makes
+    if exact and not _has_float(document):
+        assert quick, document  # and it is not needlessly unsure
+
+
 def _has_float(value: Any) -> bool:
+    # 1.0 where the schema wants an integer: jsonschema says valid, jsonschema-rs may not.
     if isinstance(value, float):
         return True
     if isinstance(value, dict):
@@ -98,85 +109,41 @@ def _has_float(value: Any) -> bool:
 
 
 @pytest.mark.parametrize("kind", sorted(SEEDS))
-def test_bundled_schemas_compile(kind: str) -> None:
-    assert compile_schema(_schema(kind)) is not None
-
-
-@pytest.mark.parametrize("kind", sorted(SEEDS))
-def test_seeds_are_valid_for_both(kind: str) -> None:
-    check = compile_schema(_schema(kind))
-    assert check is not None
+def test_seeds_are_certainly_valid(kind: str) -> None:
     for seed in SEEDS[kind]:
-        assert check(seed)
-        assert Draft202012Validator(_schema(kind)).is_valid(seed)
+        assert certainly_valid(seed, kind)
 
 
-def _agrees(kind: str, document: Any) -> None:
-    check = compile_schema(_schema(kind))
-    assert check is not None
-    quick = check(document)
-    exact = Draft202012Validator(_schema(kind)).is_valid(document)
-    if quick:
-        assert exact, document  # the one claim the quick check makes
-    if exact and not _has_float(document):
-        assert quick, document  # and it is not needlessly unsure
-
-
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(_mutants("framework"))
 def test_framework_verdicts_agree(document: Any) -> None:
     _agrees("framework", document)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(_mutants("rubric"))
 def test_rubric_verdicts_agree(document: Any) -> None:
     _agrees("rubric", document)
 
 
 @pytest.mark.parametrize(
-    ("schema", "valid", "invalid"),
-    [
-        ({"type": "integer"}, [1, -3], ["1", True, None]),
-        ({"const": 1}, [1], [True, "1", 2]),
-        ({"enum": ["a", 1, None, False]}, ["a", 1, None, False], [0, "b", True]),
-        ({"uniqueItems": True}, [["a", "b"], "x"], [["a", "a"]]),
-        ({"oneOf": [{"type": "string"}, {"minLength": 1}]}, [3], ["abc"]),
-        ({"not": {"required": ["a"]}}, [{"b": 1}], [{"a": 1}, 3]),
-        ({"if": {"required": ["a"]}, "then": {"required": ["b"]}, "else": {"type": "string"}},
-         [{"a": 1, "b": 2}, "s"], [{"a": 1}, {"c": 1}]),
-        ({"properties": {"a": {"type": "string"}}, "patternProperties": {"^x": {"type": "null"}},
-          "additionalProperties": {"type": "integer"}},
-         [{"a": "s", "x1": None, "b": 2}], [{"x1": 1}, {"b": "s"}, {"a": 1}]),
-        ({"$ref": "#/$defs/tree", "$defs": {"tree": {"type": "array",
-                                                     "items": {"$ref": "#/$defs/tree"}}}},
-         [[], [[[]]]], [[1], [[{}]]]),
-        ({"minimum": 2, "exclusiveMaximum": 5}, [2, 4.5, "x"], [1, 5]),
-        ({"propertyNames": {"pattern": "^[a-z]+$"}, "minProperties": 1}, [{"ab": 1}],
-         [{}, {"A": 1}]),
-    ],
+    "value",
+    [datetime.date(2026, 9, 1), 10**30, float("nan"), "en\n", b"bytes", {1: "x"}],
+    ids=["date", "huge-int", "nan", "trailing-newline", "bytes", "int-key"],
 )
-def test_keywords_match_jsonschema(schema: dict[str, Any], valid: list[Any],
-                                   invalid: list[Any]) -> None:
-    check = compile_schema(schema)
-    assert check is not None
-    validator = Draft202012Validator(schema)
-    for value in valid:
-        assert validator.is_valid(value) and check(value), value
-    for value in invalid:
-        assert not validator.is_valid(value) and not check(value), value
+def test_values_json_has_no_word_for_are_left_to_jsonschema(value: Any) -> None:
+    """YAML can say things JSON cannot, and Python's ``re`` lets "$" match before a final line
+    break: the quick check answers "not certain" (jsonschema decides), and never raises."""
+    document = copy.deepcopy(SEEDS["framework"][0])
+    document["languages"] = ["en", value]
+    assert certainly_valid(document, "framework") is False
+    document["languages"] = ["en", "es"]
+    assert certainly_valid(document, "framework") is True
 
 
-@pytest.mark.parametrize(
-    "schema",
-    [{"unevaluatedProperties": False}, {"$ref": "https://example.org/s.json"},
-     {"prefixItems": [{}], "items": False}, {"dependentSchemas": {}},
-     {"properties": {"a": {"$id": "x", "type": "string"}}}],
-)
-def test_what_it_does_not_model_is_left_to_jsonschema(schema: dict[str, Any]) -> None:
-    assert compile_schema(schema) is None
-
-
-def test_floats_for_integers_are_left_to_jsonschema() -> None:
-    check = compile_schema({"type": "integer"})
-    assert check is not None and check(1.0) is False  # "not certain", jsonschema decides
+def test_a_final_line_break_is_jsonschema_s_to_judge() -> None:
+    # The one place the two differ on our schemas: both answers must lead to the same result.
+    document = copy.deepcopy(SEEDS["framework"][0])
+    document["languages"] = ["en", "es\n"]
+    assert Draft202012Validator(_schema("framework")).is_valid(document)
+    assert certainly_valid(document, "framework") is False
