@@ -302,8 +302,9 @@ def _coercible(error: Any) -> bool:
 
 @cache
 def _quick_validator(kind: str) -> Any:
-    # jsonschema-rs imports in a few milliseconds, jsonschema in ~70 (with referencing and rpds):
-    # most files people validate are valid, and for them the yes/no answer is all we need.
+    # jsonschema-rs costs about a quarter of jsonschema's import time (with referencing and
+    # rpds; benchmarks/README.md): most files people validate are valid, and for them the
+    # yes/no answer is all we need.
     import jsonschema_rs
 
     return jsonschema_rs.Draft202012Validator(load_schema(kind), validate_formats=False)
