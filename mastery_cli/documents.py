@@ -8,10 +8,8 @@ skipped there, but a file named explicitly on the command line must be one.
 from __future__ import annotations
 
 import difflib
-import gc
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,34 +168,6 @@ def _classify(
     ), None
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of YAML nodes are created.
-
-    The node trees (kept for positions) and the data hold no reference cycles, but every
-    allocation counts towards a collection, and each full collection walks everything loaded so
-    far: with the collector on, loading 20 MB of YAML takes four times as long.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def load_documents(paths: Sequence[Path], *, kinds: Sequence[str] = KINDS) -> DocumentSet:
-    """Read and schema-check every mastery file under ``paths``."""
-    with gc_paused():
-        return _load_documents(paths, kinds)
-
-
-#: Below this many files (or bytes) a process pool costs more than it saves.
-PARALLEL_MIN_FILES = 8
-PARALLEL_MIN_BYTES = 2_000_000
-
-
 @dataclass
 class _FileOutcome:
     """What reading one file gave: counted or skipped, its problems, and the document."""
@@ -251,56 +221,11 @@ def _declared_id(shown: str, document: YamlDocument | None) -> tuple[str, str | 
     return shown, str(data["id"])
 
 
-def _load_chunk(chunk: list[tuple[Path, bool]], kinds: Sequence[str]) -> list[_FileOutcome]:
-    with gc_paused():
-        return [_load_file(file, explicit, kinds) for file, explicit in chunk]
-
-
-def _parallel_outcomes(
-    candidates: list[tuple[Path, bool]], kinds: Sequence[str]
-) -> list[_FileOutcome] | None:
-    """Parse a large set of files on every core; None when not worth it or not possible.
-
-    Parsing (libyaml) and the schema check are per file; the rules across files run after, in
-    this process. Workers are forked, so they start without importing anything again.
-    """
-    workers = min(os.cpu_count() or 1, len(candidates) // 4)
-    if len(candidates) < PARALLEL_MIN_FILES or workers < 2:
-        return None
-    total = 0
-    for file, _ in candidates:
-        with suppress(OSError):
-            total += file.stat().st_size
-    if total < PARALLEL_MIN_BYTES:
-        return None
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    # Interleaved chunks (every n-th file) balance big and small files between workers, and a
-    # few chunks per worker let this process unpickle results while the others still parse.
-    count = workers * 3
-    chunks = [candidates[i::count] for i in range(count)]
-    try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_load_chunk, chunks, [kinds] * count))
-    except (OSError, RuntimeError):  # no /dev/shm, process limits: fall back to one process
-        return None
-    ordered: list[_FileOutcome | None] = [None] * len(candidates)
-    for i, chunk_result in enumerate(results):
-        for j, outcome in enumerate(chunk_result):
-            ordered[i + j * count] = outcome
-    return [o for o in ordered if o is not None]
-
-
-def _load_documents(paths: Sequence[Path], kinds: Sequence[str]) -> DocumentSet:
-    candidates = list(discover(paths))
-    outcomes = _parallel_outcomes(candidates, kinds)
-    if outcomes is None:
-        outcomes = [_load_file(file, explicit, kinds) for file, explicit in candidates]
+def load_documents(paths: Sequence[Path], *, kinds: Sequence[str] = KINDS) -> DocumentSet:
+    """Read and schema-check every mastery file under ``paths``."""
     result = DocumentSet()
-    for outcome in outcomes:
+    for file, explicit in discover(paths):
+        outcome = _load_file(file, explicit, kinds)
         result.files_checked += outcome.checked
         result.diagnostics.extend(outcome.diagnostics)
         if outcome.skipped is not None:

@@ -246,16 +246,15 @@ def test_import_case_with_a_lone_surrogate_writes_files_that_validate(
 
 
 def test_a_file_name_with_a_line_break_is_escaped_where_it_is_echoed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mastery_cli.cli.fast_validate import fast_main
-
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     Path("x\n::error::forged.yaml").write_text("not: mastery\n", encoding="utf-8")
     Path("y\n::error::empty.yaml").write_text("kind: framework\n", encoding="utf-8")
-    assert fast_main(["validate", "--verbose", "."]) == 1
-    captured = capsys.readouterr()
-    assert "skipped x\\n::error::forged.yaml: no 'kind' key" in captured.err.splitlines()
-    assert captured.out.splitlines()[0].startswith("y\\n::error::empty.yaml:")
-    assert not any(line.startswith("::error") for line in (captured.out + captured.err)
+    result = CliRunner().invoke(app, ["validate", "--verbose", "."])
+    assert result.exit_code == 1
+    assert "skipped x\\n::error::forged.yaml: no 'kind' key" in result.stderr.splitlines()
+    assert result.stdout.splitlines()[0].startswith("y\\n::error::empty.yaml:")
+    assert not any(line.startswith("::error") for line in (result.stdout + result.stderr)
                    .splitlines())

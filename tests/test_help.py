@@ -53,3 +53,20 @@ def test_root_help_and_version() -> None:
 def test_unknown_command_is_a_usage_error() -> None:
     result = CliRunner().invoke(app, ["no-such-command"])
     assert result.exit_code == 2
+
+
+def test_the_application_loads_no_heavy_library() -> None:
+    """Commands import the library inside their functions: `mastery --help` (and so every
+    command before its body runs) pays for typer, not for numpy, pandas, pyarrow, jinja2,
+    jsonschema, rich or the grading engine."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "mastery_cli", "--help"],
+                            capture_output=True, text=True, env={"COLUMNS": "100"})
+    assert result.returncode == 0, result.stderr
+    modules = {line.split("|")[-1].strip() for line in result.stderr.splitlines()
+               if line.startswith("import time:")}
+    heavy = {"numpy", "pandas", "pyarrow", "jinja2", "jsonschema", "jsonschema_rs", "weasyprint",
+             "babel", "yaml", "mastery_cli.grading", "mastery_cli.reports"}
+    assert not heavy & modules

@@ -424,10 +424,10 @@ def test_an_export_that_fails_keeps_the_old_file_and_no_temporary(
     assert out.read_text() == "last week's\n"
 
 
-# -- the fast path and the library ------------------------------------------------------------
+# -- the console script and the library ------------------------------------------------------------
 
 
-def test_the_fast_grade_path_says_the_same(sources: dict[str, Path], tmp_path: Path) -> None:
+def test_the_console_script_says_the_same(sources: dict[str, Path], tmp_path: Path) -> None:
     (tmp_path / "results").write_text("x\n")
     run = subprocess.run(
         [sys.executable, "-m", "mastery_cli", "grade", str(sources["scores"]), "--framework",

@@ -5,9 +5,6 @@ A case folder holds the YAML file(s) of one situation and ``expected.txt``, the 
 (or on the paths listed in ``args.txt``). The exit code must be 1 when the output reports an
 error and 0 otherwise. ``UPDATE_GOLDEN=1 pytest tests/test_validate_cases.py`` rewrites the
 golden files; review the diff before committing it.
-
-Each case runs twice: through typer (``CliRunner``) and through the start-up fast path
-(``fast_main``), which must print the same bytes.
 """
 
 from __future__ import annotations
@@ -20,7 +17,6 @@ import pytest
 from typer.testing import CliRunner
 
 from mastery_cli.cli import app
-from mastery_cli.cli.fast_validate import fast_main
 
 CASES = Path(__file__).parent / "cases"
 CASE_NAMES = sorted(p.name for p in CASES.iterdir() if p.is_dir())
@@ -58,18 +54,6 @@ def test_case_matches_golden_output(
     assert result.stdout == golden.read_text(encoding="utf-8")
     assert result.exit_code == _expected_exit(result.stdout)
     assert "Traceback" not in result.output
-
-
-@pytest.mark.parametrize("case", CASE_NAMES)
-def test_fast_path_prints_the_same(
-    case: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.chdir(CASES)
-    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    code = fast_main(["validate", *_arguments(case)])
-    out = capsys.readouterr().out
-    assert out == (CASES / case / "expected.txt").read_text(encoding="utf-8")
-    assert code == _expected_exit(out)
 
 
 def test_good_cases_pass_strict(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-"""`mastery validate` and `mastery schema` on the command line: formats, exit codes, fast path."""
+"""`mastery validate` and `mastery schema` on the command line: formats, exit codes, imports."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import yaml
 from typer.testing import CliRunner
 
 from mastery_cli.cli import app
-from mastery_cli.cli.fast_validate import fast_main, parse_arguments
 from mastery_cli.diagnostics import Diagnostic, Severity, render_github
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,50 +160,7 @@ def test_help_has_examples(command: str) -> None:
     assert f"mastery {command}" in result.stdout
 
 
-# --- the start-up fast path ---------------------------------------------------------------------
-
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["good"], ["--strict", "missing-i-can"], ["-v", "good"], ["--format=json", "schema-enum"],
-        ["-fgithub", "schema-enum"], ["schema-enum", "-f", "json", "--verbose"],
-        ["--", "missing-i-can"], ["unresolved-course", "missing-i-can", "--strict"],
-    ],
-)
-def test_fast_path_matches_typer(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    typer_result = invoke("validate", *argv)
-    code = fast_main(["validate", *argv])
-    captured = capsys.readouterr()
-    assert (captured.out, captured.err, code) == (
-        typer_result.stdout, typer_result.stderr, typer_result.exit_code
-    )
-
-
-@pytest.mark.parametrize(
-    "argv",
-    [["--help"], ["-h"], ["--format"], ["--format", "xml"], ["-x"], ["-vs"], ["-"], [""]],
-)
-def test_fast_path_leaves_the_rest_to_typer(argv: list[str]) -> None:
-    assert parse_arguments(argv) is None
-    assert fast_main(["validate", *argv]) is None
-
-
-def test_fast_path_only_for_validate() -> None:
-    assert fast_main([]) is None
-    assert fast_main(["schema", "framework"]) is None
-
-
-def test_fast_path_reports_internal_errors(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    def broken(paths: object) -> None:
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr("mastery_cli.validation.validate_paths", broken)
-    assert fast_main(["validate", "good"]) == 2
-    err = capsys.readouterr().err
-    assert "mastery: internal error: RuntimeError: boom" in err and "Traceback" not in err
-
+# --- start-up cost -------------------------------------------------------------------------------
 
 def _imported_modules(*args: str, cwd: Path) -> tuple[int, set[str], str]:
     result = subprocess.run(
@@ -217,31 +173,24 @@ def _imported_modules(*args: str, cwd: Path) -> tuple[int, set[str], str]:
 
 
 def test_validate_does_not_import_heavy_libraries(tmp_path: Path) -> None:
-    """Not timed, but what costs start-up time: pandas, jinja2 and rich stay out; jsonschema too
-    while files are valid (and need no scalar read back as text)."""
+    """Not timed, but what costs start-up time: pandas, jinja2, rich and the grading engine
+    stay out; jsonschema too while files are valid (jsonschema-rs says so), and need no
+    scalar read back as text."""
     text = (CASES / "missing-i-can" / "framework.yaml").read_text(encoding="utf-8")
     (tmp_path / "framework.yaml").write_text(
         text.replace("      - id: MATH.2\n", "      - id: MATH.2\n        i_can: I can.\n"),
         encoding="utf-8",
     )
     code, modules, out = _imported_modules(
-        "-c", "import sys; from mastery_cli.cli.fast_validate import fast_main; "
-        "sys.exit(fast_main(sys.argv[1:]))", "validate", "--strict", str(tmp_path), cwd=CASES,
-    )
+        "-m", "mastery_cli", "validate", "--strict", str(tmp_path), cwd=CASES)
     assert code == 0, out
-    for heavy in ("pandas", "jinja2", "rich", "typer", "pydantic", "jsonschema"):
+    assert "jsonschema_rs" in modules
+    for heavy in ("pandas", "jinja2", "rich", "jsonschema", "numpy", "pyarrow",
+                  "mastery_cli.grading"):
         assert heavy not in modules, heavy
-    code, modules, _ = _imported_modules(
-        "-c", "import sys; from mastery_cli.cli.fast_validate import fast_main; "
-        "sys.exit(fast_main(sys.argv[1:]))", "validate", "schema-enum", cwd=CASES,
-    )
+    code, modules, _ = _imported_modules("-m", "mastery_cli", "validate", "schema-enum",
+                                         cwd=CASES)
     assert code == 1 and "jsonschema" in modules and "pandas" not in modules
-
-
-def test_the_mastery_command_does_not_import_pandas_or_jinja2() -> None:
-    code, modules, out = _imported_modules("-m", "mastery_cli", "validate", "good", cwd=CASES)
-    assert code == 0, out
-    assert "pandas" not in modules and "jinja2" not in modules
 
 
 # --- pre-commit hook ------------------------------------------------------------------------------

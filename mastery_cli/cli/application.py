@@ -11,6 +11,7 @@ from mastery_cli.cli import grade as _grade
 from mastery_cli.cli import interop as _interop
 from mastery_cli.cli import report as _report
 from mastery_cli.cli import validate as _validate
+from mastery_cli.cli.common import emit
 
 app = typer.Typer(
     name="mastery",
@@ -25,7 +26,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"mastery {__version__}")
+        emit(f"mastery {__version__}")
         raise typer.Exit()
 
 

@@ -1,7 +1,6 @@
 """`mastery grade` and `mastery explain`: options and help texts.
 
-What grade does once its options are parsed is `grade_run.run_grade`, which the start-up fast
-path (fast_grade.py) calls too, so both print the same bytes and exit alike.
+What grade does once its options are parsed is `grade_run.run_grade`.
 """
 
 from __future__ import annotations

@@ -1,13 +1,8 @@
 """What `mastery grade` does once its options are known: load, grade, write, report.
 
-Both ways into ``mastery grade`` call `run_grade`: the typer command (mastery_cli/cli/grade.py)
-and the start-up fast path (mastery_cli/cli/fast_grade.py), so what they print and how they exit
-is the same by construction.
-
-No typer, click or rich at import time, and no pandas anywhere: this module runs before (or
-instead of) the CLI framework, and ``mastery grade -q`` at a million rows has about half a second
-in all, which ``import pandas`` alone would take half of. rich is imported only for the summary
-(without ``-q``) and for the progress bar (on a terminal, for big inputs).
+The body of the typer command (mastery_cli/cli/grade.py), kept apart from the option
+definitions. The grading modules, pandas and rich are imported inside the functions that need
+them, so `mastery grade --help` and the other commands do not pay for them.
 """
 
 from __future__ import annotations
@@ -17,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from mastery_cli.cli.common import emit
 
 if TYPE_CHECKING:
     from mastery_cli.diagnostics import Diagnostic
@@ -49,13 +46,6 @@ class GradeOptions:
     output_kind: str = "csv"
     quiet: bool = False
     strict: bool = False
-
-
-def emit(text: str, *, err: bool = False) -> None:
-    # The same as cli.common.emit, which cannot be imported here (it imports typer).
-    stream = sys.stderr if err else sys.stdout
-    stream.write(text if text.endswith("\n") else text + "\n")
-    stream.flush()
 
 
 def load_inputs(framework_path: Path, policy_path: Path | None, method: str | None,

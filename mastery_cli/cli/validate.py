@@ -10,6 +10,10 @@ import typer
 
 from mastery_cli.cli.common import FORMAT_HELP, emit, guarded, resolve_format
 
+NO_FILES_MESSAGE = (
+    "mastery: no mastery files found (YAML files with 'kind: framework', 'rubric' or 'policy')"
+)
+
 
 @guarded
 def validate(
@@ -39,11 +43,21 @@ def validate(
 
         mastery validate examples/ --strict --format json
     """
-    from mastery_cli.cli.fast_validate import run_validate
+    from mastery_cli.diagnostics import Summary, exit_code, printable, render, sorted_diagnostics
+    from mastery_cli.validation import validate_paths
 
     fmt = resolve_format(output_format)
-    code = run_validate(paths or [Path(".")], fmt, strict=strict, verbose=verbose)
-    raise typer.Exit(code)
+    result = validate_paths(paths or [Path(".")])
+    summary = Summary.of(result.diagnostics, result.files_checked)
+    if verbose:
+        summary.extra["skipped"] = [{"path": p, "reason": r} for p, r in result.skipped]
+        if fmt != "json":
+            for path, reason in result.skipped:
+                emit(printable(f"skipped {path}: {reason}"), err=True)
+    emit(render(sorted_diagnostics(result.diagnostics), summary, fmt))
+    if result.files_checked == 0 and not result.diagnostics:
+        emit(NO_FILES_MESSAGE, err=True)
+    raise typer.Exit(exit_code(result.diagnostics, strict))
 
 
 @guarded

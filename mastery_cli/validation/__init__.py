@@ -18,7 +18,7 @@ from mastery_cli.diagnostics import (
     error,
     sorted_diagnostics,
 )
-from mastery_cli.documents import DocumentSet, MasteryDocument, gc_paused, load_documents
+from mastery_cli.documents import DocumentSet, MasteryDocument, load_documents
 from mastery_cli.framework.build import build_frameworks, build_rubric
 from mastery_cli.framework.model import Framework, Rubric
 from mastery_cli.validation.fold import fold_misspelled_keys
@@ -50,11 +50,6 @@ def _register_extra_checks() -> None:
 
 
 def check_documents(sets: DocumentSet) -> ValidationResult:
-    with gc_paused():
-        return _check_documents(sets)
-
-
-def _check_documents(sets: DocumentSet) -> ValidationResult:
     diagnostics = list(sets.diagnostics)
     frameworks, build_problems = build_frameworks(sets)
     diagnostics.extend(build_problems)
