@@ -1944,3 +1944,34 @@ def _reject_table(parts: Sequence[_Rejects]) -> Table:
         "message": np.concatenate([p.message for p in parts]),
     }
     return Table(columns)
+
+
+# --------------------------------------------------------------------------- extra columns
+
+
+def extra_column(path: Path, names: Sequence[str]) -> tuple[list[str], dict[int, str] | None]:
+    """A column the evidence table does not keep, read with the gradebook reader.
+
+    Returns the file's header and, when one of ``names`` (normalised spellings, in order of
+    preference) is a header of ``path``, that column's trimmed text by the line each record
+    starts on (the ``row`` of `EvidenceSet.frame`); else None. `mastery calibrate` reads
+    ``work_id`` this way and checks that a file has a ``rater`` column. Problems reading the
+    file are left to `read_evidence`, which reports them: here they give (``[]``, None).
+    """
+    try:
+        raw = read_input(path)
+        if without_content(raw) or not_csv(bytes(raw[:8])) is not None:
+            return [], None
+        decoded = sniff(raw, str(path))
+        header = list(decoded.header)
+        normalized = [formats.normalize_header(h) for h in header]
+        index = next((normalized.index(n) for n in names if n in normalized), None)
+        if index is None:
+            return header, None
+        records = read_records(decoded, str(path), dictionary=True)
+    except (OSError, CsvError, NotUtf8):
+        return [], None
+    codes, values = records.codes(index)
+    texts = [value.strip() for value in values]
+    return header, {int(line): texts[code] for line, code in zip(records.lines, codes,
+                                                                    strict=True)}
