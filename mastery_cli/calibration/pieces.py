@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mastery_cli.diagnostics import Diagnostic, warning
 
@@ -74,11 +74,12 @@ def collect_pieces(frame: pd.DataFrame,
     problems: list[Diagnostic] = []
     left_out = 0
     ordered = frame.sort_values(["file", "row"], kind="stable")
-    for row in ordered.itertuples(index=False):
-        file, line = _text(row.file), int(row.row)
-        if _text(row.status) != "scored":
+    rows: list[dict[Any, Any]] = ordered.to_dict("records")
+    for row in rows:
+        file, line = _text(row["file"]), int(row["row"])
+        if _text(row["status"]) != "scored":
             continue
-        rater = _text(row.rater).strip()
+        rater = _text(row["rater"]).strip()
         if not rater:
             problems.append(warning(
                 "missing-rater", "this rating names no rater: left out of the calibration",
@@ -86,15 +87,15 @@ def collect_pieces(frame: pd.DataFrame,
             ))
             left_out += 1
             continue
-        date = row.date.strftime("%Y-%m-%d") if row.date == row.date else ""
+        date = row["date"].strftime("%Y-%m-%d") if row["date"] == row["date"] else ""
         work_id = work_ids.get((file, line), "")
         piece = Piece(
-            target=_text(row.target), student_id=_text(row.student_id),
-            student_name=_text(row.student_name), assessment=_text(row.assessment),
+            target=_text(row["target"]), student_id=_text(row["student_id"]),
+            student_name=_text(row["student_name"]), assessment=_text(row["assessment"]),
             date=date, work_id=work_id,
         )
         piece = pieces.setdefault(piece.key, piece)
-        value = float(row.score)
+        value = float(row["score"])
         if rater in piece.ratings:
             first_file, first_row = first_line[(piece.key, rater)]
             same = piece.ratings[rater] == value

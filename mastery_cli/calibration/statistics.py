@@ -21,12 +21,14 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Literal
 
 import numpy as np
 
 from mastery_cli.calibration.pieces import Piece
 
-ALPHA_LEVELS = ("nominal", "ordinal", "interval")
+AlphaLevel = Literal["nominal", "ordinal", "interval", "ratio"]
+ALPHA_LEVELS: tuple[AlphaLevel, ...] = ("nominal", "ordinal", "interval")
 
 #: A rating's place along its scale, in levels (see `positions_for`).
 Position = Callable[[float], float]
@@ -111,7 +113,7 @@ def mean_pairwise_kappa(pieces: Sequence[Piece], position: Position) -> float | 
     return sum(defined) / len(defined) if defined else None
 
 
-def krippendorff_alpha(pieces: Sequence[Piece], level: str) -> float | None:
+def krippendorff_alpha(pieces: Sequence[Piece], level: AlphaLevel) -> float | None:
     """Krippendorff's α at ``level`` over the pieces with two ratings or more."""
     import krippendorff
 
