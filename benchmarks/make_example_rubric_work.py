@@ -1,4 +1,7 @@
-"""Write examples/calibration/lab-report-session.csv, byte for byte reproducibly.
+"""Write the example school's rubric-scored work, byte for byte reproducibly:
+
+- examples/calibration/lab-report-session.csv: a double-scored calibration session;
+- examples/tasks/water-plan-rubric-scores.csv: a rubric-scored performance task.
 
 The science department's calibration meeting on the homeostasis investigation (the
 heart-rate recovery lab): three teachers each score the same 20 lab reports with the lab-report
@@ -6,7 +9,13 @@ rubric (five criteria, each on its own target). Ms Reyes scores a little generou
 Lindqvist is strict about data and analysis, and a few reports split the room by two levels.
 Ms Reyes left before the last three reports, and one late report was scored by one teacher only.
 
-    python benchmarks/make_example_calibration.py
+The Algebra I performance task "Which water plan?" is scored with the modelling-task rubric
+(a rated rubric) by Ms Alvarez for section ALG1-P1: one row per student and criterion, the
+criterion by its title and the rating by the rubric's own labels, as a rubric-scored Canvas
+assignment is exported. `mastery grade --rubric examples/rubrics/modelling-task.yaml` turns
+it into evidence on each criterion's target.
+
+    python benchmarks/make_example_rubric_work.py
 """
 
 from __future__ import annotations
@@ -17,6 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "examples" / "calibration" / "lab-report-session.csv"
+TASK_OUT = ROOT / "examples" / "tasks" / "water-plan-rubric-scores.csv"
+CRITERIA = ("Representing the situation", "Solving the system",
+            "Interpreting graphs and making a recommendation", "Units and quantities")
+LABELS = ("Emerging", "Developing", "Proficient", "Extending")
 STUDENTS = [
     ("0041019", "Mbeki, Jonah", "BIO-P5"), ("0041020", "García, Aaliyah", "BIO-P6"),
     ("0041021", "Patel, Hugo", "BIO-P5"), ("0041022", "Novak, Nadia", "BIO-P6"),
@@ -72,5 +85,32 @@ def main() -> None:
         writer.writerows(rows)
 
 
+def algebra_p1_students() -> list[tuple[str, str]]:
+    """Section ALG1-P1's students (id, name) in the order of the Algebra I gradebook."""
+    with (ROOT / "examples" / "gradebook" / "algebra1_fall.csv").open(encoding="utf-8") as f:
+        found = {r["student_id"]: r["student_name"] for r in csv.DictReader(f)
+                 if r["section"] == "ALG1-P1"}
+    return list(found.items())
+
+
+def task_main() -> None:
+    """The rubric-scored performance task (ids and names as in algebra1_fall.csv)."""
+    rng = random.Random(1801)
+    rows = []
+    for student_id, name in algebra_p1_students()[:12]:
+        for criterion in CRITERIA:
+            level = rng.choices((1, 2, 3, 4), weights=(1, 3, 4, 2))[0]
+            rows.append([student_id, name, "ALG1-P1", "ALG1", "Which water plan? (task)",
+                         "summative", "2026-11-20", criterion, LABELS[level - 1], "Alvarez"])
+    TASK_OUT.parent.mkdir(parents=True, exist_ok=True)
+    with TASK_OUT.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["student_id", "student_name", "section", "course", "assessment", "type",
+                         "date", "criterion", "rating", "rater"])
+        writer.writerows(rows)
+
+
 if __name__ == "__main__":
+    main()
+    task_main()
     main()
