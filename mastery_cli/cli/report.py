@@ -169,6 +169,7 @@ def report(
     data = ReportData(document, framework, ReportOptions(
         language=language, locale=locale, report_date=when, term=term, paper=paper,
         html_lang=lang.replace("_", "-"),
+        exemplars=_exemplars(framework, rubrics or [], language, warnings),
     ))
     if comments is not None:
         from mastery_cli.reports.comments import read_comments
@@ -188,6 +189,19 @@ def report(
     html = sum(1 for p in result.written if p.suffix == ".html")
     emit(f"wrote {html} HTML" + (f" and {pdfs} PDF" if pdf else "") + f" {kind} document"
          + ("" if html == 1 else "s") + f" into {out} (index: {index})", err=True)
+
+
+def _exemplars(framework: Framework, rubrics: list[Path], language: str,
+               warnings: list[Any]) -> dict[str, Any]:
+    """With --rubric: the exemplars "I can" sheets show next to each level."""
+    if not rubrics:
+        return {}
+    from mastery_cli.rubrics import load_rubrics
+    from mastery_cli.rubrics.bank import exemplar_index
+
+    loaded, rubric_warnings = load_rubrics(rubrics, framework)
+    warnings.extend(rubric_warnings)
+    return exemplar_index(framework, loaded, language)
 
 
 def _staff_report(kind: str, scores: list[Path], framework_path: Path, out: Path, *, pdf: bool,

@@ -128,3 +128,12 @@ def unscored_targets(framework: Framework, rubrics: Sequence[Rubric]) -> list[tu
     scored = {c.target for r in rubrics for c in r.criteria}
     return [(t.id, t.title or t.statement) for t in framework.targets.values()
             if t.id not in scored]
+
+
+def exemplar_index(framework: Framework, rubrics: Sequence[Rubric], lang: str | None = None
+                   ) -> dict[str, dict[float, list[ShownExemplar]]]:
+    """Target id -> level -> its exemplars, for documents that show them next to a level
+    ("I can" sheets). Files are named, images inlined, URLs linked."""
+    return {target.id: {level.value: level.exemplars for level in target.levels
+                        if level.exemplars}
+            for target in exemplar_bank(framework, rubrics, None, lang)}
