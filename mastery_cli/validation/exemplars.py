@@ -54,6 +54,6 @@ def exemplar_gaps(rubric: Rubric, framework: Framework, sets: DocumentSet) -> li
                 ("exemplars",) if criterion.exemplars else ("id",),
                 hint="collect benchmarked work at these levels in a calibration session "
                      "('mastery report exemplars' lists the whole bank)",
-                severity=Severity.WARNING,
+                severity=Severity.WARNING, key=True,
             ))
     return problems
