@@ -30,6 +30,12 @@ def write_pdf(html: str, path: Path, base: Path) -> None:
     path.write_bytes(html_to_pdf(html, base))
 
 
+#: The reports' level tones (report.css), as literal colours for SVG: WeasyPrint does not
+#: resolve CSS variables inside SVG. (background, text)
+TONE_COLOURS = {1: ("#fbe9e5", "#8a2a14"), 2: ("#fcf1da", "#6e4600"),
+                3: ("#e2f1e5", "#1d5a2c"), 4: ("#e1ebf8", "#1f3a7a")}
+
+
 def tone(index: int, count: int) -> int:
     """The colour tone (1-4, as the reports use) of the level at ``index`` of ``count``."""
     if count <= 1:

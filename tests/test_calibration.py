@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import math
 import re
+import shutil
+import subprocess
 from collections.abc import Sequence
 from itertools import combinations
 from pathlib import Path
@@ -28,6 +30,7 @@ from mastery_cli.calibration.statistics import (
     quadratic_kappa,
 )
 from mastery_cli.cli import app
+from mastery_cli.reports.pdf import pdf_available
 
 REPO = Path(__file__).resolve().parents[1]
 HEADER = ["student_id", "student_name", "target", "assessment", "date", "score", "rater"]
@@ -286,7 +289,9 @@ def test_disagreements_carry_the_rubrics_exemplars_and_escape_names(tmp_path: Pa
     html = (out / "calibration.html").read_text(encoding="utf-8")
     assert "<script>x" not in html and "&lt;script&gt;x" in html
     assert "Plans an investigation that changes one variable" in html  # the level-2 indicator
-    assert 'href="../../' not in html or "lab-report-level2.md" in html
+    # The link to the exemplar file works from the output folder.
+    href = re.search(r'href="([^"]*lab-report-level2\.md)"', html)
+    assert href is not None and (out / href.group(1)).resolve().is_file()
     assert "No exemplar for this level yet." in html  # level 4 has none
 
 
@@ -299,6 +304,17 @@ def test_the_example_session_runs(tmp_path: Path) -> None:
     agreement = _read(tmp_path / "agreement.csv")
     assert agreement[-1]["target"] == "ALL" and agreement[-1]["raters"] == "3"
     assert len(_read(tmp_path / "disagreements.csv")) >= 3
+
+
+@pytest.mark.skipif(not pdf_available(), reason="WeasyPrint cannot load its libraries here")
+def test_pdf_is_written_with_the_pieces_to_discuss(tmp_path: Path) -> None:
+    code, output, out = _run(tmp_path, _session(), HEADER, "--pdf")
+    assert code == 0, output
+    assert (out / "calibration.pdf").read_bytes().startswith(b"%PDF-")
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(out / "calibration.pdf"), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        assert "Pieces to discuss first" in text and "Ada" in text
 
 
 def test_framework_fixture_scale() -> None:

@@ -14,7 +14,7 @@ from mastery_cli.calibration.analysis import Calibration
 from mastery_cli.calibration.pieces import Piece
 from mastery_cli.framework.model import Framework, level_key
 from mastery_cli.rubrics.levels import exemplar_location, exemplars_by_level, level_language
-from mastery_cli.staffdocs import render_staff_document, tone
+from mastery_cli.staffdocs import TONE_COLOURS, render_staff_document, tone
 
 #: Width in pixels of a rater's bar in the chart of ratings.
 BAR_WIDTH = 320
@@ -40,8 +40,11 @@ def _chart(pieces: list[Piece], levels: list[float]) -> list[dict[str, Any]]:
             count = sum(1 for v in given if v == level)
             if count:
                 width = BAR_WIDTH * count / len(given)
+                shade = tone(index, len(levels))
+                fill, stroke = TONE_COLOURS[shade]
                 segments.append({"x": round(x, 1), "width": round(width, 1), "count": count,
-                                 "level": level_key(level), "tone": tone(index, len(levels))})
+                                 "level": level_key(level), "tone": shade, "fill": fill,
+                                 "stroke": stroke})
                 x += width
         bars.append({"rater": rater, "total": len(given), "segments": segments})
     return bars
