@@ -275,8 +275,8 @@ def test_work_id_names_the_piece(tmp_path: Path) -> None:
 
 
 def test_disagreements_carry_the_rubrics_exemplars_and_escape_names(tmp_path: Path) -> None:
-    rows = [["0041001", "<b>Kim</b>", "SCI.INQ.2", "Lab", "2026-10-01", 2, "=HYPERLINK()"],
-            ["0041001", "<b>Kim</b>", "SCI.INQ.2", "Lab", "2026-10-01", 4, "z<script>x</script>"]]
+    rows = [["0041001", "<b>Kim</b>", "SCI.INQ.2", "Lab", "2026-10-01", 1, "=HYPERLINK()"],
+            ["0041001", "<b>Kim</b>", "SCI.INQ.2", "Lab", "2026-10-01", 3, "z<script>x</script>"]]
     scores = write_csv(tmp_path / "session.csv", rows, HEADER)
     out = tmp_path / "out"
     result = CliRunner().invoke(app, [
@@ -284,15 +284,17 @@ def test_disagreements_carry_the_rubrics_exemplars_and_escape_names(tmp_path: Pa
         "--rubric", str(REPO / "examples" / "rubrics" / "lab-report.yaml"), "--out", str(out)])
     assert result.exit_code == 0, result.output
     disputed = _read(out / "disagreements.csv")
-    assert disputed[0]["ratings"].startswith("'=HYPERLINK()=2")
-    assert disputed[0]["exemplars"].endswith("examples/rubrics/exemplars/lab-report-level2.md")
+    assert disputed[0]["ratings"] == "'=HYPERLINK()=1; z<script>x</script>=3"
+    exemplars = disputed[0]["exemplars"]  # level 1 has none; the file as the rubric names it
+    assert exemplars.startswith("3: ") and "; " not in exemplars
+    assert exemplars.endswith("examples/rubrics/exemplars/lab-report-level3.md")
     html = (out / "calibration.html").read_text(encoding="utf-8")
     assert "<script>x" not in html and "&lt;script&gt;x" in html
-    assert "Plans an investigation that changes one variable" in html  # the level-2 indicator
+    assert "Follows a given procedure with reminders" in html  # the level-1 indicator
     # The link to the exemplar file works from the output folder.
-    href = re.search(r'href="([^"]*lab-report-level2\.md)"', html)
+    href = re.search(r'href="([^"]*lab-report-level3\.md)"', html)
     assert href is not None and (out / href.group(1)).resolve().is_file()
-    assert "No exemplar for this level yet." in html  # level 4 has none
+    assert "No exemplar for this level yet." in html  # level 1 has none
 
 
 def test_the_example_session_runs(tmp_path: Path) -> None:
