@@ -116,3 +116,25 @@ def test_example_rubrics_validate(tmp_path: Path) -> None:
     copy = tmp_path / "examples"
     shutil.copytree(REPO / "examples", copy)
     assert [line for line in _codes([copy]) if "exemplar" in line] == []
+
+
+def test_report_cards_show_exemplars_only_when_the_school_turns_them_on(tmp_path: Path
+                                                                        ) -> None:
+    grades = tmp_path / "grades"
+    CliRunner().invoke(app, [
+        "grade", str(REPO / "examples" / "gradebook" / "biology_fall.csv"), "--framework",
+        str(FRAMEWORK), "--policy", str(REPO / "examples" / "policy.yaml"), "--out",
+        str(grades), "--format", "json", "--quiet"])
+    common = ["report", "report-card", "--grades", str(grades), "--framework", str(FRAMEWORK),
+              "--student", "0041019", "--quiet", "--rubric", str(RUBRICS)]
+    on = CliRunner().invoke(app, [*common, "--exemplars", "--out", str(tmp_path / "on")])
+    off = CliRunner().invoke(app, [*common, "--out", str(tmp_path / "off")])
+    assert on.exit_code == 0 and off.exit_code == 0, on.output + off.output
+    shown = next((tmp_path / "on" / "report-cards").glob("*.html")).read_text(encoding="utf-8")
+    hidden = next((tmp_path / "off" / "report-cards").glob("*.html")).read_text(encoding="utf-8")
+    assert "What this level looks like:" in shown
+    assert "What this level looks like:" not in hidden
+    refused = CliRunner().invoke(app, ["report", "report-card", "--grades", str(grades),
+                                       "--framework", str(FRAMEWORK), "--exemplars",
+                                       "--out", str(tmp_path / "x")])
+    assert refused.exit_code == 2 and "--exemplars needs --rubric" in refused.output

@@ -87,6 +87,10 @@ def report(
         Path | None, typer.Option("--plan", help="With coverage: the assessment plan "
                                   "(kind: assessment-plan).", show_default=False)
     ] = None,
+    exemplars: Annotated[
+        bool, typer.Option("--exemplars", help="Report cards: show the exemplar of each "
+                           "target's level (from --rubric).")
+    ] = False,
 ) -> None:
     """Render report cards, transcripts, "I can" sheets or class summaries as HTML (and PDF).
 
@@ -133,6 +137,8 @@ def report(
         raise typer.BadParameter("choose one of: " + ", ".join(KINDS), param_hint="KIND")
     if paper not in ("letter", "a4"):
         raise typer.BadParameter("choose letter or a4", param_hint="--paper")
+    if exemplars and not rubrics:
+        raise typer.BadParameter("--exemplars needs --rubric", param_hint="--exemplars")
     if combine and not pdf:
         raise typer.BadParameter("--combine needs --pdf", param_hint="--combine")
     if templates is not None and not templates.is_dir():
@@ -170,6 +176,7 @@ def report(
         language=language, locale=locale, report_date=when, term=term, paper=paper,
         html_lang=lang.replace("_", "-"),
         exemplars=_exemplars(framework, rubrics or [], language, warnings),
+        report_card_exemplars=exemplars,
     ))
     if comments is not None:
         from mastery_cli.reports.comments import read_comments

@@ -56,6 +56,8 @@ class ReportOptions:
     #: Benchmarked work to show next to each level (target id -> level -> exemplars), from
     #: `mastery_cli.rubrics.bank.exemplar_index`; empty: none shown.
     exemplars: Mapping[str, Mapping[float, Sequence[Any]]] = field(default_factory=dict)
+    #: Report cards show the exemplar of each target's level too (the school turns it on).
+    report_card_exemplars: bool = False
 
 
 @dataclass
@@ -241,6 +243,9 @@ class ReportData:
             "evidence": evidence_text,
             "chart": chart,
             "comments": self.comments.for_item(student_id, target.id) if student_id else [],
+            "exemplars": list(self.options.exemplars.get(target.id, {}).get(
+                float(level["value"]), ())) if level and self.options.report_card_exemplars
+            else [],
         }
 
     def _evidence(self, result: Mapping[str, Any] | None) -> tuple[list[float], list[Context]]:
