@@ -321,3 +321,13 @@ def test_pdf_is_written_with_the_pieces_to_discuss(tmp_path: Path) -> None:
 
 def test_framework_fixture_scale() -> None:
     assert FRAMEWORK.default_scale is not None and FRAMEWORK.default_scale.values == POINTS
+
+
+def test_a_session_without_ratings_still_writes_the_all_row(tmp_path: Path) -> None:
+    code, output, out = _run(tmp_path, [])
+    assert code == 0
+    assert "[nothing-double-scored]" in output
+    assert _read(out / "agreement.csv") == [dict.fromkeys(
+        ["target", "pieces", "raters", "ratings", "exact", "adjacent", "kappa_quadratic",
+         "alpha_nominal", "alpha_ordinal", "alpha_interval"], "") | {
+        "target": "ALL", "pieces": "0", "raters": "0", "ratings": "0"}]

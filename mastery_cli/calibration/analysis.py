@@ -57,8 +57,7 @@ def analyse(pieces: Sequence[Piece], framework: Framework,
 
     targets = _framework_order(framework, {p.target for p in pieces})
     rows = [agreement(t, [p for p in pieces if p.target == t], position_of) for t in targets]
-    if pieces:
-        rows.append(agreement("ALL", list(pieces), position_of))
+    rows.append(agreement("ALL", list(pieces), position_of))  # (zeros and blanks when none)
     disputed = [(p, spread(p, position_of(p))) for p in pieces]
     disputed = [(p, s) for p, s in disputed if s >= DISPUTED_SPREAD - 1e-9]
     order = {t: i for i, t in enumerate(targets)}
