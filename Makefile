@@ -68,6 +68,8 @@ system-deps:
 # The example school end to end: check the files, grade the gradebook, render every document as
 # HTML in English and Spanish, and a sample as PDF (one student's report card and transcript, one
 # class summary) when WeasyPrint works on this machine. `make demo-pdf` renders every PDF (~3 min).
+# The staff documents too: the lab-report calibration session, the exemplar bank and the
+# coverage of targets against the assessment plan.
 DEMO_DATE ?= 2027-01-29
 DEMO_TERM_en ?= Fall 2026
 DEMO_TERM_es ?= Otoño 2026
