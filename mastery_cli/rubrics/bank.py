@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mastery_cli.framework.model import Framework, Rubric, Text, level_key
+from mastery_cli.framework.model import Exemplar, Framework, Rubric, Text, level_key
 from mastery_cli.rubrics.levels import (
     criteria_of,
     exemplar_location,
@@ -75,11 +75,9 @@ def _thumbnail(file: Path) -> str | None:
     return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def shown_exemplar(framework: Framework, rubric: Rubric, exemplar: object, out: Path | None,
+def shown_exemplar(framework: Framework, rubric: Rubric, exemplar: Exemplar, out: Path | None,
                    lang: str | None = None) -> ShownExemplar:
-    from mastery_cli.framework.model import Exemplar
-
-    assert isinstance(exemplar, Exemplar)
+    """How a document shows ``exemplar`` (links relative to ``out`` when given)."""
     href = exemplar_location(rubric, exemplar, out)
     name = href.rstrip("/").rsplit("/", 1)[-1] or href
     thumbnail = None
