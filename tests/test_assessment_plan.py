@@ -134,3 +134,20 @@ def test_the_example_school_coverage_runs(tmp_path: Path) -> None:
         statuses = {r["assessment"]: r["status"] for r in csv.DictReader(handle)}
     assert statuses["water-study-report"] == "no scores yet"
     assert statuses["bio-homeostasis"] == "scored"
+
+
+def test_without_a_plan_a_section_is_expected_to_assess_its_courses_targets(tmp_path: Path
+                                                                             ) -> None:
+    scores = write_csv(tmp_path / "scores.csv", _rows(), [
+        "student_id", "student_name", "target", "assessment", "type", "date", "score",
+        "section", "course"])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["report", "coverage", str(scores), "--framework",
+                                      str(FRAMEWORK_FILE), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert not (out / "planned.csv").exists()
+    with (out / "coverage.csv").open(encoding="utf-8") as handle:
+        rows = {(r["section"], r["target"]): r["status"] for r in csv.DictReader(handle)}
+    # Course CRS covers C1, C2 and E1: T1-T4 and H1 are expected in each section.
+    assert {t for s, t in rows if s == "P1"} == {"T1", "T2", "T3", "T4", "H1"}
+    assert rows["P1", "T1"] == "assessed" and rows["P1", "T4"] == "no evidence"

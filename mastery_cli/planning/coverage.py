@@ -34,11 +34,14 @@ class TargetCoverage:
     pieces: int
     students: int
     assessments: list[str]
+    plan_given: bool = True
 
     @property
     def status(self) -> str:
         if self.pieces == 0:
             return "no evidence"
+        if not self.plan_given:
+            return "assessed"
         if len(self.assessments) < self.planned:
             return "fewer than planned"
         return "as planned" if self.planned else "not in the plan"
@@ -130,7 +133,7 @@ def coverage(frame: pd.DataFrame, framework: Framework, plan: AssessmentPlan | N
                 target, section, course,
                 planned=sum(1 for a in given if target in a.targets),
                 pieces=len(pieces), students=len({e.student for e in pieces}),
-                assessments=sorted({e.assessment for e in pieces}),
+                assessments=sorted({e.assessment for e in pieces}), plan_given=plan is not None,
             ))
     statuses = []
     for assessment in assessments:
