@@ -96,3 +96,23 @@ def test_the_example_task_grades_with_the_school(tmp_path: Path) -> None:
     changed = {key for key in with_task if with_task[key] != without.get(key)}
     assert changed and {target for _, target in changed} <= {
         "MATH.ALG.3", "MATH.ALG.4", "MATH.FUN.2", "MATH.NQ.1"}
+
+
+def test_ratings_the_scale_cannot_read_are_reported_in_the_original_file(tmp_path: Path
+                                                                         ) -> None:
+    scored = write_csv(tmp_path / "task.csv", [
+        ["S1", "Ana", "Task", "2026-11-20", "model", "Superb"],
+        ["S1", "Ana", "Task", "2026-11-20", "solve", "7"],
+        ["S1", "Ana", "Task", "2026-11-20", "units", "EX"],
+    ], HEADER)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["grade", str(scored), "--framework", str(FRAMEWORK),
+                                      "--rubric", str(MODELLING), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (f"{scored}:2:6: warning [unknown-rating] rating 'Superb' is not a level of "
+            "criterion 'model'") in result.output
+    assert "Emerging, Emergente, Developing" in result.output  # the criterion's own labels
+    assert f"{scored}:3:6: warning [rating-off-scale] rating 7 is outside" in result.output
+    # (The reader only notes the rows skipped, in the converted file.)
+    assert not [line for line in result.output.splitlines()
+                if "warning" in line and "mastery-rubric-" in line]

@@ -196,7 +196,7 @@ def _rubric_scored(files: list[Path], framework: Path, rubrics: list[Path] | Non
 
     loaded_framework, _ = load_framework(framework)
     loaded, rubric_warnings = load_rubrics(rubrics, loaded_framework)
-    with rubric_evidence(files, loaded) as (converted, problems):
+    with rubric_evidence(files, loaded, loaded_framework) as (converted, problems):
         print_warnings([*rubric_warnings, *problems])
         yield converted
 

@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mastery_cli.diagnostics import Diagnostic, warning
-from mastery_cli.framework.model import Criterion, Rubric, level_key
+from mastery_cli.framework.model import Criterion, Framework, Rubric, level_key
 from mastery_cli.grading.formats import find_columns, fold
 from mastery_cli.grading.ingest import TextColumns, read_text_columns
+from mastery_cli.grading.scorecells import CellKind, ScaleReader, interpret
 
 CRITERION_NAMES = ("criterion", "criterion_id", "rubric_criterion", "criterion_title",
                    "rubric_row")
@@ -78,8 +79,32 @@ def _rating(criterion: Criterion, text: str) -> str:
     return text
 
 
-def convert_rubric_scores(path: Path, table: TextColumns, rubrics: Sequence[Rubric]
-                          ) -> ConvertedFile:
+def _rating_problem(framework: Framework, criterion: Criterion, rating: str, where: tuple[
+        str, int, int]) -> Diagnostic | None:
+    """A rating the target's scale cannot read, said at its place in the original file (the
+    gradebook reader would name the converted file's column)."""
+    target = framework.targets.get(criterion.target)
+    scale = framework.target_scale(target) if target else None
+    if scale is None:
+        return None
+    kind, value = interpret(rating, ScaleReader.of(scale), ".")
+    labels = [str(label) for level in criterion.levels for label in (
+        [level.label] if isinstance(level.label, str) else list((level.label or {}).values()))]
+    expected = ", ".join(labels or ScaleReader.of(scale).shown)
+    if kind is CellKind.NOT_A_SCORE:
+        return warning("unknown-rating", f"rating '{rating}' is not a level of criterion "
+                       f"'{criterion.id}': row not used", *where,
+                       hint=f"use a level number ({level_key(scale.min_value)}-"
+                            f"{level_key(scale.max_value)}) or a label: {expected}")
+    if kind is CellKind.NUMBER and not scale.min_value <= value <= scale.max_value:
+        return warning("rating-off-scale", f"rating {rating} is outside scale '{scale.id}' "
+                       f"({level_key(scale.min_value)}-{level_key(scale.max_value)}): row "
+                       "not used", *where, hint="check the rating, or the criterion")
+    return None
+
+
+def convert_rubric_scores(path: Path, table: TextColumns, rubrics: Sequence[Rubric],
+                          framework: Framework) -> ConvertedFile:
     """The long gradebook text of the rubric-scored file ``path`` (read as ``table``)."""
     columns = find_columns(table.header)
     criterion_texts = table.column(CRITERION_NAMES) or []
@@ -114,6 +139,12 @@ def convert_rubric_scores(path: Path, table: TextColumns, rubrics: Sequence[Rubr
             return values[record] if values is not None else ""
 
         rating = _rating(criterion, scores[record]) if scores is not None else ""
+        problem = _rating_problem(framework, criterion, rating, (
+            str(path), line, (columns.get("score") or 0) + 1))
+        if problem is not None:
+            problems.append(problem)
+            writer.writerow([""] * len(OUTPUT_COLUMNS))
+            continue
         assessment = cell("assessment") or _english(rubric.title)
         source = f"{SOURCE_PREFIX}{rubric.id}, criterion {criterion.id}: {path.name}:{line}"
         writer.writerow([cell("student_id"), cell("student_name"), cell("section"),
@@ -141,7 +172,7 @@ def criterion_note(source: str) -> str | None:
 
 
 @contextmanager
-def rubric_evidence(files: Sequence[Path], rubrics: Sequence[Rubric]
+def rubric_evidence(files: Sequence[Path], rubrics: Sequence[Rubric], framework: Framework
                     ) -> Iterator[tuple[list[Path], list[Diagnostic]]]:
     """The files to grade: each rubric-scored file of ``files`` converted (in a temporary
     folder, removed afterwards), the others as they are; plus the conversion's problems."""
@@ -154,7 +185,7 @@ def rubric_evidence(files: Sequence[Path], rubrics: Sequence[Rubric]
             if table is None or not is_rubric_scored(table):
                 paths.append(Path(path))
                 continue
-            converted = convert_rubric_scores(Path(path), table, rubrics)
+            converted = convert_rubric_scores(Path(path), table, rubrics, framework)
             target = folder / str(number) / Path(path).name
             target.parent.mkdir()
             target.write_text(converted.text, encoding="utf-8")
