@@ -79,19 +79,22 @@ system-deps:
 # The example school end to end: check the files, grade the gradebook, render every document as
 # HTML in English and Spanish, and a sample as PDF (one student's report card and transcript, one
 # class summary) when WeasyPrint works on this machine. `make demo-pdf` renders every PDF (~3 min).
+# The staff documents too: the lab-report calibration session, the exemplar bank and the
+# coverage of targets against the assessment plan.
 DEMO_DATE ?= 2027-01-29
 DEMO_TERM_en ?= Fall 2026
 DEMO_TERM_es ?= Otoño 2026
 DEMO_STUDENT ?= 0041001
 DEMO_SECTION ?= ALG1-P1
 REPORT = $(BIN)/mastery report $(1) --grades $(OUT)/grades --framework examples/framework \
-  --policy examples/policy.yaml --lang $(2) --date $(DEMO_DATE) \
+  --policy examples/policy.yaml --rubric examples/rubrics --lang $(2) --date $(DEMO_DATE) \
   --term "$$(if [ $(2) = es ]; then echo '$(DEMO_TERM_es)'; else echo '$(DEMO_TERM_en)'; fi)" --quiet
 DEMO_KINDS := report-card transcript i-can class-summary
 
 demo: $(DEMO_STAMP) bytecode system-deps
 	$(BIN)/mastery validate examples/
-	$(BIN)/mastery grade examples/gradebook/*.csv --framework examples/framework \
+	$(BIN)/mastery grade examples/gradebook/*.csv examples/tasks/*.csv \
+	  --rubric examples/rubrics/modelling-task.yaml --framework examples/framework \
 	  --policy examples/policy.yaml --out $(OUT)/grades --format json
 	@set -e; for lang in en es; do for kind in $(DEMO_KINDS); do \
 	  echo "mastery report $$kind --lang $$lang"; \
@@ -104,7 +107,16 @@ demo: $(DEMO_STAMP) bytecode system-deps
 	  done; \
 	  $(call REPORT,class-summary,$$lang) --out $(OUT)/sample-pdf/$$lang --pdf --section $(DEMO_SECTION); \
 	done; else echo "PDF skipped: WeasyPrint cannot load its libraries here (see the README)"; fi
+	$(BIN)/mastery calibrate examples/calibration/*.csv --framework examples/framework \
+	  --rubric examples/rubrics/lab-report.yaml --title "Science calibration: lab reports" \
+	  --out $(OUT)/calibration --quiet
+	$(BIN)/mastery report exemplars --framework examples/framework --rubric examples/rubrics \
+	  --out $(OUT)/exemplars
+	$(BIN)/mastery report coverage examples/gradebook/*.csv --framework examples/framework \
+	  --plan examples/plans/fall-2026.yaml --date $(DEMO_DATE) --out $(OUT)/coverage
 	@echo "Open $(OUT)/reports/en/index.html (and $(OUT)/reports/es/index.html) in a browser;"
+	@echo "staff documents: $(OUT)/calibration/calibration.html, $(OUT)/exemplars/exemplars.html,"
+	@echo "$(OUT)/coverage/coverage.html;"
 	@echo "sample PDFs are in $(OUT)/sample-pdf/. Every document as PDF: make demo-pdf"
 
 # Every document of the demo as PDF too (after `make demo`).

@@ -1,8 +1,9 @@
 """Finding, reading and schema-checking mastery files.
 
-A *mastery file* is YAML with a top-level ``kind`` of framework, rubric or policy. Folders are
-searched recursively; YAML that is not a mastery file (CI configs, Kubernetes manifests) is
-skipped there, but a file named explicitly on the command line must be one.
+A *mastery file* is YAML with a top-level ``kind`` of framework, rubric, policy or
+assessment-plan. Folders are searched recursively; YAML that is not a mastery file (CI configs,
+Kubernetes manifests) is skipped there, but a file named explicitly on the command line must be
+one.
 """
 
 from __future__ import annotations
@@ -152,7 +153,8 @@ def _classify(
             return None, document.diagnostic(
                 "not-a-mastery-file",
                 "not a mastery file: there is no top-level 'kind'",
-                hint="a mastery file starts with 'kind: framework' (or rubric, policy)",
+                hint="a mastery file starts with 'kind: framework' (or rubric, policy, "
+                     "assessment-plan)",
             ), None
         return None, None, "no 'kind' key"
     kind = data["kind"]

@@ -19,7 +19,7 @@ from mastery_cli.suggest import closest
 from mastery_cli.yamlfile import Pointer, YamlDocument
 
 #: The kinds of mastery file, each with a schema in ``schemas/KIND.schema.json``.
-KINDS = ("framework", "rubric", "policy")
+KINDS = ("framework", "rubric", "policy", "assessment-plan")
 
 _TYPE_NAMES = {
     "string": "text", "number": "a number", "integer": "a whole number", "boolean": "true or false",

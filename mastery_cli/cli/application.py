@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from mastery_cli import __version__
+from mastery_cli.cli import calibrate as _calibrate
 from mastery_cli.cli import grade as _grade
 from mastery_cli.cli import interop as _interop
 from mastery_cli.cli import report as _report
@@ -49,3 +50,4 @@ app.command("schema")(_validate.schema)
 _grade.register(app)
 _report.register(app)
 _interop.register(app)
+_calibrate.register(app)

@@ -5,6 +5,8 @@ What grade does once its options are parsed is `grade_run.run_grade`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -51,6 +53,12 @@ CanvasOutcomesOpt = Annotated[
         "paths to targets, on top of the policy's input.outcome_map (the policy wins).",
         show_default=False)
 ]
+RubricOpt = Annotated[
+    list[Path] | None, typer.Option(
+        "--rubric", help="Rubric file (kind: rubric, repeatable) for rubric-scored files: a "
+        "file with a criterion column (and no target column) becomes evidence on each "
+        "criterion's target.", show_default=False)
+]
 InputFormatOpt = Annotated[
     str, typer.Option("--input-format", help="auto, long, wide, canvas-results, canvas-lmgb "
                       "or mapped.")
@@ -83,6 +91,7 @@ def grade(
     strict: Annotated[bool, typer.Option(
         "--strict", help="Exit 1 (after writing the outputs) when any row was rejected or any "
         "warning was raised.")] = False,
+    rubric: RubricOpt = None,
 ) -> None:
     """Compute mastery grades from gradebook exports: targets, competencies, courses, progress.
 
@@ -108,16 +117,21 @@ def grade(
 
         mastery grade outcome_results.csv --framework framework/ --canvas-outcomes \\
             canvas_outcomes.csv --out out/
+
+        mastery grade examples/gradebook/*.csv examples/tasks/water-plan-rubric-scores.csv \\
+            --rubric examples/rubrics/modelling-task.yaml --framework examples/framework \\
+            --policy examples/policy.yaml --out out/grades
     """
     _check_input_format(input_format)
     if output_kind not in OUTPUT_KINDS:
         raise typer.BadParameter("choose csv or json", param_hint="--format")
-    code = run_grade(GradeOptions(
-        files=tuple(files), framework=framework, out=out, policy=policy,
-        input_format=input_format, canvas_outcomes=canvas_outcomes,
-        keep_duplicates=keep_duplicates, method=method, params=tuple(param or ()),
-        output_kind=output_kind, quiet=quiet, strict=strict,
-    ))
+    with _rubric_scored(files, framework, rubric) as graded_files:
+        code = run_grade(GradeOptions(
+            files=tuple(graded_files), framework=framework, out=out, policy=policy,
+            input_format=input_format, canvas_outcomes=canvas_outcomes,
+            keep_duplicates=keep_duplicates, method=method, params=tuple(param or ()),
+            output_kind=output_kind, quiet=quiet, strict=strict,
+        ))
     if code:
         raise typer.Exit(code)
 
@@ -135,6 +149,7 @@ def explain(
     canvas_outcomes: CanvasOutcomesOpt = None,
     method: MethodOpt = None,
     param: ParamOpt = None,
+    rubric: RubricOpt = None,
 ) -> None:
     """Explain one result: the evidence used in order, what was set aside and why, the method,
     the arithmetic and the resulting level (or, for a course, the rule that decided it).
@@ -153,16 +168,36 @@ def explain(
     _check_input_format(input_format)
     loaded_framework, loaded_policy, warnings = load_inputs(framework, policy, method,
                                                             param or ())
-    result = grade_files(files, loaded_framework, loaded_policy,
-                         input_format=None if input_format == "auto" else input_format,
-                         only_student=student,
-                         outcome_map=canvas_map(loaded_framework, canvas_outcomes))
+    with _rubric_scored(files, framework, rubric) as graded_files:
+        result = grade_files(graded_files, loaded_framework, loaded_policy,
+                             input_format=None if input_format == "auto" else input_format,
+                             only_student=student,
+                             outcome_map=canvas_map(loaded_framework, canvas_outcomes))
     # The explanation lists this student's rejected rows itself; the reader's warnings about
     # single rows (any student's) would repeat them or be about someone else. The rest (the
     # policy, the files, ids with lost zeros) bear on every result, this one too.
     row_codes = set(REASON_CODES.values())
     print_warnings([*warnings, *(d for d in result.diagnostics if d.code not in row_codes)])
     emit(explain_result(result, student, subject))
+
+
+@contextmanager
+def _rubric_scored(files: list[Path], framework: Path, rubrics: list[Path] | None
+                   ) -> Iterator[list[Path]]:
+    """The files to grade: with --rubric, rubric-scored files converted to evidence rows (see
+    mastery_cli/rubrics/evidence.py), their problems printed; else ``files`` as given."""
+    if not rubrics:
+        yield files
+        return
+    from mastery_cli.rubrics import load_rubrics
+    from mastery_cli.rubrics.evidence import rubric_evidence
+    from mastery_cli.validation import load_framework
+
+    loaded_framework, _ = load_framework(framework)
+    loaded, rubric_warnings = load_rubrics(rubrics, loaded_framework)
+    with rubric_evidence(files, loaded, loaded_framework) as (converted, problems):
+        print_warnings([*rubric_warnings, *problems])
+        yield converted
 
 
 def register(app: typer.Typer) -> None:

@@ -16,7 +16,8 @@ from mastery_cli.cli.grade_run import print_warnings
 if TYPE_CHECKING:
     from mastery_cli.framework.model import Framework
 
-KIND_HELP = "report-card, transcript, i-can or class-summary."
+KIND_HELP = ("report-card, transcript, i-can or class-summary; for staff: exemplars (the "
+             "exemplar bank, with --rubric) or coverage (SCORES.csv against --plan).")
 
 
 @guarded
@@ -77,6 +78,19 @@ def report(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     canvas_outcomes: CanvasOutcomesOpt = None,
+    rubrics: Annotated[
+        list[Path] | None, typer.Option("--rubric", help="Rubric file or folder (repeatable): "
+                                        "the exemplar bank's rubrics; on i-can sheets, the "
+                                        "exemplars of each level.", show_default=False)
+    ] = None,
+    plan: Annotated[
+        Path | None, typer.Option("--plan", help="With coverage: the assessment plan "
+                                  "(kind: assessment-plan).", show_default=False)
+    ] = None,
+    exemplars: Annotated[
+        bool, typer.Option("--exemplars", help="Report cards: show the exemplar of each "
+                           "target's level (from --rubric).")
+    ] = False,
 ) -> None:
     """Render report cards, transcripts, "I can" sheets or class summaries as HTML (and PDF).
 
@@ -93,7 +107,18 @@ def report(
         mastery report report-card scores.csv --framework examples/ --lang es --pdf
 
         mastery report i-can --grades out/ --framework examples/ --student 0012345
+
+        mastery report exemplars --framework examples/framework --rubric examples/rubrics
+
+        mastery report coverage examples/gradebook/*.csv --framework examples/framework \\
+            --plan examples/plans/fall-2026.yaml --out out/coverage
     """
+    from mastery_cli.cli.report_staff import STAFF_KINDS
+
+    if kind in STAFF_KINDS:
+        _staff_report(kind, scores or [], framework_path, out, pdf=pdf, lang=lang,
+                      rubrics=rubrics or [], plan=plan, report_date=report_date)
+        return
     from mastery_cli.diagnostics import MasteryError, Severity, error
     from mastery_cli.output import check_output_folder
     from mastery_cli.reports import (
@@ -112,6 +137,8 @@ def report(
         raise typer.BadParameter("choose one of: " + ", ".join(KINDS), param_hint="KIND")
     if paper not in ("letter", "a4"):
         raise typer.BadParameter("choose letter or a4", param_hint="--paper")
+    if exemplars and not rubrics:
+        raise typer.BadParameter("--exemplars needs --rubric", param_hint="--exemplars")
     if combine and not pdf:
         raise typer.BadParameter("--combine needs --pdf", param_hint="--combine")
     if templates is not None and not templates.is_dir():
@@ -148,6 +175,8 @@ def report(
     data = ReportData(document, framework, ReportOptions(
         language=language, locale=locale, report_date=when, term=term, paper=paper,
         html_lang=lang.replace("_", "-"),
+        exemplars=_exemplars(framework, rubrics or [], language, warnings),
+        report_card_exemplars=exemplars,
     ))
     if comments is not None:
         from mastery_cli.reports.comments import read_comments
@@ -167,6 +196,31 @@ def report(
     html = sum(1 for p in result.written if p.suffix == ".html")
     emit(f"wrote {html} HTML" + (f" and {pdfs} PDF" if pdf else "") + f" {kind} document"
          + ("" if html == 1 else "s") + f" into {out} (index: {index})", err=True)
+
+
+def _exemplars(framework: Framework, rubrics: list[Path], language: str,
+               warnings: list[Any]) -> dict[str, Any]:
+    """With --rubric: the exemplars "I can" sheets show next to each level."""
+    if not rubrics:
+        return {}
+    from mastery_cli.rubrics import load_rubrics
+    from mastery_cli.rubrics.bank import exemplar_index
+
+    loaded, rubric_warnings = load_rubrics(rubrics, framework)
+    warnings.extend(rubric_warnings)
+    return exemplar_index(framework, loaded, language)
+
+
+def _staff_report(kind: str, scores: list[Path], framework_path: Path, out: Path, *, pdf: bool,
+                  lang: str, rubrics: list[Path], plan: Path | None,
+                  report_date: str | None) -> None:
+    from mastery_cli.cli.report_staff import report_coverage, report_exemplars
+
+    if kind == "exemplars":
+        report_exemplars(framework_path, rubrics, out, pdf=pdf, lang=lang)
+    else:
+        report_coverage(scores, framework_path, plan, out, pdf=pdf,
+                        as_of=_parse_date(report_date) if report_date else None)
 
 
 def _parse_date(text: str | None) -> date:

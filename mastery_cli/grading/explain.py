@@ -22,6 +22,7 @@ from mastery_cli.grading.methods import describe
 from mastery_cli.grading.pipeline import OK, READER_SET_ASIDE, SET_ASIDE_REASONS, GradeResult
 from mastery_cli.grading.policy import Policy, RaterRule
 from mastery_cli.grading.rounding import format_decimal, format_unrounded
+from mastery_cli.rubrics.evidence import criterion_note
 from mastery_cli.validation.rules import did_you_mean
 
 
@@ -154,7 +155,8 @@ def explain_target(result: GradeResult, student: str, target_id: str) -> str:
         score = "-" if pd.isna(r["score"]) else _num(r["score"], places)
         kind = f" ({shortened(str(r['type']))})" if r["type"] else ""
         name = shortened(str(r["assessment"])) if r["assessment"] else "(no assessment name)"
-        return f"{when}  {name}{kind}  score {score}"
+        note = criterion_note(str(r.get("source") or ""))
+        return f"{when}  {name}{kind}{f' [{note}]' if note else ''}  score {score}"
 
     other_ratings = _other_ratings(aside)
     more_ratings = int((aside["reason"] == "another-rater").sum())

@@ -1923,3 +1923,61 @@ def _reject_table(parts: Sequence[_Rejects]) -> Table:
         "message": np.concatenate([p.message for p in parts]),
     }
     return Table(columns)
+
+
+# --------------------------------------------------------------------------- extra columns
+
+
+@dataclass
+class TextColumns:
+    """Every record of a CSV file as trimmed text, read with the gradebook reader: for files
+    whose columns are not evidence columns yet (rubric scores by criterion) and for columns
+    the evidence table does not keep (a work id)."""
+
+    header: list[str]
+    #: The line each record starts on (the ``row`` of `EvidenceSet.frame`).
+    lines: list[int]
+    records: CsvRecords
+
+    def index(self, names: Sequence[str]) -> int | None:
+        """The first header that is one of ``names`` (normalised spellings, in order)."""
+        normalized = [formats.normalize_header(h) for h in self.header]
+        return next((normalized.index(n) for n in names if n in normalized), None)
+
+    def column(self, names: Sequence[str]) -> list[str] | None:
+        """The trimmed texts of the column named one of ``names``; None when there is none."""
+        index = self.index(names)
+        return None if index is None else self.column_at(index)
+
+    def column_at(self, index: int) -> list[str]:
+        """The trimmed texts of column ``index``."""
+        codes, values = self.records.codes(index)
+        texts = [value.strip() for value in values]
+        return [texts[code] for code in codes]
+
+
+def read_text_columns(path: Path) -> TextColumns | None:
+    """``path`` read as text columns; None when it cannot be read as a CSV file (the reasons
+    are `read_evidence`'s to report)."""
+    try:
+        raw = read_input(path)
+        if without_content(raw) or not_csv(bytes(raw[:8])) is not None:
+            return None
+        decoded = sniff(raw, str(path))
+        records = read_records(decoded, str(path), dictionary=True)
+    except (OSError, CsvError, NotUtf8):
+        return None
+    return TextColumns(list(decoded.header), [int(n) for n in records.lines], records)
+
+
+def extra_column(path: Path, names: Sequence[str]) -> tuple[list[str], dict[int, str] | None]:
+    """The file's header and, when one of ``names`` is a header of ``path``, that column's
+    text by line (see `TextColumns`); ``([], None)`` when the file cannot be read.
+    `mastery calibrate` reads ``work_id`` this way and checks that a file has a rater."""
+    table = read_text_columns(path)
+    if table is None:
+        return [], None
+    texts = table.column(names)
+    if texts is None:
+        return table.header, None
+    return table.header, dict(zip(table.lines, texts, strict=True))

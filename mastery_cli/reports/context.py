@@ -53,6 +53,11 @@ class ReportOptions:
     term: str = ""
     paper: str = "letter"
     html_lang: str = "en"
+    #: Benchmarked work to show next to each level (target id -> level -> exemplars), from
+    #: `mastery_cli.rubrics.bank.exemplar_index`; empty: none shown.
+    exemplars: Mapping[str, Mapping[float, Sequence[Any]]] = field(default_factory=dict)
+    #: Report cards show the exemplar of each target's level too (the school turns it on).
+    report_card_exemplars: bool = False
 
 
 @dataclass
@@ -238,6 +243,9 @@ class ReportData:
             "evidence": evidence_text,
             "chart": chart,
             "comments": self.comments.for_item(student_id, target.id) if student_id else [],
+            "exemplars": list(self.options.exemplars.get(target.id, {}).get(
+                float(level["value"]), ())) if level and self.options.report_card_exemplars
+            else [],
         }
 
     def _evidence(self, result: Mapping[str, Any] | None) -> tuple[list[float], list[Context]]:
@@ -408,9 +416,12 @@ class ReportData:
             for target in competency.targets:
                 if target.id not in course_targets:
                     continue
+                pegged = self.options.exemplars.get(target.id, {})
                 levels = [
-                    {"level": self.level_view(scale, value), "text": self.text(text)}
-                    for value, text in sorted(target.i_can_levels.items())
+                    {"level": self.level_view(scale, value),
+                     "text": self.text(target.i_can_levels.get(value)),
+                     "exemplars": list(pegged.get(value, ()))}
+                    for value in sorted({*target.i_can_levels, *pegged})
                 ]
                 targets.append({
                     "id": target.id,

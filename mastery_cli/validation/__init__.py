@@ -49,7 +49,9 @@ def _register_extra_checks() -> None:
         from mastery_cli.grading import policy_check  # noqa: F401
 
 
-def check_documents(sets: DocumentSet) -> ValidationResult:
+def check_documents(sets: DocumentSet, *, strict: bool = False) -> ValidationResult:
+    """Check the documents; ``strict`` adds the checks that only ``--strict`` asks for
+    (rubric levels without an exemplar)."""
     diagnostics = list(sets.diagnostics)
     frameworks, build_problems = build_frameworks(sets)
     diagnostics.extend(build_problems)
@@ -61,9 +63,13 @@ def check_documents(sets: DocumentSet) -> ValidationResult:
         if rubric is not None:
             rubrics.append(rubric)
             diagnostics.extend(check_rubric(rubric, frameworks, sets))
+            if strict:
+                diagnostics.extend(_exemplar_gaps(rubric, frameworks, sets))
     if sets.of_kind("policy"):
         # Only then: the grading package is not needed to check frameworks and rubrics.
         _register_extra_checks()
+    if sets.of_kind("assessment-plan"):
+        from mastery_cli.planning import check as _plan_check  # noqa: F401 (registers)
     for kind, check in EXTRA_CHECKS.items():
         for document in sets.of_kind(kind):
             diagnostics.extend(check(document, frameworks, sets))
@@ -74,9 +80,19 @@ def check_documents(sets: DocumentSet) -> ValidationResult:
     )
 
 
-def validate_paths(paths: Sequence[Path]) -> ValidationResult:
-    """Check every mastery file under ``paths`` (files and folders)."""
-    return check_documents(load_documents(paths))
+def _exemplar_gaps(rubric: Rubric, frameworks: Mapping[str, Framework], sets: DocumentSet
+                   ) -> list[Diagnostic]:
+    from mastery_cli.validation.exemplars import exemplar_gaps
+
+    framework = (frameworks.get(rubric.framework_id) if rubric.framework_id
+                 else next(iter(frameworks.values())) if len(frameworks) == 1 else None)
+    return exemplar_gaps(rubric, framework, sets) if framework is not None else []
+
+
+def validate_paths(paths: Sequence[Path], *, strict: bool = False) -> ValidationResult:
+    """Check every mastery file under ``paths`` (files and folders); ``strict``: also what
+    only ``validate --strict`` warns about."""
+    return check_documents(load_documents(paths), strict=strict)
 
 
 def load_framework(

@@ -526,4 +526,7 @@ def check_rubric(
                     f"'{scale.id}' does not have", ("exemplars", index, "level"),
                     hint="scale levels: " + ", ".join(level_key(v) for v in sorted(expected)),
                 ))
+    from mastery_cli.validation.exemplars import check_exemplar_files
+
+    problems.extend(check_exemplar_files(rubric, sets))
     return problems
