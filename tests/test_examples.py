@@ -24,8 +24,13 @@ def test_examples_folder_validates_strictly(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.chdir(ROOT)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     result = CliRunner().invoke(app, ["validate", "--strict", "examples/"])
-    assert result.exit_code == 0, result.stdout
-    assert result.stdout.strip() == f"{len(YAML_FILES)} files checked: 0 errors, 0 warnings"
+    # The example bank of benchmarked work has gaps, as a real one does (`mastery report
+    # exemplars` lists what to collect next): under --strict those are the only warnings.
+    lines = [line for line in result.stdout.strip().splitlines() if not line.startswith(" ")]
+    gaps = [line for line in lines[:-1] if "[levels-without-exemplar]" in line]
+    assert lines[:-1] == gaps and len(gaps) == 6, result.stdout
+    assert lines[-1] == f"{len(YAML_FILES)} files checked: 0 errors, {len(gaps)} warnings"
+    assert result.exit_code == 1  # warnings fail --strict
 
 
 @pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: p.relative_to(EXAMPLES).as_posix())

@@ -47,7 +47,7 @@ def validate(
     from mastery_cli.validation import validate_paths
 
     fmt = resolve_format(output_format)
-    result = validate_paths(paths or [Path(".")])
+    result = validate_paths(paths or [Path(".")], strict=strict)
     summary = Summary.of(result.diagnostics, result.files_checked)
     if verbose:
         summary.extra["skipped"] = [{"path": p, "reason": r} for p, r in result.skipped]
