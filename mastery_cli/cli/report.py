@@ -65,6 +65,12 @@ def report(
         Path | None, typer.Option("--comments", help="Teacher comments CSV: student_id, about, "
                                   "comment.", show_default=False)
     ] = None,
+    roster: Annotated[
+        Path | None, typer.Option("--roster", help="Roster CSV: student_id and any of "
+                                  "grade_level, advisor, section, teacher, days_present, "
+                                  "days_absent, date_of_birth (SIS column names are "
+                                  "recognised).", show_default=False)
+    ] = None,
     report_date: Annotated[
         str | None, typer.Option("--date", help="Report date, YYYY-MM-DD (default: today).",
                                  show_default=False)
@@ -93,6 +99,8 @@ def report(
         mastery report report-card scores.csv --framework examples/ --lang es --pdf
 
         mastery report i-can --grades out/ --framework examples/ --student 0012345
+
+        mastery report report-card --grades out/ --framework examples/ --roster roster.csv
     """
     from mastery_cli.diagnostics import MasteryError, Severity, error
     from mastery_cli.output import check_output_folder
@@ -119,7 +127,7 @@ def report(
     language, locale = parse_language(lang)
     when = _parse_date(report_date)
     inputs = [framework_path, *(scores or ()), *(p for p in (
-        grades and _grades_path(grades), policy_path, comments, canvas_outcomes) if p)]
+        grades and _grades_path(grades), policy_path, comments, roster, canvas_outcomes) if p)]
     check_output_folder(out, ["index.html"], inputs)  # before any work
     if pdf:
         from mastery_cli.reports.pdf import weasyprint_module
@@ -155,6 +163,11 @@ def report(
         known = [*framework.targets, *framework.competencies, *framework.courses]
         data.comments, comment_problems = read_comments(comments, known, data.students)
         warnings.extend(comment_problems)
+    if roster is not None:
+        from mastery_cli.reports.roster import read_roster
+
+        data.roster, roster_problems = read_roster(roster, data.students)
+        warnings.extend(roster_problems)
     # One summary line instead of the validator's warning per missing text (the summary's
     # hint points at `mastery validate` for the places).
     warnings = [w for w in warnings if w.code != "missing-translation"]

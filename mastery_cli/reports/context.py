@@ -20,7 +20,7 @@ from functools import cached_property
 from typing import Any
 
 from babel import Locale
-from babel.numbers import format_percent
+from babel.numbers import format_decimal, format_percent
 
 from mastery_cli.diagnostics import Diagnostic, MasteryError, error, warning
 from mastery_cli.framework.model import (
@@ -34,8 +34,9 @@ from mastery_cli.framework.model import (
     family_texts,
     level_key,
 )
-from mastery_cli.reports.charts import progress_svg
+from mastery_cli.reports.charts import progress_chart
 from mastery_cli.reports.comments import Comments
+from mastery_cli.reports.roster import Roster
 from mastery_cli.reports.i18n import format_long_date, format_number, format_short_date
 
 Context = dict[str, Any]
@@ -63,6 +64,7 @@ class ReportData:
     framework: Framework
     options: ReportOptions
     comments: Comments = field(default_factory=Comments)
+    roster: Roster = field(default_factory=Roster)
 
     def __post_init__(self) -> None:
         students = self.grades.get("students")
@@ -186,6 +188,30 @@ class ReportData:
             "sections": [str(s) for s in student.get("sections") or []],
         }
 
+    def roster_view(self, student: Mapping[str, Any]) -> Context | None:
+        """What the roster says about ``student`` (grade level, advisor, the teachers of the
+        student's sections, attendance, date of birth), formatted; None without a roster row."""
+        entry = self.roster.get(str(student["id"]))
+        if entry is None:
+            return None
+        sections = [str(s) for s in student.get("sections") or []]
+        teachers = [{"section": s, "teacher": entry.teachers[s]} for s in sections
+                    if s in entry.teachers]
+        teachers += [{"section": s, "teacher": t} for s, t in entry.teachers.items()
+                     if s not in sections]
+        locale = self.options.locale
+        return {
+            "grade_level": entry.grade_level,
+            "advisor": entry.advisor,
+            "teachers": teachers,
+            "days_present": "" if entry.days_present is None
+            else format_decimal(entry.days_present, locale=locale),
+            "days_absent": "" if entry.days_absent is None
+            else format_decimal(entry.days_absent, locale=locale),
+            "date_of_birth": "" if entry.date_of_birth is None
+            else format_long_date(entry.date_of_birth, locale),
+        }
+
     def student(self, student_id: str) -> Mapping[str, Any]:
         try:
             return self.students[student_id]
@@ -222,8 +248,8 @@ class ReportData:
             indicator = target.indicators.get(float(level["value"]))
             descriptor = self.text(indicator) if indicator else level["descriptor"]
         scores, evidence_text = self._evidence(result)
-        chart = progress_svg(scores, scale_min=scale.min_value, scale_max=scale.max_value,
-                             goal=scale.mastery_value) if scale else ""
+        chart = progress_chart(scores, scale_min=scale.min_value, scale_max=scale.max_value,
+                               goal=scale.mastery_value) if scale else None
         return {
             "id": target.id,
             "title": self.text(target.title) or self.text(target.statement),
@@ -338,7 +364,9 @@ class ReportData:
         scales = self._scales_used(studied)
         return {
             **self.common(view["name"]),
+            "contact": self.text(self.framework.school_contact),
             "student": view,
+            "roster": self.roster_view(student),
             "courses": courses,
             "efficacy": efficacy,
             "next_steps": self._next_steps(student),
@@ -372,6 +400,7 @@ class ReportData:
         return {
             **self.common(view["name"]),
             "student": view,
+            "roster": self.roster_view(student),
             "courses": rows,
             "credits_earned": self.number(earned),
             "has_credits": any(c.credits is not None for c in self.framework.courses.values()),
