@@ -464,14 +464,17 @@ class ReportData:
         }
 
     def class_summary(self, section: str, student_ids: Sequence[str]) -> Context:
-        students = [self.students[s] for s in student_ids]
+        # Sorted by surname, as rosters are (grades.json keeps the gradebook's order).
+        students = sorted((self.students[s] for s in student_ids),
+                          key=lambda s: surname_key(str(s.get("name") or s["id"])))
         target_ids = self.section_targets(section, students)
         targets = [self.framework.targets[t] for t in target_ids]
         groups = []
         for efficacy in (False, True):
             chosen = [t for t in targets if self.framework.competency_of(t).is_efficacy == efficacy]
             if chosen:
-                groups.append(self._grid(chosen, students, efficacy))
+                groups.append(self._with_competencies(
+                    self._grid(chosen, students, efficacy), chosen, students))
         # The section's progressions: those with a target among the section's (a student in
         # algebra and biology appears under algebra's progressions in the algebra class).
         shown = [p.id for p in self.framework.progressions.values()
@@ -489,6 +492,7 @@ class ReportData:
                         for c in self.section_courses(section, students)],
             "student_count": len(students),
             "groups": groups,
+            "needs_help": self._needs_help(targets, students),
             "ready": ready,
             "legend": [self.scale_view(s) for s in self._scales_used(set(target_ids))],
         }
@@ -553,6 +557,61 @@ class ReportData:
                 for i in range(len(targets))
             ],
         }
+
+    def _with_competencies(self, grid: Context, targets: Sequence[Target],
+                           students: Sequence[Mapping[str, Any]]) -> Context:
+        """``grid`` with a column per competency as well as per target: ``columns`` lists
+        each competency (``competency``, its column ``index`` in each row's
+        ``competency_cells`` and ``mastered_counts``) with the indexes of its targets in
+        ``cells``; the grid's rows are ``students``, in order."""
+        position = {t.id: i for i, t in enumerate(targets)}
+        competencies = self._competencies_of(set(position))
+        met = [0] * len(competencies)
+        for row, student in zip(grid["rows"], students, strict=True):
+            results = {str(c.get("competency")): c for c in student.get("competencies") or []}
+            cells = []
+            for index, competency in enumerate(competencies):
+                result = results.get(competency.id)
+                status = _status(result)
+                level = (self.level_view(self.framework.scale_of(competency), result.get("level"))
+                         if result and status == "ok" else None)
+                met[index] += bool(level and level["meets_goal"])
+                cells.append({"competency": competency.id, "status": status, "level": level})
+            row["competency_cells"] = cells
+        grid["columns"] = [
+            {"competency": {"id": c.id, "title": self.text(c.title)}, "index": index,
+             "targets": [position[t.id] for t in c.targets if t.id in position]}
+            for index, c in enumerate(competencies)
+        ]
+        grid["competency_mastered_counts"] = met
+        return grid
+
+    def _needs_help(self, targets: Sequence[Target], students: Sequence[Mapping[str, Any]]
+                    ) -> list[Context]:
+        """Per target, the students with a level below the goal (in the students' order),
+        academic targets before habits of work; targets nobody is below the goal on are left
+        out."""
+        found = []
+        ordered = sorted(targets, key=lambda t: self.framework.competency_of(t).is_efficacy)
+        for target in ordered:
+            scale = self.framework.target_scale(target)
+            below = []
+            for student in students:
+                result = next((t for t in student.get("targets") or []
+                               if t.get("target") == target.id), None)
+                if result is None or _status(result) != "ok":
+                    continue
+                level = self.level_view(scale, result.get("level"))
+                if level is not None and not level["meets_goal"]:
+                    below.append({"student": self.student_view(student), "level": level})
+            if below:
+                found.append({
+                    "id": target.id,
+                    "title": self.text(target.title) or self.text(target.statement),
+                    "efficacy": self.framework.competency_of(target).is_efficacy,
+                    "students": below,
+                })
+        return found
 
     def _course_head(self, course: Course) -> Context:
         return {
@@ -716,6 +775,22 @@ def framework_mismatch(grades: Mapping[str, Any], framework: Framework, source: 
             source, hint="point --framework at the framework used to grade",
         )
     return None
+
+
+def surname_key(name: str) -> tuple[str, str]:
+    """How rosters sort a name: by surname, then given names, ignoring case and accents.
+    "Patel, Mateo" has its surname first; "Mateo Patel" last."""
+    import unicodedata
+
+    def folded(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", text.casefold())
+        return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+
+    if "," in name:
+        surname, _, given = name.partition(",")
+    else:
+        given, _, surname = name.strip().rpartition(" ")
+    return folded(surname), folded(given)
 
 
 def _status(result: Mapping[str, Any] | None) -> str:
