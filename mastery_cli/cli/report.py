@@ -47,7 +47,8 @@ def report(
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write PDF (needs WeasyPrint).")] = False,
     combine: Annotated[
         bool, typer.Option("--combine", help="With --pdf: one PDF per section instead of one "
-                           "per student (report cards and transcripts).")
+                           "per student (report cards and transcripts), each student on whole "
+                           "sheets for duplex printing.")
     ] = False,
     templates: Annotated[
         Path | None, typer.Option("--templates", help="Folder of templates overriding the "
@@ -173,7 +174,8 @@ def report(
     warnings = [w for w in warnings if w.code != "missing-translation"]
     warnings.extend(language_warnings(data))
     documents = plan_documents(data, kind, students=students or (), section=section)
-    settings = RenderSettings(out=out, templates=templates, pdf=pdf, combine=combine)
+    settings = RenderSettings(out=out, templates=templates, pdf=pdf, combine=combine,
+                              section=section)
     result, index = _render(data, documents, settings, jobs, quiet, inputs)
     print_warnings(warnings + result.diagnostics)
     pdfs = sum(1 for p in result.written if p.suffix == ".pdf")

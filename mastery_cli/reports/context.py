@@ -36,8 +36,8 @@ from mastery_cli.framework.model import (
 )
 from mastery_cli.reports.charts import progress_chart
 from mastery_cli.reports.comments import Comments
-from mastery_cli.reports.roster import Roster
 from mastery_cli.reports.i18n import format_long_date, format_number, format_short_date
+from mastery_cli.reports.roster import Roster
 
 Context = dict[str, Any]
 
