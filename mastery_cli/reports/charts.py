@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 from markupsafe import Markup
 
-WIDTH = 72
-HEIGHT = 20
-PAD_X = 4
+WIDTH = 60
+HEIGHT = 16
+PAD_X = 3
 PAD_Y = 3
 INK = "#1f3a5f"
 GOAL = "#5b6472"
