@@ -32,6 +32,8 @@ def test_sis_column_names_are_recognised() -> None:
         "days_present": 6, "days_absent": 7, "date_of_birth": 8}
     assert find_roster_columns(["SIS ID", "Grade", "Absences", "Birth Date"]) == {
         "student_id": 0, "grade_level": 1, "days_absent": 2, "date_of_birth": 3}
+    # As in the gradebook: "Student Number" before a "Student" column, wherever it is.
+    assert find_roster_columns(["Student", "Student Number"])["student_id"] == 1
 
 
 def test_one_row_per_section_collects_teachers(tmp_path: Path) -> None:

@@ -25,9 +25,9 @@ from mastery_cli.diagnostics import Diagnostic, MasteryError, error, warning
 from mastery_cli.inputs import hint_for, read_regular_text
 
 #: Roster field -> header spellings accepted for it (after ``normalize_header``), in order.
-#: The student id and the section take the gradebook's spellings as well.
+#: The student id and the section take the gradebook's spellings first.
 ALIASES: dict[str, tuple[str, ...]] = {
-    "student_id": ("student_id", "id", "student"),
+    "student_id": ("student_id", "id"),
     "grade_level": ("grade_level", "grade", "gradelevel", "grade_lvl", "current_grade",
                     "year_group", "year"),
     "advisor": ("advisor", "adviser", "advisor_name", "advisory_teacher", "homeroom_teacher",
@@ -67,14 +67,15 @@ class Roster:
 
 
 def find_roster_columns(header: Iterable[str]) -> dict[str, int]:
-    """Roster field -> column index, by the aliases above (then the gradebook's)."""
+    """Roster field -> column index, by the gradebook's spellings (``Student Number``, ``SIS
+    ID``; ``Section``) and then the aliases above."""
     from mastery_cli.grading.formats import ALIASES as GRADEBOOK
     from mastery_cli.grading.formats import normalize_header
 
     normalized = [normalize_header(h) for h in header]
     found: dict[str, int] = {}
     for name, aliases in ALIASES.items():
-        for alias in (*aliases, *GRADEBOOK.get(name, ())):
+        for alias in dict.fromkeys((*GRADEBOOK.get(name, ()), *aliases)):
             if alias in normalized and normalized.index(alias) not in found.values():
                 found[name] = normalized.index(alias)
                 break
