@@ -116,3 +116,11 @@ def test_class_summary_by_surname_with_competencies_and_who_needs_help(
     algebra_targets = {t for t in expected if not t.startswith("SCI.")}
     assert {t: listed.get(t, set()) for t in algebra_targets} == {
         t: expected[t] for t in algebra_targets}
+
+
+def test_surname_order_for_both_ways_of_writing_names() -> None:
+    from mastery_cli.reports.context import surname_key
+
+    names = ["Zoë Ñúñez", "López, Owen", "Ana García", "Lopez, Ana", "Cher"]
+    assert sorted(names, key=surname_key) == [
+        "Cher", "Ana García", "Lopez, Ana", "López, Owen", "Zoë Ñúñez"]

@@ -59,4 +59,3 @@ def progress_chart(
             f'fill="{fill}" stroke="{INK}" stroke-width="1"/>'
         )
     return {"width": WIDTH, "height": HEIGHT, "marks": Markup("".join(parts))}
-

@@ -593,12 +593,13 @@ class ReportData:
         out."""
         found = []
         ordered = sorted(targets, key=lambda t: self.framework.competency_of(t).is_efficacy)
+        results = [{str(t.get("target")): t for t in student.get("targets") or []}
+                   for student in students]
         for target in ordered:
             scale = self.framework.target_scale(target)
             below = []
-            for student in students:
-                result = next((t for t in student.get("targets") or []
-                               if t.get("target") == target.id), None)
+            for student, by_target in zip(students, results, strict=True):
+                result = by_target.get(target.id)
                 if result is None or _status(result) != "ok":
                     continue
                 level = self.level_view(scale, result.get("level"))
