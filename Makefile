@@ -87,7 +87,8 @@ DEMO_TERM_es ?= Otoño 2026
 DEMO_STUDENT ?= 0041001
 DEMO_SECTION ?= ALG1-P1
 REPORT = $(BIN)/mastery report $(1) --grades $(OUT)/grades --framework examples/framework \
-  --policy examples/policy.yaml --rubric examples/rubrics --lang $(2) --date $(DEMO_DATE) \
+  --policy examples/policy.yaml --rubric examples/rubrics --roster examples/roster.csv \
+  --lang $(2) --date $(DEMO_DATE) \
   --term "$$(if [ $(2) = es ]; then echo '$(DEMO_TERM_es)'; else echo '$(DEMO_TERM_en)'; fi)" --quiet
 DEMO_KINDS := report-card transcript i-can class-summary
 

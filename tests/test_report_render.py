@@ -93,7 +93,7 @@ class Outline(HTMLParser):
             self.tables += 1
         elif tag == "caption":
             self.captions += 1
-        elif tag == "th" and attributes.get("scope") not in ("col", "row"):
+        elif tag == "th" and attributes.get("scope") not in ("col", "row", "rowgroup"):
             self.th_without_scope += 1
         elif tag == "script":
             self.scripts += 1
@@ -169,7 +169,9 @@ def test_report_card_content_en() -> None:
     html = render_html(env, data, doc)
     assert "<title>Progress report — Ana García</title>" in html
     assert "<b>3</b> — Proficient" in html  # number and label
-    assert "Uses units consistently through multi-step problems." in html  # the descriptor
+    # What the work looks like now, for a target below the goal; at the goal the label says it.
+    assert "Solves two-step equations." in html
+    assert "Uses units consistently through multi-step problems." not in html
     assert "On track" in html and "Not yet" in html
     assert "Habits of work" in html and "<b>2</b> — Sometimes" in html
     assert "I can solve a system of two equations and check the solution." in html  # next step
@@ -177,7 +179,11 @@ def test_report_card_content_en() -> None:
     assert "each new score counts 65%" in html  # how levels are calculated
     assert "December 19, 2025" in html
     assert "2 → 3 → 3 → 4" in html  # scores as text next to the chart
-    assert 'aria-hidden="true"' in html
+    # The chart's alternative text: every score with its date, and what the dashed line is.
+    assert re.search(r'<svg class="spark"[^>]*role="img"><title>Scores, oldest first: 2 \(', html)
+    assert "The dashed line is the goal.</title>" in html
+    assert "Charts: the dashed line is the goal" in html  # the legend, once
+    assert html.count("Charts: the dashed line") == 1
 
 
 def test_insufficient_and_not_assessed_marks() -> None:

@@ -48,7 +48,8 @@ def report(
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write PDF (needs WeasyPrint).")] = False,
     combine: Annotated[
         bool, typer.Option("--combine", help="With --pdf: one PDF per section instead of one "
-                           "per student (report cards and transcripts).")
+                           "per student (report cards and transcripts), each student on whole "
+                           "sheets for duplex printing.")
     ] = False,
     templates: Annotated[
         Path | None, typer.Option("--templates", help="Folder of templates overriding the "
@@ -65,6 +66,12 @@ def report(
     comments: Annotated[
         Path | None, typer.Option("--comments", help="Teacher comments CSV: student_id, about, "
                                   "comment.", show_default=False)
+    ] = None,
+    roster: Annotated[
+        Path | None, typer.Option("--roster", help="Roster CSV: student_id and any of "
+                                  "grade_level, advisor, section, teacher, days_present, "
+                                  "days_absent, date_of_birth (SIS column names are "
+                                  "recognised).", show_default=False)
     ] = None,
     report_date: Annotated[
         str | None, typer.Option("--date", help="Report date, YYYY-MM-DD (default: today).",
@@ -108,6 +115,8 @@ def report(
 
         mastery report i-can --grades out/ --framework examples/ --student 0012345
 
+        mastery report report-card --grades out/ --framework examples/ --roster roster.csv
+
         mastery report exemplars --framework examples/framework --rubric examples/rubrics
 
         mastery report coverage examples/gradebook/*.csv --framework examples/framework \\
@@ -146,7 +155,7 @@ def report(
     language, locale = parse_language(lang)
     when = _parse_date(report_date)
     inputs = [framework_path, *(scores or ()), *(p for p in (
-        grades and _grades_path(grades), policy_path, comments, canvas_outcomes) if p)]
+        grades and _grades_path(grades), policy_path, comments, roster, canvas_outcomes) if p)]
     check_output_folder(out, ["index.html"], inputs)  # before any work
     if pdf:
         from mastery_cli.reports.pdf import weasyprint_module
@@ -184,12 +193,18 @@ def report(
         known = [*framework.targets, *framework.competencies, *framework.courses]
         data.comments, comment_problems = read_comments(comments, known, data.students)
         warnings.extend(comment_problems)
+    if roster is not None:
+        from mastery_cli.reports.roster import read_roster
+
+        data.roster, roster_problems = read_roster(roster, data.students)
+        warnings.extend(roster_problems)
     # One summary line instead of the validator's warning per missing text (the summary's
     # hint points at `mastery validate` for the places).
     warnings = [w for w in warnings if w.code != "missing-translation"]
     warnings.extend(language_warnings(data))
     documents = plan_documents(data, kind, students=students or (), section=section)
-    settings = RenderSettings(out=out, templates=templates, pdf=pdf, combine=combine)
+    settings = RenderSettings(out=out, templates=templates, pdf=pdf, combine=combine,
+                              section=section)
     result, index = _render(data, documents, settings, jobs, quiet, inputs)
     print_warnings(warnings + result.diagnostics)
     pdfs = sum(1 for p in result.written if p.suffix == ".pdf")

@@ -30,7 +30,8 @@ from mastery_cli.framework.model import (
     Text,
 )
 
-_METADATA = ("title", "description", "school", "languages", "namespace", "default_scale", "case")
+_METADATA = ("title", "description", "school", "school_contact", "languages", "namespace",
+             "default_scale", "case")
 
 
 def _text(value: Any) -> Text | None:

@@ -177,6 +177,7 @@ class Framework:
     title: Text | None = None
     description: Text | None = None
     school: Text | None = None
+    school_contact: Text | None = None
     languages: list[str] = field(default_factory=lambda: ["en"])
     namespace: str | None = None
     default_scale_id: str | None = None
@@ -294,7 +295,7 @@ class FamilyText(NamedTuple):
 
 def family_texts(framework: Framework) -> Iterator[FamilyText]:
     """Every text of ``framework`` that reports show, in framework order."""
-    for key in ("title", "description", "school"):
+    for key in ("title", "description", "school", "school_contact"):
         yield FamilyText("framework", key, getattr(framework, key), None, (key,),
                          named=key == "title")
     for scale in framework.scales.values():

@@ -1,9 +1,10 @@
 """Small inline SVG charts of a student's scores over time.
 
-The chart is decoration for sighted readers: it is marked ``aria-hidden`` and every report
-prints the same scores as text next to it (WeasyPrint gives an inline SVG no alternative text in
-a tagged PDF, so an ``aria-label`` alone would leave screen-reader users with nothing).
-Numbers are written with fixed decimals so identical inputs give identical bytes.
+The library draws the marks (:func:`progress_chart`); the template wraps them in the ``<svg>``
+element with a ``<title>`` in the report's language (``macros.html.j2``, ``chart``), which is
+the chart's alternative text: screen readers read it in HTML, and WeasyPrint writes it as the
+``/Alt`` of the chart's Figure in a tagged PDF. Numbers are written with fixed decimals so
+identical inputs give identical bytes.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from collections.abc import Sequence
 
 from markupsafe import Markup
 
-WIDTH = 132
-HEIGHT = 40
-PAD_X = 6
-PAD_Y = 5
+WIDTH = 60
+HEIGHT = 16
+PAD_X = 3
+PAD_Y = 3
 INK = "#1f3a5f"
 GOAL = "#5b6472"
 
@@ -24,12 +25,13 @@ def _coord(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def progress_svg(
+def progress_chart(
     scores: Sequence[float], *, scale_min: float, scale_max: float, goal: float
-) -> Markup:
-    """A sparkline of ``scores`` (oldest first) with a dashed line at the ``goal`` level."""
+) -> dict[str, object] | None:
+    """A sparkline of ``scores`` (oldest first) with a dashed line at the ``goal`` level:
+    ``{width, height, marks}`` (the SVG's inner markup), or None without scores."""
     if not scores:
-        return Markup("")
+        return None
     span = (scale_max - scale_min) or 1.0
 
     def y(value: float) -> float:
@@ -41,22 +43,19 @@ def progress_svg(
     points = " ".join(f"{_coord(x)},{_coord(y(s))}" for x, s in zip(xs, scores, strict=True))
     goal_y = _coord(y(goal))
     parts = [
-        f'<svg class="spark" xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" '
-        f'height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" aria-hidden="true" focusable="false">',
         f'<line x1="{PAD_X}" y1="{goal_y}" x2="{WIDTH - PAD_X}" y2="{goal_y}" stroke="{GOAL}" '
-        'stroke-width="1" stroke-dasharray="3 3"/>',
+        'stroke-width="1" stroke-dasharray="3 2"/>',
     ]
     if len(scores) > 1:
         parts.append(
-            f'<polyline points="{points}" fill="none" stroke="{INK}" stroke-width="1.6" '
+            f'<polyline points="{points}" fill="none" stroke="{INK}" stroke-width="1.4" '
             'stroke-linejoin="round" stroke-linecap="round"/>'
         )
     for index, (x, s) in enumerate(zip(xs, scores, strict=True)):
         last = index == len(scores) - 1
         fill = INK if last else "#ffffff"
         parts.append(
-            f'<circle cx="{_coord(x)}" cy="{_coord(y(s))}" r="{2.8 if last else 2.2}" '
-            f'fill="{fill}" stroke="{INK}" stroke-width="1.2"/>'
+            f'<circle cx="{_coord(x)}" cy="{_coord(y(s))}" r="{2.4 if last else 1.8}" '
+            f'fill="{fill}" stroke="{INK}" stroke-width="1"/>'
         )
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    return {"width": WIDTH, "height": HEIGHT, "marks": Markup("".join(parts))}

@@ -20,7 +20,7 @@ from functools import cached_property
 from typing import Any
 
 from babel import Locale
-from babel.numbers import format_percent
+from babel.numbers import format_decimal, format_percent
 
 from mastery_cli.diagnostics import Diagnostic, MasteryError, error, warning
 from mastery_cli.framework.model import (
@@ -34,9 +34,10 @@ from mastery_cli.framework.model import (
     family_texts,
     level_key,
 )
-from mastery_cli.reports.charts import progress_svg
+from mastery_cli.reports.charts import progress_chart
 from mastery_cli.reports.comments import Comments
 from mastery_cli.reports.i18n import format_long_date, format_number, format_short_date
+from mastery_cli.reports.roster import Roster
 
 Context = dict[str, Any]
 
@@ -68,6 +69,7 @@ class ReportData:
     framework: Framework
     options: ReportOptions
     comments: Comments = field(default_factory=Comments)
+    roster: Roster = field(default_factory=Roster)
 
     def __post_init__(self) -> None:
         students = self.grades.get("students")
@@ -191,6 +193,30 @@ class ReportData:
             "sections": [str(s) for s in student.get("sections") or []],
         }
 
+    def roster_view(self, student: Mapping[str, Any]) -> Context | None:
+        """What the roster says about ``student`` (grade level, advisor, the teachers of the
+        student's sections, attendance, date of birth), formatted; None without a roster row."""
+        entry = self.roster.get(str(student["id"]))
+        if entry is None:
+            return None
+        sections = [str(s) for s in student.get("sections") or []]
+        teachers = [{"section": s, "teacher": entry.teachers[s]} for s in sections
+                    if s in entry.teachers]
+        teachers += [{"section": s, "teacher": t} for s, t in entry.teachers.items()
+                     if s not in sections]
+        locale = self.options.locale
+        return {
+            "grade_level": entry.grade_level,
+            "advisor": entry.advisor,
+            "teachers": teachers,
+            "days_present": "" if entry.days_present is None
+            else format_decimal(entry.days_present, locale=locale),
+            "days_absent": "" if entry.days_absent is None
+            else format_decimal(entry.days_absent, locale=locale),
+            "date_of_birth": "" if entry.date_of_birth is None
+            else format_long_date(entry.date_of_birth, locale),
+        }
+
     def student(self, student_id: str) -> Mapping[str, Any]:
         try:
             return self.students[student_id]
@@ -227,8 +253,8 @@ class ReportData:
             indicator = target.indicators.get(float(level["value"]))
             descriptor = self.text(indicator) if indicator else level["descriptor"]
         scores, evidence_text = self._evidence(result)
-        chart = progress_svg(scores, scale_min=scale.min_value, scale_max=scale.max_value,
-                             goal=scale.mastery_value) if scale else ""
+        chart = progress_chart(scores, scale_min=scale.min_value, scale_max=scale.max_value,
+                               goal=scale.mastery_value) if scale else None
         return {
             "id": target.id,
             "title": self.text(target.title) or self.text(target.statement),
@@ -346,7 +372,9 @@ class ReportData:
         scales = self._scales_used(studied)
         return {
             **self.common(view["name"]),
+            "contact": self.text(self.framework.school_contact),
             "student": view,
+            "roster": self.roster_view(student),
             "courses": courses,
             "efficacy": efficacy,
             "next_steps": self._next_steps(student),
@@ -380,6 +408,7 @@ class ReportData:
         return {
             **self.common(view["name"]),
             "student": view,
+            "roster": self.roster_view(student),
             "courses": rows,
             "credits_earned": self.number(earned),
             "has_credits": any(c.credits is not None for c in self.framework.courses.values()),
@@ -446,14 +475,17 @@ class ReportData:
         }
 
     def class_summary(self, section: str, student_ids: Sequence[str]) -> Context:
-        students = [self.students[s] for s in student_ids]
+        # Sorted by surname, as rosters are (grades.json keeps the gradebook's order).
+        students = sorted((self.students[s] for s in student_ids),
+                          key=lambda s: surname_key(str(s.get("name") or s["id"])))
         target_ids = self.section_targets(section, students)
         targets = [self.framework.targets[t] for t in target_ids]
         groups = []
         for efficacy in (False, True):
             chosen = [t for t in targets if self.framework.competency_of(t).is_efficacy == efficacy]
             if chosen:
-                groups.append(self._grid(chosen, students, efficacy))
+                groups.append(self._with_competencies(
+                    self._grid(chosen, students, efficacy), chosen, students))
         # The section's progressions: those with a target among the section's (a student in
         # algebra and biology appears under algebra's progressions in the algebra class).
         shown = [p.id for p in self.framework.progressions.values()
@@ -471,6 +503,7 @@ class ReportData:
                         for c in self.section_courses(section, students)],
             "student_count": len(students),
             "groups": groups,
+            "needs_help": self._needs_help(targets, students),
             "ready": ready,
             "legend": [self.scale_view(s) for s in self._scales_used(set(target_ids))],
         }
@@ -535,6 +568,62 @@ class ReportData:
                 for i in range(len(targets))
             ],
         }
+
+    def _with_competencies(self, grid: Context, targets: Sequence[Target],
+                           students: Sequence[Mapping[str, Any]]) -> Context:
+        """``grid`` with a column per competency as well as per target: ``columns`` lists
+        each competency (``competency``, its column ``index`` in each row's
+        ``competency_cells`` and ``mastered_counts``) with the indexes of its targets in
+        ``cells``; the grid's rows are ``students``, in order."""
+        position = {t.id: i for i, t in enumerate(targets)}
+        competencies = self._competencies_of(set(position))
+        met = [0] * len(competencies)
+        for row, student in zip(grid["rows"], students, strict=True):
+            results = {str(c.get("competency")): c for c in student.get("competencies") or []}
+            cells = []
+            for index, competency in enumerate(competencies):
+                result = results.get(competency.id)
+                status = _status(result)
+                level = (self.level_view(self.framework.scale_of(competency), result.get("level"))
+                         if result and status == "ok" else None)
+                met[index] += bool(level and level["meets_goal"])
+                cells.append({"competency": competency.id, "status": status, "level": level})
+            row["competency_cells"] = cells
+        grid["columns"] = [
+            {"competency": {"id": c.id, "title": self.text(c.title)}, "index": index,
+             "targets": [position[t.id] for t in c.targets if t.id in position]}
+            for index, c in enumerate(competencies)
+        ]
+        grid["competency_mastered_counts"] = met
+        return grid
+
+    def _needs_help(self, targets: Sequence[Target], students: Sequence[Mapping[str, Any]]
+                    ) -> list[Context]:
+        """Per target, the students with a level below the goal (in the students' order),
+        academic targets before habits of work; targets nobody is below the goal on are left
+        out."""
+        found = []
+        ordered = sorted(targets, key=lambda t: self.framework.competency_of(t).is_efficacy)
+        results = [{str(t.get("target")): t for t in student.get("targets") or []}
+                   for student in students]
+        for target in ordered:
+            scale = self.framework.target_scale(target)
+            below = []
+            for student, by_target in zip(students, results, strict=True):
+                result = by_target.get(target.id)
+                if result is None or _status(result) != "ok":
+                    continue
+                level = self.level_view(scale, result.get("level"))
+                if level is not None and not level["meets_goal"]:
+                    below.append({"student": self.student_view(student), "level": level})
+            if below:
+                found.append({
+                    "id": target.id,
+                    "title": self.text(target.title) or self.text(target.statement),
+                    "efficacy": self.framework.competency_of(target).is_efficacy,
+                    "students": below,
+                })
+        return found
 
     def _course_head(self, course: Course) -> Context:
         return {
@@ -698,6 +787,22 @@ def framework_mismatch(grades: Mapping[str, Any], framework: Framework, source: 
             source, hint="point --framework at the framework used to grade",
         )
     return None
+
+
+def surname_key(name: str) -> tuple[str, str]:
+    """How rosters sort a name: by surname, then given names, ignoring case and accents.
+    "Patel, Mateo" has its surname first; "Mateo Patel" last."""
+    import unicodedata
+
+    def folded(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", text.casefold())
+        return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+
+    if "," in name:
+        surname, _, given = name.partition(",")
+    else:
+        given, _, surname = name.strip().rpartition(" ")
+    return folded(surname), folded(given)
 
 
 def _status(result: Mapping[str, Any] | None) -> str:

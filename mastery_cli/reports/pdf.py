@@ -71,13 +71,27 @@ def html_to_pdf(html: str, base_url: Path) -> bytes:
 
 
 def combine_to_pdf(htmls: Sequence[str], base_url: Path) -> bytes:
-    """Several documents in one PDF; each keeps its own page numbers ("Page 1 of 2")."""
+    """Several documents in one PDF; each keeps its own page numbers ("Page 1 of 2") and
+    starts on a new sheet when printed on both sides: a document with an odd number of pages
+    is followed by a blank page, so no family finds another's page on the back of theirs."""
     weasyprint = weasyprint_module()
     rendered = [
         weasyprint.HTML(string=html, base_url=str(base_url), url_fetcher=data_urls_only()
                         ).render(**PDF_OPTIONS)
         for html in htmls
     ]
-    pages = [page for document in rendered for page in document.pages]
+    pages = []
+    for document in rendered:
+        pages.extend(document.pages)
+        if len(document.pages) % 2:
+            pages.append(_blank_page(weasyprint, document.pages[-1]))
     result: bytes = rendered[0].copy(pages).write_pdf(**PDF_OPTIONS)
     return result
+
+
+def _blank_page(weasyprint: ModuleType, like: Any) -> Any:
+    """An empty page of the same size as the page ``like``."""
+    html = (f"<!DOCTYPE html><html><head><style>@page {{ size: {like.width}px "
+            f"{like.height}px; margin: 0 }}</style></head><body></body></html>")
+    return weasyprint.HTML(string=html, url_fetcher=data_urls_only()).render(
+        **PDF_OPTIONS).pages[0]

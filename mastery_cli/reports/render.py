@@ -74,6 +74,9 @@ class RenderSettings:
     templates: Path | None = None
     pdf: bool = False
     combine: bool = False
+    #: With ``combine``: only this section's PDF (``--section``), not one per section of
+    #: every student in it.
+    section: str | None = None
 
 
 @dataclass
@@ -360,12 +363,16 @@ def _chunks(documents: Sequence[Document], jobs: int, pdf: bool) -> list[list[Do
     return [list(documents[i:i + size]) for i in range(0, len(documents), size)]
 
 
-def combine_groups(documents: Sequence[Document]) -> list[tuple[str, list[Document]]]:
-    """Per-student documents grouped by section, for ``--combine`` (one PDF per section)."""
+def combine_groups(documents: Sequence[Document], section: str | None = None
+                   ) -> list[tuple[str, list[Document]]]:
+    """Per-student documents grouped by section, for ``--combine`` (one PDF per section);
+    with ``section``, that section's group alone (its students' other sections are not
+    printed with it)."""
     by_section: dict[str, list[Document]] = {}
     for document in documents:
-        for section in document.sections or ("no-section",):
-            by_section.setdefault(section, []).append(document)
+        for name in document.sections or ("no-section",):
+            if section is None or name == section:
+                by_section.setdefault(name, []).append(document)
     names = _unique_names(by_section)
     kind_folder = FOLDERS[documents[0].kind] if documents else ""
     return [(f"{kind_folder}/section-{names[s]}", docs) for s, docs in sorted(by_section.items())]
@@ -390,12 +397,13 @@ def render_documents(
         weasyprint_module()  # fail early with the install command
     # A broken catalog is found here, once, before any worker starts.
     make_environment(data.options.language, data.options.locale, override=settings.templates)
-    html_settings = RenderSettings(settings.out, settings.templates, settings.pdf, combining)
+    html_settings = RenderSettings(settings.out, settings.templates, settings.pdf, combining,
+                                   settings.section)
     tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]] = [
         (_run_chunk, (chunk,)) for chunk in _chunks(documents, jobs, settings.pdf and
                                                     not combining)
     ]
-    groups = combine_groups(documents) if combining else []
+    groups = combine_groups(documents, settings.section) if combining else []
     tasks += [(_run_combine, (name, docs)) for name, docs in groups]
     result = RenderResult(new_folders=_new_folders(
         settings.out, [d.name for d in documents] + [name for name, _ in groups]))
