@@ -17,7 +17,7 @@ from mastery_cli.suggest import closest
 from mastery_cli.yamlfile import Pointer, YamlDocument, coerce_pointer_values
 
 #: The kinds of mastery file, each with a schema in ``schemas/KIND.schema.json``.
-KINDS = ("framework", "rubric", "policy")
+KINDS = ("framework", "rubric", "policy", "learner")
 
 _TYPE_NAMES = {
     "string": "text", "number": "a number", "integer": "a whole number", "boolean": "true or false",

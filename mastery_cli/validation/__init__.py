@@ -69,6 +69,8 @@ def _check_documents(sets: DocumentSet) -> ValidationResult:
     if sets.of_kind("policy"):
         # Only then: the grading package is not needed to check frameworks and rubrics.
         _register_extra_checks()
+    if sets.of_kind("learner"):
+        from mastery_cli.learner import validate as _learner_rules  # noqa: F401
     for kind, check in EXTRA_CHECKS.items():
         for document in sets.of_kind(kind):
             diagnostics.extend(check(document, frameworks, sets))
