@@ -14,7 +14,7 @@ from typing import Any
 
 from mastery_cli.diagnostics import Diagnostic, Severity
 from mastery_cli.framework.model import Framework
-from mastery_cli.learner.model import Learner, build_learner, parse_date
+from mastery_cli.learner.model import build_learner, parse_date
 from mastery_cli.suggest import closest
 from mastery_cli.yamlfile import Pointer
 
