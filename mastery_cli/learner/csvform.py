@@ -140,7 +140,7 @@ def _add(record: CsvRecord, kind: str, row: dict[str, str], line: int
             goal["set_on"] = row["set_on"]
         if day:
             goal["target_date"] = day
-        here = ("plan", "goals", len(goals))
+        here: Pointer = ("plan", "goals", len(goals))
         places[here] = (line, "goal")
         for key, column in (("id", "goal"), ("arena", "arena"), ("statement", "text"),
                             ("targets", "targets"), ("competencies", "competencies"),
