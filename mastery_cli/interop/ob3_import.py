@@ -35,6 +35,7 @@ COLUMNS = ("student_id", "student_name", "section", "course", "target", "assessm
 class BackpackImport:
     rows: list[dict[str, str]] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: Files (or a CLR's top level) that were signed VC-JWTs, and those that were plain JSON.
     signed: int = 0
     unsigned: int = 0
     competencies: int = 0
@@ -62,7 +63,8 @@ class _Reader:
         self.result = BackpackImport()
         self.seen: set[str] = set()
 
-    def credentials(self, value: Any, shown: str) -> Iterable[dict[str, Any]]:
+    def credentials(self, value: Any, shown: str, *, top: bool = True
+                    ) -> Iterable[dict[str, Any]]:
         """The achievement credentials in a file's value (a CLR's nested ones too)."""
         if isinstance(value, str):  # a VC-JWT
             try:
@@ -73,15 +75,15 @@ class _Reader:
                     shown, hint="the credential was changed after it was signed, or is not a "
                     "VC-JWT; ask the sending school for the original"))
                 return
-            self.result.signed += 1
-        elif isinstance(value, dict) and "proof" not in value:
+            self.result.signed += top
+        elif top and isinstance(value, dict) and "proof" not in value:
             self.result.unsigned += 1
         if not isinstance(value, dict):
             return
         types = _types(value.get("type"))
         if "ClrCredential" in types:
             for inner in (value.get("credentialSubject") or {}).get("verifiableCredential") or []:
-                yield from self.credentials(inner, shown)
+                yield from self.credentials(inner, shown, top=False)
         elif types & {"AchievementCredential", "OpenBadgeCredential"}:
             yield value
         else:
