@@ -16,7 +16,7 @@ from mastery_cli.cli.grade_run import print_warnings
 if TYPE_CHECKING:
     from mastery_cli.framework.model import Framework
 
-KIND_HELP = "report-card, transcript, i-can or class-summary."
+KIND_HELP = "report-card, transcript, i-can, class-summary or learner."
 
 
 @guarded
@@ -77,8 +77,14 @@ def report(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     canvas_outcomes: CanvasOutcomesOpt = None,
+    learners: Annotated[
+        list[Path] | None, typer.Option("--learners", help="Learner records (YAML files, bulk "
+                                        "CSV, or folders of them); needed by the learner "
+                                        "document.", show_default=False)
+    ] = None,
 ) -> None:
-    """Render report cards, transcripts, "I can" sheets or class summaries as HTML (and PDF).
+    """Render report cards, transcripts, "I can" sheets, class summaries or learner documents
+    as HTML (and PDF).
 
     Writes self-contained, print-ready HTML per document into --out, plus index.html linking
     every document. Given SCORES.csv, it grades them first as 'mastery grade' does and prints
@@ -93,6 +99,9 @@ def report(
         mastery report report-card scores.csv --framework examples/ --lang es --pdf
 
         mastery report i-can --grades out/ --framework examples/ --student 0012345
+
+        mastery report learner --grades out/ --framework examples/framework \\
+            --learners examples/learners --lang es --pdf
     """
     from mastery_cli.diagnostics import MasteryError, Severity, error
     from mastery_cli.output import check_output_folder
@@ -118,7 +127,10 @@ def report(
         raise typer.BadParameter(f"{templates} is not a folder", param_hint="--templates")
     language, locale = parse_language(lang)
     when = _parse_date(report_date)
-    inputs = [framework_path, *(scores or ()), *(p for p in (
+    if kind == "learner" and not learners:
+        raise typer.BadParameter("the learner document needs --learners (learner files or "
+                                 "folders)", param_hint="--learners")
+    inputs = [framework_path, *(scores or ()), *(learners or ()), *(p for p in (
         grades and _grades_path(grades), policy_path, comments, canvas_outcomes) if p)]
     check_output_folder(out, ["index.html"], inputs)  # before any work
     if pdf:
@@ -155,6 +167,12 @@ def report(
         known = [*framework.targets, *framework.competencies, *framework.courses]
         data.comments, comment_problems = read_comments(comments, known, data.students)
         warnings.extend(comment_problems)
+    if kind == "learner" and learners:
+        from mastery_cli.learner.load import load_learners
+
+        records, learner_notes = load_learners(learners, framework)
+        data.learners = {r.student_id: r for r in records}
+        warnings.extend(learner_notes)
     # One summary line instead of the validator's warning per missing text (the summary's
     # hint points at `mastery validate` for the places).
     warnings = [w for w in warnings if w.code != "missing-translation"]

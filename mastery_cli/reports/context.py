@@ -63,6 +63,8 @@ class ReportData:
     framework: Framework
     options: ReportOptions
     comments: Comments = field(default_factory=Comments)
+    #: Learner records by student id (``report learner``).
+    learners: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         students = self.grades.get("students")
