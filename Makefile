@@ -77,6 +77,8 @@ REPORT = $(BIN)/mastery report $(1) --grades $(OUT)/grades --framework examples/
   --policy examples/policy.yaml --lang $(2) --date $(DEMO_DATE) \
   --term "$$(if [ $(2) = es ]; then echo '$(DEMO_TERM_es)'; else echo '$(DEMO_TERM_en)'; fi)" --quiet
 DEMO_KINDS := report-card transcript i-can class-summary
+DEMO_LEARNERS ?= examples/learners
+DEMO_BACKPACKS ?= 0041001 0041021 0041066
 
 demo: $(DEMO_STAMP) bytecode system-deps
 	$(BIN)/mastery validate examples/
@@ -93,6 +95,22 @@ demo: $(DEMO_STAMP) bytecode system-deps
 	  done; \
 	  $(call REPORT,class-summary,$$lang) --out $(OUT)/sample-pdf/$$lang --pdf --section $(DEMO_SECTION); \
 	done; else echo "PDF skipped: WeasyPrint cannot load its libraries here (see the README)"; fi
+	@set -e; for lang in en es; do \
+	  echo "mastery report learner --lang $$lang (students with a learner record)"; \
+	  $(call REPORT,learner,$$lang) --learners $(DEMO_LEARNERS) --out $(OUT)/reports/$$lang; \
+	done
+	@if $(BIN)/python -c 'import weasyprint' >/dev/null 2>&1; then set -e; for lang in en es; do \
+	  $(call REPORT,learner,$$lang) --learners $(DEMO_LEARNERS) --out $(OUT)/sample-pdf/$$lang \
+	    --pdf --student $(DEMO_STUDENT); \
+	done; fi
+	@# The backpacks of the students with a learner record, signed with a key made for the demo
+	@# (never a real school's key), then one of them imported back as evidence rows.
+	@test -f $(OUT)/demo-ob3-key.pem || $(BIN)/mastery export ob3-key --out $(OUT)/demo-ob3-key.pem >/dev/null
+	$(BIN)/mastery export ob3 --grades $(OUT)/grades --framework examples/framework \
+	  --policy examples/policy.yaml --learners $(DEMO_LEARNERS) $(DEMO_BACKPACKS:%=--student %) \
+	  --key $(OUT)/demo-ob3-key.pem --out $(OUT)/backpacks
+	$(BIN)/mastery import ob3 $(OUT)/backpacks/0041066.clr.jwt --framework examples/framework \
+	  --out $(OUT)/imported --approved-by "Demo advisor" --approved-on $(DEMO_DATE)
 	@echo "Open $(OUT)/reports/en/index.html (and $(OUT)/reports/es/index.html) in a browser;"
 	@echo "sample PDFs are in $(OUT)/sample-pdf/. Every document as PDF: make demo-pdf"
 
