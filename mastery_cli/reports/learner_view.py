@@ -105,6 +105,10 @@ def learner_document(data: ReportData, learner: Learner) -> Context:
                 "targets": targets,
             })
     outside = [_piece_view(data, p) for p in learner.portfolio if p.source != "school"]
+    shown = {t["id"] for c in mastered for t in c["targets"]}
+    # School work not yet linked to a mastered target: still part of the conversation.
+    in_progress = [_piece_view(data, p) for p in learner.portfolio
+                   if p.source == "school" and not shown & set(p.targets)]
     name = str(student.get("name") or learner.name or learner.student_id)
     return {
         **data.common(name),
@@ -117,5 +121,6 @@ def learner_document(data: ReportData, learner: Learner) -> Context:
         "mastered": mastered,
         "mastered_count": sum(len(c["targets"]) for c in mastered),  # a list each
         "outside": outside,
+        "in_progress": in_progress,
         "graded": learner.student_id in data.students,
     }
