@@ -205,3 +205,13 @@ def test_profile_rows_keep_their_dates(kind: str) -> None:
     key = {"interest": "interests", "strength": "strengths", "support": "supports",
            "language": "languages"}[kind]
     assert records[0].data["profile"][key] == [{"text": "something", "date": "2026-09-01"}]
+
+
+def test_schema_errors_do_not_repeat_the_students_words(tmp_path: Path) -> None:
+    text = GOOD.replace("  preferred_name: Mateo\n",
+                        "  preferred_name: Mateo\n  interests: SECRET-WORDS soccer\n").replace(
+        "arena: academic", "arena: SECRET-WORDS")
+    (tmp_path / "learner.yaml").write_text(text, encoding="utf-8")
+    diagnostics = validate_paths([tmp_path / "learner.yaml"]).diagnostics
+    assert [(d.line, d.code) for d in diagnostics] == [(6, "schema-type"), (11, "schema-enum")]
+    assert all("SECRET-WORDS" not in f"{d.message} {d.hint}" for d in diagnostics)
