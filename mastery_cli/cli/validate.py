@@ -50,7 +50,7 @@ def validate(
 def schema(
     kind: Annotated[
         str | None,
-        typer.Argument(help="framework, rubric or policy.", show_default=False),
+        typer.Argument(help="framework, rubric, policy or learner.", show_default=False),
     ] = None,
     out: Annotated[
         Path | None,
