@@ -105,3 +105,28 @@ def test_pdf_reads_as_the_html(grades: Path, tmp_path: Path) -> None:
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert "Yusuf" in text and "Mis metas" in text and "Atrasado respecto al plan" in text
+
+
+def test_report_card_names_the_source_of_outside_evidence(grades: Path, tmp_path: Path) -> None:
+    """When grades.json carries an evidence row's source (the new engine's outside evidence),
+    the report card says where the learning happened; without one, nothing changes."""
+    import json
+
+    document = json.loads((grades / "grades.json").read_text())
+    hugo = next(s for s in document["students"] if s["id"] == "0041021")
+    target = next(t for t in hugo["targets"] if t["target"] == "SCI.INQ.1")
+    target["evidence"][0]["source"] = "internship"
+    (tmp_path / "g").mkdir()
+    (tmp_path / "g" / "grades.json").write_text(json.dumps(document))
+    for folder, lang, sentence in ((tmp_path / "g", "en", "Includes learning outside school: "
+                                    "internship"), (grades, "en", "")):
+        result = runner.invoke(app, ["report", "report-card", "--grades", str(folder),
+                                     "--framework", str(EXAMPLES / "framework"), "--student",
+                                     "0041021", "--lang", lang, "--out",
+                                     str(tmp_path / f"out-{bool(sentence)}"), "--quiet"])
+        assert result.exit_code == 0, result.output
+        html = (tmp_path / f"out-{bool(sentence)}" / "report-cards" / "0041021.html").read_text()
+        if sentence:
+            assert html.count(sentence) == 1
+        else:
+            assert "Includes learning outside school" not in html

@@ -253,7 +253,10 @@ class ReportData:
         scores = [float(e["score"]) for e in used]
         shown = [
             {"score": self.number(e["score"]), "date": self._date_text(e.get("date")),
-             "assessment": str(e.get("assessment") or "")}
+             "assessment": str(e.get("assessment") or ""),
+             # Learning outside school (an internship, a prior school): shown by its source.
+             "source": "" if str(e.get("source") or "").lower() in ("", "school")
+             else str(e["source"])}
             for e in used
         ]
         return scores, shown
