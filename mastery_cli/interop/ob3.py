@@ -58,9 +58,12 @@ class StudentBackpack:
     clr: dict[str, Any] = field(default_factory=dict)
 
 
-def case_items(framework: Framework) -> dict[str, CaseItem]:
-    """Our target and competency id → the CASE identifier and URI ``export case`` gives it."""
-    package, _ = export_case_package(framework)
+def case_items(framework: Framework, package: Mapping[str, Any] | None = None
+               ) -> dict[str, CaseItem]:
+    """Our target and competency id → the CASE identifier and URI ``export case`` gives it
+    (from ``package``, that export, when already made)."""
+    if package is None:
+        package, _ = export_case_package(framework)
     items = {}
     for item in package.get("CFItems", []):
         ours = (item.get("extensions") or {}).get("mastery") or {}
@@ -85,9 +88,10 @@ class _Builder:
         self.options = options
         self.language = options.language or framework.default_language
         self.namespace = namespace_for(framework.id, framework.namespace)
-        self.case = case_items(framework)
+        package, _ = export_case_package(framework)
+        self.case = case_items(framework, package)
         self.issuer = self._issuer()
-        package_doc = export_case_package(framework)[0].get("CFDocument", {})
+        package_doc = package.get("CFDocument", {})
         self.framework_title = str(package_doc.get("title") or framework.id)
 
     def text(self, value: Any) -> str:
