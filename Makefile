@@ -91,6 +91,8 @@ REPORT = $(BIN)/mastery report $(1) --grades $(OUT)/grades --framework examples/
   --lang $(2) --date $(DEMO_DATE) \
   --term "$$(if [ $(2) = es ]; then echo '$(DEMO_TERM_es)'; else echo '$(DEMO_TERM_en)'; fi)" --quiet
 DEMO_KINDS := report-card transcript i-can class-summary
+DEMO_LEARNERS ?= examples/learners
+DEMO_BACKPACKS ?= 0041001 0041021 0041066
 
 demo: $(DEMO_STAMP) bytecode system-deps
 	$(BIN)/mastery validate examples/
@@ -115,6 +117,22 @@ demo: $(DEMO_STAMP) bytecode system-deps
 	  --out $(OUT)/exemplars
 	$(BIN)/mastery report coverage examples/gradebook/*.csv --framework examples/framework \
 	  --plan examples/plans/fall-2026.yaml --date $(DEMO_DATE) --out $(OUT)/coverage
+	@set -e; for lang in en es; do \
+	  echo "mastery report learner --lang $$lang (students with a learner record)"; \
+	  $(call REPORT,learner,$$lang) --learners $(DEMO_LEARNERS) --out $(OUT)/reports/$$lang; \
+	done
+	@if $(BIN)/python -c 'import weasyprint' >/dev/null 2>&1; then set -e; for lang in en es; do \
+	  $(call REPORT,learner,$$lang) --learners $(DEMO_LEARNERS) --out $(OUT)/sample-pdf/$$lang \
+	    --pdf --student $(DEMO_STUDENT); \
+	done; fi
+	@# The backpacks of the students with a learner record, signed with a key made for the demo
+	@# (never a real school's key), then one of them imported back as evidence rows.
+	@test -f $(OUT)/demo-ob3-key.pem || $(BIN)/mastery export ob3-key --out $(OUT)/demo-ob3-key.pem >/dev/null
+	$(BIN)/mastery export ob3 --grades $(OUT)/grades --framework examples/framework \
+	  --policy examples/policy.yaml --learners $(DEMO_LEARNERS) $(DEMO_BACKPACKS:%=--student %) \
+	  --key $(OUT)/demo-ob3-key.pem --out $(OUT)/backpacks
+	$(BIN)/mastery import ob3 $(OUT)/backpacks/0041066.clr.jwt --framework examples/framework \
+	  --out $(OUT)/imported --approved-by "Demo advisor" --approved-on $(DEMO_DATE)
 	@echo "Open $(OUT)/reports/en/index.html (and $(OUT)/reports/es/index.html) in a browser;"
 	@echo "staff documents: $(OUT)/calibration/calibration.html, $(OUT)/exemplars/exemplars.html,"
 	@echo "$(OUT)/coverage/coverage.html;"

@@ -7,7 +7,9 @@ came from, and `oneOf`/`anyOf` failures are reduced to the one alternative that 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -19,7 +21,7 @@ from mastery_cli.suggest import closest
 from mastery_cli.yamlfile import Pointer, YamlDocument
 
 #: The kinds of mastery file, each with a schema in ``schemas/KIND.schema.json``.
-KINDS = ("framework", "rubric", "policy", "assessment-plan")
+KINDS = ("framework", "rubric", "policy", "assessment-plan", "learner")
 
 _TYPE_NAMES = {
     "string": "text", "number": "a number", "integer": "a whole number", "boolean": "true or false",
@@ -446,7 +448,10 @@ def check_document(document: YamlDocument, kind: str) -> list[Diagnostic]:
     if certainly_valid(document.data, kind):
         # Certainly valid: no need to import jsonschema.
         return []
-    return explain_errors(document, _validator(kind).iter_errors(document.data), schema)
+    diagnostics = explain_errors(document, _validator(kind).iter_errors(document.data), schema)
+    if kind in PRIVATE_KINDS:
+        diagnostics = [_without_values(d) for d in diagnostics]
+    return diagnostics
 
 
 def check_against(document: YamlDocument, schema: dict[str, Any]) -> list[Diagnostic]:
@@ -463,3 +468,19 @@ def explain_errors(
 ) -> list[Diagnostic]:
     """One diagnostic for each problem jsonschema found, at its line in the YAML file."""
     return [_diagnostic(document, leaf, schema) for error in errors for leaf in _leaves(error)]
+
+
+#: Kinds of file holding personal data: their diagnostics never repeat a value from the file.
+PRIVATE_KINDS = ("learner",)
+_ECHOES = (
+    (re.compile(r"got the text '.*'$", re.DOTALL), "got text"),
+    (re.compile(r"^'.*' is not (one of|in the expected form)", re.DOTALL), r"the value is not \1"),
+    (re.compile(r"^.* is listed twice", re.DOTALL), "an entry is listed twice"),
+)
+
+
+def _without_values(diagnostic: Diagnostic) -> Diagnostic:
+    message = diagnostic.message
+    for pattern, replacement in _ECHOES:
+        message = pattern.sub(replacement, message)
+    return replace(diagnostic, message=message)

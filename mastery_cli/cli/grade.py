@@ -150,9 +150,17 @@ def explain(
     method: MethodOpt = None,
     param: ParamOpt = None,
     rubric: RubricOpt = None,
+    learners: Annotated[list[Path] | None, typer.Option(
+        "--learners", help="Learner records (files or folders): then TARGET may be one of the "
+        "student's goal ids, and its pace against the plan is explained.",
+        show_default=False)] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--date", help="With a goal: the day pace is measured on, YYYY-MM-DD (default: today).",
+        show_default=False)] = None,
 ) -> None:
     """Explain one result: the evidence used in order, what was set aside and why, the method,
-    the arithmetic and the resulting level (or, for a course, the rule that decided it).
+    the arithmetic and the resulting level (or, for a course, the rule that decided it; for a
+    goal of the student's learning plan, its pace).
 
     Examples:
 
@@ -160,6 +168,9 @@ def explain(
             --framework examples/framework --policy examples/policy.yaml
 
         mastery explain 0041066 ALG1 scores.csv --framework framework/ --method highest
+
+        mastery explain 0041066 catch-up examples/gradebook/*.csv --framework examples/framework \\
+            --policy examples/policy.yaml --learners examples/learners --date 2027-01-29
     """
     from mastery_cli.grading.explain import explain_result
     from mastery_cli.grading.ingest import REASON_CODES
@@ -178,6 +189,11 @@ def explain(
     # policy, the files, ids with lost zeros) bear on every result, this one too.
     row_codes = set(REASON_CODES.values())
     print_warnings([*warnings, *(d for d in result.diagnostics if d.code not in row_codes)])
+    if learners:
+        goal_text = _goal_explanation(result, loaded_framework, learners, student, subject, as_of)
+        if goal_text is not None:
+            emit(goal_text)
+            return
     emit(explain_result(result, student, subject))
 
 
@@ -198,6 +214,33 @@ def _rubric_scored(files: list[Path], framework: Path, rubrics: list[Path] | Non
     with rubric_evidence(files, loaded, loaded_framework) as (converted, problems):
         print_warnings([*rubric_warnings, *problems])
         yield converted
+
+
+def _goal_explanation(result: object, framework: object, learners: list[Path], student: str,
+                      goal_id: str, as_of: str | None) -> str | None:
+    """The pace of the student's goal ``goal_id``; None when it is not one of their goals."""
+    from datetime import date
+
+    from mastery_cli.grading.outputs import grades_document
+    from mastery_cli.learner.load import load_learners
+    from mastery_cli.learner.pace import explain_pace, student_paces
+
+    records, _ = load_learners(learners, framework)  # type: ignore[arg-type]
+    record = next((r for r in records if r.student_id == student), None)
+    goals = [g for g in (record.goals if record else []) if g.id == goal_id]
+    if not goals:
+        return None
+    try:
+        day = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError:
+        raise typer.BadParameter(f"{as_of!r} is not a date like 2027-01-29",
+                                 param_hint="--date") from None
+    document = grades_document(result)  # type: ignore[arg-type]
+    entry = next((s for s in document.get("students", []) if str(s.get("id")) == student), None)
+    paces = student_paces(goals, entry, framework, day)
+    if not paces:
+        return f"Goal '{goal_id}' ({goals[0].arena}) is not an academic goal: it has no pace."
+    return explain_pace(paces[0])
 
 
 def register(app: typer.Typer) -> None:

@@ -15,10 +15,12 @@ if TYPE_CHECKING:
     from mastery_cli.interop.case_import import ImportResult
 
 import_app = typer.Typer(
-    name="import", help="Import frameworks from CASE packages and Moodle.", no_args_is_help=True,
+    name="import", help="Import frameworks from CASE packages and Moodle, and backpacks "
+    "(Open Badges 3.0) as evidence.", no_args_is_help=True,
 )
 export_app = typer.Typer(
-    name="export", help="Export a framework to CASE, Moodle or Canvas.", no_args_is_help=True,
+    name="export", help="Export a framework to CASE, Moodle or Canvas, and students' "
+    "backpacks as Open Badges 3.0 / CLR 2.0.", no_args_is_help=True,
 )
 
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="Folder to write the framework YAML "
@@ -281,6 +283,209 @@ def export_canvas(
                              else (Calculation(), []))
     _finish(export_canvas_outcomes(framework, calculation),  # type: ignore[arg-type]
             out, problems, fmt, _inputs(frameworks, policy))
+
+
+@export_app.command("ob3")
+@guarded
+def export_ob3(
+    grades: Annotated[Path, typer.Option("--grades", help="Folder with grades.json from "
+                                         "'mastery grade --format json'.", show_default=False)],
+    framework_path: Annotated[Path, typer.Option("--framework", help="Framework file or "
+                                                 "folder.", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the backpacks "
+                                      "into.", show_default=False)],
+    policy: Annotated[Path | None, typer.Option(
+        "--policy", help="The grading policy the grades were made with (checked against the "
+        "framework).", show_default=False)] = None,
+    learners: Annotated[list[Path] | None, typer.Option(
+        "--learners", help="Learner records (files or folders): their portfolio pieces become "
+        "the credentials' evidence.", show_default=False)] = None,
+    key: Annotated[Path | None, typer.Option(
+        "--key", help="Ed25519 private key (PEM): also write each credential as a signed "
+        "VC-JWT (.jwt). Without it the credentials are unsigned and say so.",
+        show_default=False)] = None,
+    issued: Annotated[str | None, typer.Option(
+        "--issued", help="validFrom of every credential, YYYY-MM-DD (default: the day of the "
+        "latest evidence that counted).", show_default=False)] = None,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="Language of names and descriptions (default: the framework's first).",
+        show_default=False)] = None,
+    students: Annotated[list[str] | None, typer.Option(
+        "--student", help="Only this student (repeatable).", show_default=False)] = None,
+) -> None:
+    """Export each student's data backpack: Open Badges 3.0 and CLR 2.0 credentials.
+
+    One AchievementCredential per mastered target and competency, in OUT/<student>/<id>.json,
+    aligned to the CASE item 'mastery export case' writes; one ClrCredential bundling them in
+    OUT/<student>.clr.json. With --key, each is also written signed as a VC-JWT (.jwt).
+    Exporting twice gives the same bytes.
+
+    Examples:
+
+        mastery export ob3 --grades out/grades --framework examples/framework --out out/ob3
+
+        mastery export ob3 --grades out/grades --framework examples/framework \\
+            --learners examples/learners --key school-key.pem --out out/ob3
+    """
+    from mastery_cli.cli.report import _grades_path, _read_grades
+    from mastery_cli.documents import display_path
+    from mastery_cli.interop.ob3 import BackpackOptions, backpack, credential_text
+    from mastery_cli.output import OutputFolder, safe_filename, write_text_atomic
+    from mastery_cli.reports.context import framework_mismatch
+
+    if issued is not None:
+        from datetime import date
+
+        try:
+            date.fromisoformat(issued)
+        except ValueError:
+            raise typer.BadParameter(f"{issued!r} is not a date like 2027-01-29",
+                                     param_hint="--issued") from None
+    framework, _warnings = _load([framework_path])
+    document = _read_grades(grades)
+    mismatch = framework_mismatch(document, framework, str(_grades_path(grades)))  # type: ignore[arg-type]
+    if mismatch is not None:
+        from mastery_cli.diagnostics import MasteryError, Severity
+
+        if mismatch.severity is Severity.ERROR:
+            raise MasteryError(mismatch)
+    if policy is not None:
+        from mastery_cli.grading.policy_check import load_policy
+
+        load_policy(policy, framework)  # type: ignore[arg-type]
+    records = {}
+    if learners:
+        from mastery_cli.learner.load import load_learners
+
+        loaded, _notes = load_learners(learners, framework)  # type: ignore[arg-type]
+        records = {r.student_id: r for r in loaded}
+    private_key = None
+    if key is not None:
+        from mastery_cli.interop.ob3_sign import load_private_key, sign_credential
+
+        private_key = load_private_key(key, display_path(key))
+    packs = backpack(document, framework, records,  # type: ignore[arg-type]
+                     BackpackOptions(language=lang, issued=issued, signed=key is not None),
+                     students=students or ())
+    inputs = [framework_path, _grades_path(grades), *(learners or ()),
+              *([key] if key else []), *([policy] if policy else [])]
+    count = 0
+    with OutputFolder(out, inputs=inputs) as folder:
+        for pack in packs:
+            person = safe_filename(pack.student_id)
+            files = [(f"{person}/{name}", credential) for name, credential in pack.credentials]
+            files.append((f"{person}.clr", pack.clr))
+            for name, credential in files:
+                write_text_atomic(folder.path(f"{name}.json"), credential_text(credential))
+                if private_key is not None:
+                    write_text_atomic(folder.path(f"{name}.jwt"),
+                                      sign_credential(credential, private_key) + "\n")
+            count += len(pack.credentials)
+        folder.commit()
+    signed = "signed as VC-JWT" if key is not None else "unsigned (no --key)"
+    emit(f"wrote {count} credential(s) and {len(packs)} CLR record(s) to {display_path(out)}, "
+         f"{signed}", err=True)
+
+
+@export_app.command("ob3-key")
+@guarded
+def export_ob3_key(
+    out: Annotated[Path, typer.Option("--out", "-o", help="The private key file to write "
+                                      "(PEM; keep it secret).", show_default=False)],
+) -> None:
+    """Make a new Ed25519 signing key for 'mastery export ob3 --key'.
+
+    The private key is written readable by you only; its public half (a JWK) is printed and is
+    also in the header of every VC-JWT signed with it. Never commit the key to a repository.
+
+    Example:
+
+        mastery export ob3-key --out ~/keys/riverside-ob3.pem
+    """
+    import json
+    import os
+
+    from mastery_cli.diagnostics import MasteryError, error
+    from mastery_cli.interop.ob3_sign import new_private_key_pem, public_jwk
+    from mastery_cli.output import check_output_file
+
+    if out.exists():
+        raise MasteryError(error("key-exists", f"{out} already exists; a key is never "
+                                 "overwritten", str(out), hint="choose another file name"),
+                           usage=True)
+    check_output_file(out)
+    pem = new_private_key_pem()
+    descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(pem)
+    from cryptography.hazmat.primitives import serialization
+
+    emit(json.dumps(public_jwk(serialization.load_pem_private_key(pem, None))))
+    emit(f"wrote {out} (private: keep it out of repositories and backups others can read)",
+         err=True)
+
+
+@import_app.command("ob3")
+@guarded
+def import_ob3(
+    files: Annotated[list[Path], typer.Argument(help="Backpack files: credentials or CLRs "
+                                                "(.json) and VC-JWTs (.jwt).",
+                                                show_default=False)],
+    framework_path: Annotated[Path, typer.Option("--framework", help="Our framework: "
+                                                 "alignments are mapped to its targets.",
+                                                 show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write "
+                                      "backpack_evidence.csv into.", show_default=False)],
+    approved_by: Annotated[str, typer.Option(
+        "--approved-by", help="Who approved this outside evidence (fills approved_by and "
+        "approved_on); without it the rows wait for approval.")] = "",
+    approved_on: Annotated[str | None, typer.Option(
+        "--approved-on", help="With --approved-by: the day, YYYY-MM-DD (default: today).",
+        show_default=False)] = None,
+    output_format: Format = None,
+) -> None:
+    """Import a transfer student's backpack (Open Badges 3.0 / CLR 2.0) as evidence rows.
+
+    Each credential for one of our targets (matched by CASE identifier or URI, else by id)
+    becomes a row of OUT/backpack_evidence.csv with the achieved level as the score and
+    source 'prior school', ready for 'mastery grade' like a transfer CSV. VC-JWT signatures
+    are checked: a tampered credential is an error (exit 1).
+
+    Example:
+
+        mastery import ob3 backpack/0041066.clr.json --framework examples/framework \\
+            --out imported/ --approved-by "Ms. Ortiz"
+    """
+    from datetime import date
+
+    from mastery_cli.diagnostics import MasteryError, Severity
+    from mastery_cli.documents import display_path
+    from mastery_cli.interop.ob3_import import read_backpacks
+    from mastery_cli.output import OutputFolder, write_text_atomic
+
+    fmt = resolve_format(output_format)
+    day = ""
+    if approved_by:
+        try:
+            day = (date.fromisoformat(approved_on) if approved_on else date.today()).isoformat()
+        except ValueError:
+            raise typer.BadParameter(f"{approved_on!r} is not a date like 2027-01-29",
+                                     param_hint="--approved-on") from None
+    framework, _warnings = _load([framework_path])
+    result = read_backpacks(files, framework, approved_by=approved_by,  # type: ignore[arg-type]
+                            approved_on=day)
+    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
+    if errors:
+        raise MasteryError(result.diagnostics)
+    with OutputFolder(out, names=["backpack_evidence.csv"],
+                      inputs=[*files, framework_path]) as folder:
+        write_text_atomic(folder.path("backpack_evidence.csv"), result.csv_text())
+        folder.commit()
+    _report(result.diagnostics, len(files), "files", fmt, quiet=False,
+            extra={"rows": len(result.rows), "signed": result.signed})
+    emit(f"wrote {len(result.rows)} evidence row(s) to "
+         f"{display_path(out / 'backpack_evidence.csv')} ({result.signed} signed credential(s) "
+         f"verified, {result.unsigned} unsigned)", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -16,8 +16,9 @@ from mastery_cli.cli.grade_run import print_warnings
 if TYPE_CHECKING:
     from mastery_cli.framework.model import Framework
 
-KIND_HELP = ("report-card, transcript, i-can or class-summary; for staff: exemplars (the "
-             "exemplar bank, with --rubric) or coverage (SCORES.csv against --plan).")
+KIND_HELP = ("report-card, transcript, i-can, class-summary or learner; for staff: "
+             "exemplars (the exemplar bank, with --rubric) or coverage (SCORES.csv "
+             "against --plan).")
 
 
 @guarded
@@ -98,8 +99,14 @@ def report(
         bool, typer.Option("--exemplars", help="Report cards: show the exemplar of each "
                            "target's level (from --rubric).")
     ] = False,
+    learners: Annotated[
+        list[Path] | None, typer.Option("--learners", help="Learner records (YAML files, bulk "
+                                        "CSV, or folders of them); needed by the learner "
+                                        "document.", show_default=False)
+    ] = None,
 ) -> None:
-    """Render report cards, transcripts, "I can" sheets or class summaries as HTML (and PDF).
+    """Render report cards, transcripts, "I can" sheets, class summaries or learner documents
+    as HTML (and PDF).
 
     Writes self-contained, print-ready HTML per document into --out, plus index.html linking
     every document. Given SCORES.csv, it grades them first as 'mastery grade' does and prints
@@ -121,6 +128,9 @@ def report(
 
         mastery report coverage examples/gradebook/*.csv --framework examples/framework \\
             --plan examples/plans/fall-2026.yaml --out out/coverage
+
+        mastery report learner --grades out/ --framework examples/framework \\
+            --learners examples/learners --lang es --pdf
     """
     from mastery_cli.cli.report_staff import STAFF_KINDS
 
@@ -154,7 +164,10 @@ def report(
         raise typer.BadParameter(f"{templates} is not a folder", param_hint="--templates")
     language, locale = parse_language(lang)
     when = _parse_date(report_date)
-    inputs = [framework_path, *(scores or ()), *(p for p in (
+    if kind == "learner" and not learners:
+        raise typer.BadParameter("the learner document needs --learners (learner files or "
+                                 "folders)", param_hint="--learners")
+    inputs = [framework_path, *(scores or ()), *(learners or ()), *(p for p in (
         grades and _grades_path(grades), policy_path, comments, roster, canvas_outcomes) if p)]
     check_output_folder(out, ["index.html"], inputs)  # before any work
     if pdf:
@@ -198,6 +211,12 @@ def report(
 
         data.roster, roster_problems = read_roster(roster, data.students)
         warnings.extend(roster_problems)
+    if kind == "learner" and learners:
+        from mastery_cli.learner.load import load_learners
+
+        records, learner_notes = load_learners(learners, framework)
+        data.learners = {r.student_id: r for r in records}
+        warnings.extend(learner_notes)
     # One summary line instead of the validator's warning per missing text (the summary's
     # hint points at `mastery validate` for the places).
     warnings = [w for w in warnings if w.code != "missing-translation"]

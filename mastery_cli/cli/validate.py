@@ -64,7 +64,7 @@ def validate(
 def schema(
     kind: Annotated[
         str | None,
-        typer.Argument(help="framework, rubric, policy or assessment-plan.", show_default=False),
+        typer.Argument(help="framework, rubric, policy, assessment-plan or learner.", show_default=False),
     ] = None,
     out: Annotated[
         Path | None,

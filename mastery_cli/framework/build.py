@@ -179,6 +179,10 @@ def build_frameworks(
                 framework.default_scale_id = str(value)
             elif key == "case":
                 framework.case = _case(value)
+            elif key == "school" and isinstance(value, dict) and "name" in value:
+                framework.school = _text(value["name"])
+                framework.school_issuer = {k: str(value[k]) for k in ("url", "email", "id")
+                                           if isinstance(value.get(k), str)}
             else:
                 setattr(framework, key, _text(value))
         _add_scales(framework, document, registry["scale"])

@@ -178,6 +178,8 @@ class Framework:
     description: Text | None = None
     school: Text | None = None
     school_contact: Text | None = None
+    #: The school block's url, email and id (issuer of exported credentials), when given.
+    school_issuer: dict[str, str] = field(default_factory=dict)
     languages: list[str] = field(default_factory=lambda: ["en"])
     namespace: str | None = None
     default_scale_id: str | None = None

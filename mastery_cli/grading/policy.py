@@ -65,6 +65,33 @@ class NamedType:
     pointer: str | None = None
 
 
+#: Sources of evidence from outside school (the gradebook's ``source`` column), by default.
+OUTSIDE_SOURCES = ("internship", "online course", "community project", "prior school")
+#: The reason code of outside evidence set aside for want of an approval.
+OUTSIDE_UNAPPROVED = "outside-unapproved"
+
+
+@dataclass(frozen=True)
+class OutsideEvidence:
+    """How learning outside school counts (``outside_evidence``; applied by the engine).
+
+    A row is outside evidence when its ``source`` is one of ``sources`` (case-insensitive).
+    With ``requires_approval``, such a row counts only when ``approved_by`` is filled in and
+    ``approved_on`` is a date; otherwise it is set aside with reason ``outside-unapproved``.
+    Outside evidence is kept to its own window (``date_from``/``date_to``) instead of the
+    evidence window, so a summer internship is not set aside as ``before-window``; without a
+    window of its own, the evidence window applies to it too.
+    """
+
+    requires_approval: bool = True
+    date_from: date | None = None
+    date_to: date | None = None
+    sources: tuple[str, ...] = OUTSIDE_SOURCES
+
+    def is_outside(self, source: str) -> bool:
+        return source.strip().lower() in self.sources
+
+
 @dataclass(frozen=True)
 class EvidenceRules:
     """Which evidence counts: types, a date window, and per-type weights."""
@@ -244,6 +271,8 @@ class Policy:
     efficacy_in_course_grade: bool = False
     ready_share: float = 1.0
     raters: RaterRule = field(default_factory=RaterRule)
+    #: None: rows from outside school count like any other (no approval, the evidence window).
+    outside_evidence: OutsideEvidence | None = None
     path: str | None = None
 
     def spec_for(self, target_id: str, competency_id: str) -> MethodSpec:
@@ -573,6 +602,30 @@ def _raters(data: Mapping[str, Any], reader: _Reader) -> RaterRule:
     return rule
 
 
+def _outside(data: Any, reader: _Reader) -> OutsideEvidence | None:
+    if not isinstance(data, Mapping):
+        return None
+    window_data = data.get("window") or {}
+    window: dict[str, date | None] = {}
+    for name in ("from", "to"):
+        if name in window_data:
+            window[name] = _date(window_data[name])
+            if window[name] is None:
+                reader.problem("policy-date", f"'{window_data[name]}' is not a date (YYYY-MM-DD)",
+                               ("outside_evidence", "window", name))
+    start, end = window.get("from"), window.get("to")
+    if start is not None and end is not None and start > end:
+        reader.problem("policy-date", "the outside evidence window ends before it starts",
+                       ("outside_evidence", "window", "to"))
+    sources = data.get("sources")
+    return OutsideEvidence(
+        requires_approval=bool(data.get("requires_approval", True)),
+        date_from=start, date_to=end,
+        sources=(tuple(str(s).strip().lower() for s in sources) if sources
+                 else OUTSIDE_SOURCES),
+    )
+
+
 def policy_from_data(
     data: Mapping[str, Any], document: MasteryDocument | None = None, origin: str = "<policy>"
 ) -> tuple[Policy | None, list[Diagnostic]]:
@@ -637,6 +690,7 @@ def policy_from_data(
         min_competencies=int(course_data.get("min_competencies", 1)),
     )
     raters = _raters(data.get("raters") or {}, reader)
+    outside = _outside(data.get("outside_evidence"), reader)
     input_data = data.get("input") or {}
     settings = InputSettings(
         format=input_data.get("format"),
@@ -669,6 +723,7 @@ def policy_from_data(
         efficacy_in_course_grade=bool(data.get("efficacy_in_course_grade", False)),
         ready_share=float((data.get("progression") or {}).get("ready_share", 1.0)),
         raters=raters,
+        outside_evidence=outside,
         path=document.path if document else None,
     )
     return policy, []

@@ -70,6 +70,8 @@ class ReportData:
     options: ReportOptions
     comments: Comments = field(default_factory=Comments)
     roster: Roster = field(default_factory=Roster)
+    #: Learner records by student id (``report learner``).
+    learners: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         students = self.grades.get("students")
@@ -285,7 +287,10 @@ class ReportData:
         scores = [float(e["score"]) for e in used]
         shown = [
             {"score": self.number(e["score"]), "date": self._date_text(e.get("date")),
-             "assessment": str(e.get("assessment") or "")}
+             "assessment": str(e.get("assessment") or ""),
+             # Learning outside school (an internship, a prior school): shown by its source.
+             "source": "" if str(e.get("source") or "").lower() in ("", "school")
+             else str(e["source"])}
             for e in used
         ]
         return scores, shown

@@ -43,13 +43,14 @@ from mastery_cli.reports.environment import (
     template_problem,
 )
 
-KINDS = ("report-card", "transcript", "i-can", "class-summary")
+KINDS = ("report-card", "transcript", "i-can", "class-summary", "learner")
 #: The folder each kind is written to, inside --out.
 FOLDERS = {
     "report-card": "report-cards",
     "transcript": "transcripts",
     "i-can": "i-can",
     "class-summary": "class-summaries",
+    "learner": "learners",
 }
 TEMPLATES = {kind: f"{kind}.html.j2" for kind in KINDS}
 
@@ -158,6 +159,8 @@ def plan_documents(data: ReportData, kind: str, *, students: Sequence[str] = (),
             hint="choose one of: " + ", ".join(KINDS),
         ), usage=True)
     folder = FOLDERS[kind]
+    if kind == "learner":
+        return _plan_learners(data, folder, students, section)
     chosen = select_students(data, students, section)
     names = _unique_names(data.students)
     if kind in ("report-card", "transcript"):
@@ -188,6 +191,29 @@ def plan_documents(data: ReportData, kind: str, *, students: Sequence[str] = (),
         return docs
     return [Document(kind, c, f"{folder}/{course_names[c]}", data.text(course.title))
             for c, course in data.framework.courses.items()]
+
+
+def _plan_learners(data: ReportData, folder: str, students: Sequence[str],
+                   section: str | None) -> list[Document]:
+    """One learner document per student with a learner record (in grades.json order, then
+    records of students grade has no results for)."""
+    ordered = [s for s in data.students if s in data.learners]
+    ordered += [s for s in data.learners if s not in data.students]
+    if students:
+        missing = [s for s in students if s not in data.learners]
+        if missing:
+            raise MasteryError(error(
+                "unknown-student", f"no learner record for student '{missing[0]}'",
+                "--student", hint="learner records found for: " + ", ".join(data.learners)),
+                usage=True)
+        ordered = [s for s in ordered if s in set(students)]
+    if section is not None:
+        ordered = [s for s in ordered if s in data.students and section in _sections(data, s)]
+    names = _unique_names(ordered)
+    return [Document("learner", s, f"{folder}/{names[s]}",
+                     _name_of(data, s) if s in data.students else (data.learners[s].name or s),
+                     s, tuple(_sections(data, s)) if s in data.students else ())
+            for s in ordered]
 
 
 def _name_of(data: ReportData, student_id: str) -> str:
@@ -221,6 +247,10 @@ def build_context(data: ReportData, document: Document) -> Context:
         return data.transcript(document.key)
     if document.kind == "i-can":
         return data.i_can(document.key, document.student)
+    if document.kind == "learner":
+        from mastery_cli.reports.learner_view import learner_document
+
+        return learner_document(data, data.learners[document.key])
     students = select_students(data, section=document.key)
     return data.class_summary(document.key, students)
 

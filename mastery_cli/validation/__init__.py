@@ -70,6 +70,8 @@ def check_documents(sets: DocumentSet, *, strict: bool = False) -> ValidationRes
         _register_extra_checks()
     if sets.of_kind("assessment-plan"):
         from mastery_cli.planning import check as _plan_check  # noqa: F401 (registers)
+    if sets.of_kind("learner"):
+        from mastery_cli.learner import validate as _learner_rules  # noqa: F401
     for kind, check in EXTRA_CHECKS.items():
         for document in sets.of_kind(kind):
             diagnostics.extend(check(document, frameworks, sets))
