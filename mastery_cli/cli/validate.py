@@ -11,7 +11,8 @@ import typer
 from mastery_cli.cli.common import FORMAT_HELP, emit, guarded, resolve_format
 
 NO_FILES_MESSAGE = (
-    "mastery: no mastery files found (YAML files with 'kind: framework', 'rubric' or 'policy')"
+    "mastery: no mastery files found (YAML files with 'kind: framework', 'rubric', 'policy', "
+    "'assessment-plan' or 'learner')"
 )
 
 
@@ -64,7 +65,8 @@ def validate(
 def schema(
     kind: Annotated[
         str | None,
-        typer.Argument(help="framework, rubric, policy, assessment-plan or learner.", show_default=False),
+        typer.Argument(help="framework, rubric, policy, assessment-plan or learner.",
+                       show_default=False),
     ] = None,
     out: Annotated[
         Path | None,
