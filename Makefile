@@ -96,7 +96,7 @@ DEMO_BACKPACKS ?= 0041001 0041021 0041066
 
 demo: $(DEMO_STAMP) bytecode system-deps
 	$(BIN)/mastery validate examples/
-	$(BIN)/mastery grade examples/gradebook/*.csv examples/tasks/*.csv \
+	$(BIN)/mastery grade examples/gradebook/*.csv examples/tasks/*.csv examples/outside/*.csv \
 	  --rubric examples/rubrics/modelling-task.yaml --framework examples/framework \
 	  --policy examples/policy.yaml --out $(OUT)/grades --format json
 	@set -e; for lang in en es; do for kind in $(DEMO_KINDS); do \

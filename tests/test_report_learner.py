@@ -118,7 +118,7 @@ def test_report_card_names_the_source_of_outside_evidence(grades: Path, tmp_path
     target["evidence"][0]["source"] = "internship"
     (tmp_path / "g").mkdir()
     (tmp_path / "g" / "grades.json").write_text(json.dumps(document))
-    for folder, lang, sentence in ((tmp_path / "g", "en", "Includes learning outside school: "
+    for folder, lang, sentence in ((tmp_path / "g", "en", "Includes work from outside this school: "
                                     "internship"), (grades, "en", "")):
         result = runner.invoke(app, ["report", "report-card", "--grades", str(folder),
                                      "--framework", str(EXAMPLES / "framework"), "--student",
@@ -129,4 +129,4 @@ def test_report_card_names_the_source_of_outside_evidence(grades: Path, tmp_path
         if sentence:
             assert html.count(sentence) == 1
         else:
-            assert "Includes learning outside school" not in html
+            assert "Includes work from outside this school" not in html

@@ -111,6 +111,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "rater": ("rater", "teacher", "scorer", "assessor", "teacher_name"),
     "source": ("source", "origin", "school"),
     "comment": ("comment", "comments", "note", "notes", "feedback"),
+    # Learning outside school: the portfolio piece, and who approved the row and when.
+    "artifact": ("artifact", "artifact_url", "portfolio_piece", "evidence_link"),
+    "approved_by": ("approved_by", "approver"),
+    "approved_on": ("approved_on", "approval_date", "date_approved"),
 }
 CANONICAL = tuple(ALIASES)
 REQUIRED_LONG = ("student_id", "target", "score")
@@ -125,6 +129,9 @@ ROW_FIELDS = (
     "rater",
     "source",
     "comment",
+    "artifact",
+    "approved_by",
+    "approved_on",
 )
 
 CANVAS_RESULTS_COLUMNS = (

@@ -89,7 +89,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 INPUT_FORMATS = ("auto", *formats.FORMATS)
-STRING_FIELDS = ("assessment", "section", "course", "rater", "source", "comment")
+STRING_FIELDS = ("assessment", "section", "course", "rater", "source", "comment", "artifact",
+                 "approved_by", "approved_on")
 FRAME_COLUMNS = (
     "student_id",
     "student_name",
@@ -104,6 +105,9 @@ FRAME_COLUMNS = (
     "rater",
     "source",
     "comment",
+    "artifact",
+    "approved_by",
+    "approved_on",
     "file",
     "row",
     "seq",
@@ -1266,7 +1270,8 @@ class _Accepted:
 #: Text columns of the evidence table besides ids, names and targets: trimmed (as pyarrow's
 #: utf8_trim_whitespace, which str.strip equals on every code point) and, for ``type``,
 #: lower-cased (as pyarrow's utf8_lower: see `_lower`).
-_TRIMMED = ("assessment", "type", "section", "course", "rater", "source", "comment")
+_TRIMMED = ("assessment", "type", "section", "course", "rater", "source", "comment", "artifact",
+            "approved_by", "approved_on")
 
 
 def _deduplicated(codes: np.ndarray, texts: Sequence[str]) -> TextCodes:

@@ -122,16 +122,52 @@ def _evidence_lists(result: GradeResult) -> dict[tuple[str, str], list[dict[str,
     ev, order = _evidence_order(result)
     ev = ev.iloc[order]
     lists: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    blank = [""] * len(ev)
     columns = zip(ev["student_id"], ev["target"], ev["date"], ev["assessment"], ev["type"],
-                  ev["score"], ev["status"], ev["used"], ev["reason"], strict=True)
-    for student, target, when, assessment, kind, score, status, used, reason in columns:
-        lists[(str(student), str(target))].append({
+                  ev["score"], ev["status"], ev["used"], ev["reason"],
+                  *(ev.get(name, blank) for name in PROVENANCE), strict=True)
+    for (student, target, when, assessment, kind, score, status, used, reason,
+         *provenance) in columns:
+        entry: dict[str, Any] = {
             "date": _date(when), "assessment": _text_or_empty(assessment),
             "type": _text_or_empty(kind), "score": _number(score, places),
             "status": str(status), "used": bool(used), "reason": _text_or_empty(reason),
-        })
+        }
+        entry.update((name, text) for name, value in zip(PROVENANCE, provenance, strict=True)
+                     if (text := _text_or_empty(value)))
+        lists[(str(student), str(target))].append(entry)
     return lists
 
+
+#: Where a piece of evidence came from, written on its entry only when the row says:
+#: ``source`` (an internship, a prior school) and ``artifact`` (the portfolio piece).
+PROVENANCE = ("source", "artifact")
+
+
+def _provenance_column(ev: pd.DataFrame, indent: int) -> _Column:
+    """Per row, the `PROVENANCE` fields the row has, as the JSON text that follows its last
+    field ("" for most rows: school evidence says nothing more). Made once per distinct
+    combination of values."""
+    pad = " " * indent
+    key = np.zeros(len(ev), dtype=np.int64)
+    parts: list[tuple[str, list[str]]] = []
+    for name in PROVENANCE:
+        if name not in ev:
+            continue
+        codes, distinct = _distinct(ev[name])
+        texts = [_text_or_empty(value).strip() for value in distinct]
+        key = key * max(len(texts), 1) + codes
+        parts.append((name, texts))
+    combinations, inverse = np.unique(key, return_inverse=True)
+    rendered = []
+    for combination in combinations.tolist():
+        fields = []
+        for name, texts in reversed(parts):
+            combination, code = divmod(combination, max(len(texts), 1))
+            if texts and texts[code]:
+                fields.append(f",\n{pad}  {_dumps(name)}: {_dumps(texts[code])}")
+        rendered.append("".join(reversed(fields)))
+    return _Column(np.asarray(inverse, dtype=np.intp).reshape(-1), rendered or [""])
 
 def _sections(result: GradeResult) -> dict[str, list[str]]:
     """student id -> the sections of their evidence, sorted."""
@@ -494,6 +530,7 @@ def _evidence_pieces(result: GradeResult, target_keys: Codes, target_texts: list
         ("reason", _column(ev["reason"], _text_or_empty)),
     ]
     parts = _object_parts([(key, column.take(rows)) for key, column in fields], _EVIDENCE_INDENT)
+    parts.append(_provenance_column(ev, _EVIDENCE_INDENT).take(rows))
     parts += [f"\n{' ' * _EVIDENCE_INDENT}}}", _flags(groups.last, ",\n", "")]
     codes_out, pieces = _pieces(parts)
     return groups, codes_out, pieces

@@ -74,6 +74,8 @@ SET_ASIDE_REASONS: dict[str, str] = {
     "type-not-counted": "this type of evidence does not count",
     "type-excluded": "this type of evidence is practice and does not count",
     "zero-weight": "this type of evidence has weight 0",
+    "outside-unapproved": "learning outside school that no one has approved yet (approved_by "
+                          "and approved_on); it counts once approved",
     "before-window": "dated before the grading window",
     "after-window": "dated after the grading window",
     "another-rater": "another rating of the same piece of work: the piece counts once, "
@@ -89,10 +91,14 @@ _REASON_COLUMN = {
     "type-not-counted": "type",
     "type-excluded": "type",
     "zero-weight": "type",
+    "outside-unapproved": "approved_by",
     "before-window": "date",
     "after-window": "date",
     "another-rater": "rater",
 }
+
+#: The code of each set-aside reason in ``reason`` columns (0: used).
+REASON_CODE = {reason: code for code, reason in enumerate(SET_ASIDE_REASONS, start=1)}
 
 TARGET_COLUMNS = [
     "student_id",
@@ -462,27 +468,27 @@ def _prepare(frame: Table, framework: Framework, policy: Policy) -> Table:
     # Reason codes: 0 = used, k = the k-th reason of SET_ASIDE_REASONS. The first reason
     # that holds wins, so they are written from the last to the first.
     reason_code = np.zeros(n, dtype=np.int8)
-    if rules.date_from or rules.date_to:
-        dates = np.asarray(ev.array("date"), dtype="datetime64[ns]")
-        if rules.date_to:
-            reason_code[dates >= _day_start(rules.date_to) + np.timedelta64(1, "D")] = 9
-        if rules.date_from:
-            reason_code[dates < _day_start(rules.date_from)] = 8
+    outside = _outside_rows(ev, policy)
+    _window_reasons(reason_code, ev, rules, policy, outside)
+    if outside is not None and policy.outside_evidence is not None \
+            and policy.outside_evidence.requires_approval:
+        reason_code[outside & ~_approved_rows(ev)] = REASON_CODE["outside-unapproved"]
     type_reason = np.array([_type_reason(t, rules) for t in type_texts], dtype=np.int8)
     if type_reason.any() and n:
         per_row = gather(type_reason, type_column.codes)
         np.copyto(reason_code, per_row, where=per_row > 0)
-    reason_code[np.isnan(score)] = 4
-    # Missing (3), then excused (2): one lookup per status text.
+    reason_code[np.isnan(score)] = REASON_CODE["no-score"]
+    # Missing, then excused: one lookup per status text.
     status_reason = np.array(
-        [{"missing": 3, "excused": 2}.get(t, 0) for t in [*status.texts, ""]], dtype=np.int8
+        [{"missing": REASON_CODE["missing"], "excused": REASON_CODE["excused"]}.get(t, 0)
+         for t in [*status.texts, ""]], dtype=np.int8
     )
     if status_reason.any() and n:
         per_row = gather(status_reason, status.codes)
         np.copyto(reason_code, per_row, where=per_row > 0)
     unknown = np.array([t not in info for t in [*target.texts, ""]], dtype=bool)
     if n and (unknown[:-1].any() or int(np.min(target.codes)) < 0):
-        reason_code[gather(unknown, target.codes)] = 1
+        reason_code[gather(unknown, target.codes)] = REASON_CODE["unknown-target"]
     weights = np.array([rules.weight_of(t) for t in type_texts], dtype=np.float64)
     if not n:
         weight = np.zeros(0)
@@ -495,7 +501,7 @@ def _prepare(frame: Table, framework: Framework, policy: Policy) -> Table:
     resolved = _resolve_ratings(ev, reason_code, score, policy.raters)
     if resolved is not None:
         counted_score, others = resolved
-        reason_code[others] = 1 + list(SET_ASIDE_REASONS).index("another-rater")
+        reason_code[others] = REASON_CODE["another-rater"]
     return ev.with_columns(
         competency=competency,
         reason=Coded(reason_code, ["", *SET_ASIDE_REASONS]),
@@ -662,12 +668,64 @@ def _exact_means(values: npt.NDArray[np.float64], starts: npt.NDArray[np.int64],
 def _type_reason(evidence_type: str, rules: EvidenceRules) -> int:
     """The set-aside reason code an evidence type carries by itself (0: none)."""
     if rules.count_types is not None and evidence_type not in rules.count_types:
-        return 5
+        return REASON_CODE["type-not-counted"]
     if evidence_type in rules.exclude_types:
-        return 6
+        return REASON_CODE["type-excluded"]
     if rules.weight_of(evidence_type) == 0:
-        return 7
+        return REASON_CODE["zero-weight"]
     return 0
+
+
+def _outside_rows(ev: Table, policy: Policy) -> npt.NDArray[np.bool_] | None:
+    """Rows of learning outside school (their source is one of the policy's outside sources);
+    None when the policy says nothing about outside evidence, or no row is outside."""
+    rule = policy.outside_evidence
+    if rule is None or "source" not in ev or not len(ev):
+        return None
+    source = ev.coded("source")
+    per_text = np.array([rule.is_outside(t) for t in [*source.texts, ""]], dtype=bool)
+    if not per_text.any():
+        return None
+    return gather(per_text, source.codes)
+
+
+def _approved_rows(ev: Table) -> npt.NDArray[np.bool_]:
+    """Rows someone approved: ``approved_by`` filled in and ``approved_on`` a date."""
+    from mastery_cli.grading.ingest import parse_dates
+
+    if "approved_by" not in ev or "approved_on" not in ev:
+        return np.zeros(len(ev), dtype=bool)
+    by = ev.coded("approved_by")
+    signed = np.array([bool(t.strip()) for t in [*by.texts, ""]], dtype=bool)
+    on = ev.coded("approved_on")
+    texts = [*on.texts, ""]
+    days, bad = parse_dates([t.strip() for t in texts], None)
+    dated = ~np.isnat(np.asarray(days, dtype="datetime64[ns]")) & ~bad
+    return gather(signed, by.codes) & gather(dated, on.codes)
+
+
+def _window_reasons(reason_code: npt.NDArray[np.int8], ev: Table, rules: EvidenceRules,
+                    policy: Policy, outside: npt.NDArray[np.bool_] | None) -> None:
+    """Dated evidence outside the grading window: ``before-window`` / ``after-window``.
+    Learning outside school has its own window where the policy gives one (a bound it gives
+    replaces the evidence window's): a summer internship the policy counts is not early."""
+    rule = policy.outside_evidence
+    own_from = rule.date_from if rule is not None and outside is not None else None
+    own_to = rule.date_to if rule is not None and outside is not None else None
+    if not (rules.date_from or rules.date_to or own_from or own_to) or not len(ev):
+        return
+    dates = np.asarray(ev.array("date"), dtype="datetime64[ns]")
+    inside = np.ones(len(ev), dtype=bool) if outside is None else ~outside
+    for bound, own, code, late in ((rules.date_to, own_to, "after-window", True),
+                                   (rules.date_from, own_from, "before-window", False)):
+        for rows, day in ((inside, bound), (outside, own or bound)):
+            if rows is None or not day:
+                continue
+            if late:
+                beyond = dates >= _day_start(day) + np.timedelta64(1, "D")
+            else:
+                beyond = dates < _day_start(day)
+            reason_code[beyond & rows] = REASON_CODE[code]
 
 
 def _day_start(day: Any) -> np.datetime64:
@@ -686,7 +744,7 @@ def _set_aside_rows(ev: Table) -> Table:
     column_of = about[reason_codes]
     value = np.full(len(aside), "", dtype=object)
     for about_column, source in (("target", "target"), ("type", "type"), ("score", "status"),
-                                 ("rater", "rater")):
+                                 ("rater", "rater"), ("approved_by", "approved_by")):
         rows = np.flatnonzero(column_of == about_column)
         if len(rows):
             value[rows] = ev.coded(source).take(aside[rows]).values()

@@ -73,7 +73,7 @@ OUTSIDE_UNAPPROVED = "outside-unapproved"
 
 @dataclass(frozen=True)
 class OutsideEvidence:
-    """How learning outside school counts (``outside_evidence``; applied by the engine).
+    """How learning outside school counts (``outside_evidence``; applied in `pipeline._prepare`).
 
     A row is outside evidence when its ``source`` is one of ``sources`` (case-insensitive).
     With ``requires_approval``, such a row counts only when ``approved_by`` is filled in and
