@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -22,13 +23,15 @@ INTERNSHIP = ["0041001", "Rivera, Ana", "MATH.ALG.1", "4", "2026-07-15", "summat
               "Internship", "https://portfolio.example/ana/bridge", "Mr. Lind", "2026-10-01"]
 
 
-def _grade(tmp_path: Path, rows: list[list[str]], policy_body: str) -> tuple[dict, str, str]:
+def _grade(tmp_path: Path, rows: list[list[str]], policy_body: str
+           ) -> tuple[dict[str, Any], str, str]:
     scores = tmp_path / "scores.csv"
     with scores.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows([HEADER, *rows])
     policy = tmp_path / "policy.yaml"
     policy.write_text("kind: policy\nschema_version: 1\nid: p\nframework: riverside-hs\n"
-                      "method: average\nmin_evidence: 1\nevidence: {from: '2026-09-01', to: '2027-01-29'}\n"
+                      "method: average\nmin_evidence: 1\n"
+                      "evidence: {from: '2026-09-01', to: '2027-01-29'}\n"
                       + policy_body, encoding="utf-8")
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["grade", str(scores), "--framework", str(FRAMEWORK),
@@ -40,7 +43,7 @@ def _grade(tmp_path: Path, rows: list[list[str]], policy_body: str) -> tuple[dic
         (out / "target_grades.csv").read_text(encoding="utf-8")
 
 
-def _evidence(grades: dict) -> list[dict]:
+def _evidence(grades: dict[str, Any]) -> list[dict[str, Any]]:
     [student] = grades["students"]
     [target] = [t for t in student["targets"] if t["target"] == "MATH.ALG.1"]
     return target["evidence"]
@@ -70,7 +73,8 @@ def test_outside_work_nobody_approved_is_set_aside_with_its_own_reason(
     grades, rejects, _ = _grade(tmp_path, [SCHOOL, row], OUTSIDE)
     internship = _evidence(grades)[0]
     assert not internship["used"] and internship["reason"] == "outside-unapproved"
-    [line] = [r for r in csv.DictReader(rejects.splitlines()) if r["reason"] == "outside-unapproved"]
+    [line] = [r for r in csv.DictReader(rejects.splitlines())
+              if r["reason"] == "outside-unapproved"]
     assert line["row"] == "3" and line["column"] == "approved_by"
     assert line["value"] == approved_by.strip() and "approved" in line["message"]
     counts = grades["counts"]
