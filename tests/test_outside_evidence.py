@@ -90,7 +90,7 @@ def test_unapproved_is_told_before_the_window(tmp_path: Path) -> None:
 
 def test_outside_work_keeps_to_its_own_window(tmp_path: Path) -> None:
     early = [*INTERNSHIP[:4], "2026-05-20", *INTERNSHIP[5:]]
-    grades, rejects, _ = _grade(tmp_path, [SCHOOL, early], OUTSIDE)
+    grades, _, _ = _grade(tmp_path, [SCHOOL, early], OUTSIDE)
     assert _evidence(grades)[0]["reason"] == "before-window"
     # The evidence window's end applies to it when its own window gives no end.
     late = [*INTERNSHIP[:4], "2027-03-01", *INTERNSHIP[5:]]
