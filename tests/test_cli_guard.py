@@ -42,6 +42,14 @@ COMMANDS: dict[str, tuple[list[str], str]] = {
     "export case": ([FRAMEWORK, "--out", "{out}/case.json"], LOAD_FRAMEWORK),
     "export moodle": ([FRAMEWORK, "--out", "{out}/moodle.csv"], LOAD_FRAMEWORK),
     "export canvas-outcomes": ([FRAMEWORK, "--out", "{out}/outcomes.csv"], LOAD_FRAMEWORK),
+    "calibrate": (["examples/calibration/lab-report-session.csv", "--framework", FRAMEWORK,
+                   "--out", "{out}/calibration"], LOAD_FRAMEWORK),
+    "export ob3": (["--grades", "{out}", "--framework", FRAMEWORK, "--out", "{out}/ob3"],
+                   LOAD_FRAMEWORK),
+    "export ob3-key": (["--out", "{out}/key.pem"],
+                       "mastery_cli.interop.ob3_sign.new_private_key_pem"),
+    "import ob3": (["tests/data/interop/small-case.json", "--framework", FRAMEWORK, "--out",
+                    "{out}/imported"], LOAD_FRAMEWORK),
 }
 
 
