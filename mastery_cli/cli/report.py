@@ -15,6 +15,7 @@ from mastery_cli.cli.grade_run import print_warnings
 
 if TYPE_CHECKING:
     from mastery_cli.framework.model import Framework
+    from mastery_cli.reports.terms import Term
 
 KIND_HELP = "report-card, transcript, i-can or class-summary."
 
@@ -31,9 +32,11 @@ def report(
         Path, typer.Option("--framework", help="Framework file or folder.", show_default=False)
     ] = Path("."),
     grades: Annotated[
-        Path | None,
+        list[str] | None,
         typer.Option("--grades", help="Folder with grades.json from 'mastery grade --format "
-                     "json' (instead of SCORES.csv).", show_default=False),
+                     "json' (instead of SCORES.csv). Transcripts: repeat it for each term, "
+                     "or give a folder of term folders; NAME=FOLDER names a term.",
+                     show_default=False),
     ] = None,
     policy_path: Annotated[
         Path | None, typer.Option("--policy", help="Grading policy, when grading SCORES.csv.",
@@ -93,6 +96,9 @@ def report(
         mastery report report-card scores.csv --framework examples/ --lang es --pdf
 
         mastery report i-can --grades out/ --framework examples/ --student 0012345
+
+        mastery report transcript --grades "Fall 2026=out/fall" \\
+            --grades "Spring 2027=out/spring" --framework examples/
     """
     from mastery_cli.diagnostics import MasteryError, Severity, error
     from mastery_cli.output import check_output_folder
@@ -106,6 +112,7 @@ def report(
     from mastery_cli.reports.context import framework_mismatch
     from mastery_cli.reports.i18n import parse_language
     from mastery_cli.reports.render import KINDS
+    from mastery_cli.reports.terms import Term, merged_grades, ordered_terms
     from mastery_cli.validation import load_framework
 
     if kind not in KINDS:
@@ -118,25 +125,34 @@ def report(
         raise typer.BadParameter(f"{templates} is not a folder", param_hint="--templates")
     language, locale = parse_language(lang)
     when = _parse_date(report_date)
-    inputs = [framework_path, *(scores or ()), *(p for p in (
-        grades and _grades_path(grades), policy_path, comments, canvas_outcomes) if p)]
+    sources = term_sources(grades or [])
+    if len(sources) > 1 and kind != "transcript":
+        raise typer.BadParameter("several terms make a transcript only; give one --grades "
+                                 f"for {kind}", param_hint="--grades")
+    inputs = [framework_path, *(scores or ()), *(_grades_path(p) for _, p in sources),
+              *(p for p in (policy_path, comments, canvas_outcomes) if p)]
     check_output_folder(out, ["index.html"], inputs)  # before any work
     if pdf:
         from mastery_cli.reports.pdf import weasyprint_module
 
         weasyprint_module()  # before any work: exit 2 with the install command
     framework, warnings = load_framework(framework_path)
-    if grades is not None and scores:
+    if sources and scores:
         raise MasteryError(error(
             "conflicting-inputs", "give either SCORES.csv files or --grades, not both", "--grades",
         ), usage=True)
-    if grades is not None:
-        document = _read_grades(grades)
-        mismatch = framework_mismatch(document, framework, str(_grades_path(grades)))
-        if mismatch is not None and mismatch.severity is Severity.ERROR:
-            raise MasteryError(mismatch)
-        if mismatch is not None:
-            warnings.append(mismatch)
+    terms: list[Term] = []
+    if sources:
+        for label, path in sources:
+            term_document = _read_grades(path)
+            mismatch = framework_mismatch(term_document, framework, str(_grades_path(path)))
+            if mismatch is not None and mismatch.severity is Severity.ERROR:
+                raise MasteryError(mismatch)
+            if mismatch is not None:
+                warnings.append(mismatch)
+            terms.append(Term(label, term_document, str(_grades_path(path))))
+        terms = ordered_terms(terms) if len(terms) > 1 else []
+        document = merged_grades(terms) if terms else term_document
     elif scores:
         document = _grade(scores, framework, policy_path, canvas_outcomes)
     else:
@@ -148,7 +164,7 @@ def report(
     data = ReportData(document, framework, ReportOptions(
         language=language, locale=locale, report_date=when, term=term, paper=paper,
         html_lang=lang.replace("_", "-"),
-    ))
+    ), terms=terms)
     if comments is not None:
         from mastery_cli.reports.comments import read_comments
 
@@ -177,6 +193,26 @@ def _parse_date(text: str | None) -> date:
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a date like 2026-01-30",
                                  param_hint="--date") from None
+
+
+def term_sources(values: list[str]) -> list[tuple[str, Path]]:
+    """Each --grades value as (term name, folder or grades.json): ``NAME=FOLDER`` names the
+    term; a folder holding no grades.json but folders that do is one term per folder (named
+    by it); otherwise the term is named by its folder."""
+    sources: list[tuple[str, Path]] = []
+    for value in values:
+        label, _, rest = value.partition("=")
+        if rest and not Path(value).exists():
+            sources.append((label.strip(), Path(rest)))
+            continue
+        path = Path(value)
+        inner = (sorted(p for p in path.iterdir() if (p / "grades.json").is_file())
+                 if path.is_dir() and not (path / "grades.json").exists() else [])
+        if inner:
+            sources += [(p.name, p) for p in inner]
+        else:
+            sources.append((_grades_path(path).parent.name, path))
+    return sources
 
 
 def _grades_path(folder: Path) -> Path:
