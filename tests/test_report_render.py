@@ -397,7 +397,7 @@ def test_typo_in_custom_template_names_template_and_line(tmp_path: Path) -> None
     override = tmp_path / "district"
     override.mkdir()
     bundled = (templates_dir() / "transcript.html.j2").read_text(encoding="utf-8")
-    broken = bundled.replace("{{ credits_earned }}", "{{ credits_earnd }}")
+    broken = bundled.replace("{{ term.credits_earned }}", "{{ credits_earnd }}")
     (override / "transcript.html.j2").write_text(broken, encoding="utf-8")
     line = broken.splitlines().index(
         next(x for x in broken.splitlines() if "credits_earnd" in x)) + 1
