@@ -110,7 +110,7 @@ def report(
         plan_documents,
     )
     from mastery_cli.reports.context import framework_mismatch
-    from mastery_cli.reports.i18n import parse_language
+    from mastery_cli.reports.i18n import parse_language, with_region
     from mastery_cli.reports.render import KINDS
     from mastery_cli.reports.terms import Term, merged_grades, ordered_terms
     from mastery_cli.validation import load_framework
@@ -161,6 +161,9 @@ def report(
             hint="pass gradebook CSV files, or --grades DIR (run mastery grade --format json "
                  "first)",
         ), usage=True)
+    if framework.region and not locale.territory:
+        locale = with_region(language, locale, framework.region)
+        lang = str(locale).replace("_", "-")
     data = ReportData(document, framework, ReportOptions(
         language=language, locale=locale, report_date=when, term=term, paper=paper,
         html_lang=lang.replace("_", "-"),

@@ -178,6 +178,8 @@ class Framework:
     description: Text | None = None
     school: Text | None = None
     languages: list[str] = field(default_factory=lambda: ["en"])
+    #: Where the families live (``US``): reports format numbers and dates for it.
+    region: str | None = None
     namespace: str | None = None
     default_scale_id: str | None = None
     scales: dict[str, Scale] = field(default_factory=dict)

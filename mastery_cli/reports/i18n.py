@@ -136,3 +136,17 @@ def format_fixed(value: float | Decimal, locale: Locale, *, places: int = 2) -> 
     pattern = "0" if places == 0 else "0." + "0" * places
     return format_decimal(value, format=pattern, locale=locale,
                           decimal_quantization=False)
+
+
+def with_region(language: str, locale: Locale, region: str | None) -> Locale:
+    """The formatting locale for a report: ``locale`` when ``--lang`` named a region (es-MX),
+    else the language in the framework's ``region`` (es + US: es_US, so 2.41 with a decimal
+    point as US families read it), else the language alone."""
+    if not region or locale.territory:
+        return locale
+    try:
+        regional = Locale.parse(f"{language}_{region}")
+    except (ValueError, UnknownLocaleError):
+        return locale
+    # Babel answers an unknown region with a likely one (es_ZZ: es_ES); keep the language.
+    return regional if regional.territory == region else locale
