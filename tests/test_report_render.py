@@ -186,8 +186,8 @@ def test_insufficient_and_not_assessed_marks() -> None:
     [doc] = plan_documents(data, "report-card", students=["S004"])
     html = render_html(env, data, doc)
     assert "Evidencia insuficiente" in html
-    assert "No evaluado" in html
-    assert "Boletín de calificaciones" in html
+    assert "Todavía no evaluado" in html
+    assert "Boleta de calificaciones" in html
     assert "19 de diciembre de 2025" in html
     assert "Zoë Ñúñez" in html
     assert "Próximo paso:" in html

@@ -7,7 +7,7 @@ path (fast_grade.py) calls too, so both print the same bytes and exit alike.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -136,14 +136,27 @@ def explain(
     canvas_outcomes: CanvasOutcomesOpt = None,
     method: MethodOpt = None,
     param: ParamOpt = None,
+    audience: Annotated[
+        str, typer.Option("--for", help="teacher (every row, code and step) or family (plain "
+                          "sentences, the report card's numbers, in --lang).")
+    ] = "teacher",
+    lang: Annotated[
+        str, typer.Option("--lang", help="With --for family: en or es (a region such as es-MX "
+                          "sets number and date formats; default: the framework's region).")
+    ] = "en",
 ) -> None:
     """Explain one result: the evidence used in order, what was set aside and why, the method,
     the arithmetic and the resulting level (or, for a course, the rule that decided it).
+    With --for family: the same result in plain sentences in the family's language.
 
     Examples:
 
         mastery explain 0041066 MATH.ALG.2 examples/gradebook/*.csv \\
             --framework examples/framework --policy examples/policy.yaml
+
+        mastery explain 0041066 ALG1 examples/gradebook/*.csv \\
+            --framework examples/framework --policy examples/policy.yaml \\
+            --for family --lang es
 
         mastery explain 0041066 ALG1 scores.csv --framework framework/ --method highest
     """
@@ -152,6 +165,15 @@ def explain(
     from mastery_cli.grading.pipeline import grade as grade_files
 
     _check_input_format(input_format)
+    if audience not in ("teacher", "family"):
+        raise typer.BadParameter("choose teacher or family", param_hint="--for")
+    if audience == "teacher" and lang != "en":
+        raise typer.BadParameter("the teacher's explanation is in English; add --for family "
+                                 "for a family's language", param_hint="--lang")
+    if audience == "family":
+        from mastery_cli.reports.i18n import parse_language
+
+        parse_language(lang)  # an unknown language is a usage error before any work
     loaded_framework, loaded_policy, warnings = load_inputs(framework, policy, method,
                                                             param or ())
     result = grade_files(files, loaded_framework, loaded_policy,
@@ -163,7 +185,24 @@ def explain(
     # policy, the files, ids with lost zeros) bear on every result, this one too.
     row_codes = set(REASON_CODES.values())
     print_warnings([*warnings, *(d for d in result.diagnostics if d.code not in row_codes)])
-    emit(explain_result(result, student, subject))
+    text = explain_result(result, student, subject)  # also: an unknown student or subject
+    emit(text if audience == "teacher" else _family_text(result, student, subject, lang))
+
+
+def _family_text(result: Any, student: str, subject: str, lang: str) -> str:
+    """The family's explanation, from the grades.json document `mastery report` reads."""
+    from datetime import date
+
+    from mastery_cli.grading.outputs import grades_document
+    from mastery_cli.reports import ReportData, ReportOptions
+    from mastery_cli.reports.family_explain import family_explanation
+    from mastery_cli.reports.i18n import parse_language, with_region
+
+    language, locale = parse_language(lang)
+    locale = with_region(language, locale, result.framework.region)
+    data = ReportData(grades_document(result), result.framework,
+                      ReportOptions(language, locale, date.today()))
+    return family_explanation(data, student, subject)
 
 
 def register(app: typer.Typer) -> None:

@@ -271,6 +271,10 @@ class ReportData:
         ]
         return scores, shown
 
+    def date_text(self, value: object) -> str:
+        """An ISO date as the report's locale writes it (medium length)."""
+        return self._date_text(value)
+
     def _date_text(self, value: object) -> str:
         if not value:
             return ""
