@@ -2117,7 +2117,7 @@ def _explain(
         codes = ctx.date_coded.codes[which]
         texts = list(ctx.date_coded.values)
         message_of = {
-            c: f"date {texts[c]!r} is not a date (use YYYY-MM-DD)"
+            c: f"date {texts[c]!r} is not a date (write it as YYYY-MM-DD or MM/DD/YYYY)"
             for c in np.unique(codes).tolist()
         }
         return (

@@ -150,15 +150,26 @@ def test_school_summary_is_what_the_previous_implementation_printed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert fast_main(["grade", *SCHOOL, "--out", str(tmp_path)]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    lines = [line.rstrip() for line in capsys.readouterr().out.splitlines()]
     assert lines[:3] == [
         "3420 rows read = 2881 used + 539 set aside + 0 rejected",
         "66 students, 1502 target results, 435 competency results, 109 course grades",
         "Not used: excused 29, missing 16, no-score 75, type-excluded 419",
     ]
-    assert lines[7:9] == ["│ HAB.COL    │ 3 │ 18 │ 25 │ 1 │        19 │",
-                          "│ HAB.SD     │ 3 │ 28 │ 29 │ 5 │         1 │"]
-    assert lines[-3] == "│ SCI.LIFE   │ 1 │ 24 │ 19 │ 4 │         0 │"
+    # One table per scale, each level with its label (the academic scale first).
+    assert lines[3:6] == [
+        "Levels per competency: Academic scale",
+        "competency   1 Beginning   2 Developing   3 Proficient   4 Advanced   no result",
+        "─" * 79,
+    ]
+    assert lines[12] == ("SCI.LIFE               1             24             19            4"
+                         "           0")
+    assert lines[14:18] == [
+        "competency   1 Rarely   2 Sometimes   3 Usually   4 Consistently   no result",
+        "─" * 76,
+        "HAB.COL             3            18          25                1          19",
+        "HAB.SD              3            28          29                5           1",
+    ]
 
 
 # --- what the fast path parses, and what it leaves to typer ---------------------------------

@@ -101,11 +101,11 @@ def grade(
         mastery grade examples/gradebook/*.csv --framework examples/framework \\
             --policy examples/policy.yaml --out out/grades
 
-        mastery grade scores.csv --framework framework/ --method n_mastery --param n=3 \\
-            --param min_evidence=2 --out out/ --format json
+        mastery grade scores.csv --framework framework/ --method n_mastery \\
+            --param n=3 --param min_evidence=2 --out out/ --format json
 
-        mastery grade scores.csv --framework framework/ --policy policy.yaml --out out/ \\
-            --strict
+        mastery grade scores.csv --framework framework/ --policy policy.yaml \\
+            --out out/ --strict
 
         mastery grade outcome_results.csv --framework framework/ --canvas-outcomes \\
             canvas_outcomes.csv --out out/
@@ -145,9 +145,12 @@ def explain(
                           "sets number and date formats; default: the framework's region).")
     ] = "en",
 ) -> None:
-    """Explain one result: the evidence used in order, what was set aside and why, the method,
-    the arithmetic and the resulting level (or, for a course, the rule that decided it).
-    With --for family: the same result in plain sentences in the family's language.
+    """Explain one result: how a level or a course grade came about.
+
+    For a teacher: the evidence used in order, what was set aside and why, the method, the
+    arithmetic and the resulting level (or, for a course, the rule that decided it). With
+    --for family: the same result in plain sentences in the family's language, with the
+    report card's numbers and no codes.
 
     Examples:
 
@@ -158,7 +161,8 @@ def explain(
             --framework examples/framework --policy examples/policy.yaml \\
             --for family --lang es
 
-        mastery explain 0041066 ALG1 scores.csv --framework framework/ --method highest
+        mastery explain 0041066 ALG1 scores.csv --framework framework/ \\
+            --method highest
     """
     from mastery_cli.grading.explain import explain_result
     from mastery_cli.grading.ingest import REASON_CODES

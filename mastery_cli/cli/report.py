@@ -91,9 +91,11 @@ def report(
 
     Examples:
 
-        mastery report report-card --grades out/ --framework examples/ --out out/reports
+        mastery report report-card --grades out/ --framework examples/ \\
+            --out out/reports
 
-        mastery report report-card scores.csv --framework examples/ --lang es --pdf
+        mastery report report-card scores.csv --framework examples/ --lang es \\
+            --pdf
 
         mastery report i-can --grades out/ --framework examples/ --student 0012345
 
