@@ -257,8 +257,9 @@ def _level_tables(summary: RunSummary, framework: Framework | None
     # The academic (default) scale first, the others in the order their competencies come.
     for key, rows in sorted(grouped.items(), key=lambda item: scales[item[0]] is not default):
         scale = scales[key]
-        values = sorted({lv.value for lv in scale.levels} | {
-            v for r in rows for v, n in zip(summary.levels, r.counts, strict=True) if n})
+        # The levels this scale's competencies reached, as the plain table shows them.
+        values = sorted({v for r in rows for v, n in zip(summary.levels, r.counts, strict=True)
+                         if n})
         labels = {lv.value: framework.text(lv.label) if framework else "" for lv in scale.levels}
         at = [summary.levels.index(v) if v in summary.levels else -1 for v in values]
         title = framework.text(scale.title) if framework and scale.title else scale.id
