@@ -180,3 +180,20 @@ def test_validate_gpa_keys(tmp_path: Path) -> None:
     assert "[gpa-weights-without-gpa]" in "\n".join(
         check(tmp_path, rules + "  gpa_weights: {CRS: 1}\n"))
     assert any("gpa" in line for line in check(tmp_path, rules + "  gpa: {A: -1, F: 0}\n"))
+
+
+def test_example_gradebooks_are_what_their_scripts_write(tmp_path: Path) -> None:
+    """examples/gradebook*/ are generated: the scripts write them byte for byte (the fall's
+    Canvas file names outcomes by the framework's titles, so it follows the framework)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    for script, folder in (("make_example_gradebook.py", "gradebook"),
+                           ("make_example_spring_gradebook.py", "gradebook-spring")):
+        out = tmp_path / folder
+        subprocess.run([sys.executable, str(root / "benchmarks" / script), "--out", str(out)],
+                       check=True, capture_output=True)
+        for written in sorted(out.glob("*.csv")):
+            assert written.read_bytes() == (root / "examples" / folder / written.name
+                                            ).read_bytes(), written.name
