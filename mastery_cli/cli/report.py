@@ -58,7 +58,7 @@ def report(
     ] = None,
     students: Annotated[
         list[str] | None, typer.Option("--student", help="Only this student (repeatable); with "
-                                       "i-can, personalised sheets.", show_default=False)
+                                       "i-can, personalized sheets.", show_default=False)
     ] = None,
     section: Annotated[
         str | None, typer.Option("--section", help="Only this section (its students, or its "
