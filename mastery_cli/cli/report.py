@@ -211,8 +211,12 @@ def term_sources(values: list[str]) -> list[tuple[str, Path]]:
             sources.append((label.strip(), Path(rest)))
             continue
         path = Path(value)
-        inner = (sorted(p for p in path.iterdir() if (p / "grades.json").is_file())
-                 if path.is_dir() and not (path / "grades.json").exists() else [])
+        inner: list[Path] = []
+        if path.is_dir() and not (path / "grades.json").exists():
+            try:
+                inner = sorted(p for p in path.iterdir() if (p / "grades.json").is_file())
+            except OSError:  # unreadable: reading its grades.json says why
+                inner = []
         if inner:
             sources += [(p.name, p) for p in inner]
         else:
