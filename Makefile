@@ -90,7 +90,16 @@ REPORT = $(BIN)/mastery report $(1) --grades $(OUT)/grades --framework examples/
   --policy examples/policy.yaml --rubric examples/rubrics --roster examples/roster.csv \
   --lang $(2) --date $(DEMO_DATE) \
   --term "$$(if [ $(2) = es ]; then echo '$(DEMO_TERM_es)'; else echo '$(DEMO_TERM_en)'; fi)" --quiet
-DEMO_KINDS := report-card transcript i-can class-summary
+DEMO_KINDS := report-card i-can class-summary
+# The transcript reads both terms of grades (fall and spring), each named in the report language.
+DEMO_SPRING_DATE ?= 2027-06-15
+DEMO_SPRING_en ?= Spring 2027
+DEMO_SPRING_es ?= Primavera 2027
+TERM_NAME = $$(if [ $(1) = es ]; then echo '$($(2)_es)'; else echo '$($(2)_en)'; fi)
+TRANSCRIPT = $(BIN)/mastery report transcript --framework examples/framework --lang $(1) \
+  --grades "$(call TERM_NAME,$(1),DEMO_TERM)=$(OUT)/grades" \
+  --grades "$(call TERM_NAME,$(1),DEMO_SPRING)=$(OUT)/grades-spring" \
+  --roster examples/roster.csv --date $(DEMO_SPRING_DATE) --quiet
 DEMO_LEARNERS ?= examples/learners
 DEMO_BACKPACKS ?= 0041001 0041021 0041066
 
@@ -99,15 +108,19 @@ demo: $(DEMO_STAMP) bytecode system-deps
 	$(BIN)/mastery grade examples/gradebook/*.csv examples/tasks/*.csv examples/outside/*.csv \
 	  --rubric examples/rubrics/modelling-task.yaml --framework examples/framework \
 	  --policy examples/policy.yaml --out $(OUT)/grades --format json
+	$(BIN)/mastery grade examples/gradebook-spring/*.csv --framework examples/framework \
+	  --policy examples/policy-spring.yaml --out $(OUT)/grades-spring --format json
 	@set -e; for lang in en es; do for kind in $(DEMO_KINDS); do \
 	  echo "mastery report $$kind --lang $$lang"; \
 	  $(call REPORT,$$kind,$$lang) --out $(OUT)/reports/$$lang; \
-	done; done
+	done; \
+	echo "mastery report transcript --lang $$lang (fall and spring)"; \
+	$(call TRANSCRIPT,$$lang) --out $(OUT)/reports/$$lang; \
+	done
 	@if $(BIN)/python -c 'import weasyprint' >/dev/null 2>&1; then set -e; for lang in en es; do \
 	  echo "mastery report report-card, transcript (student $(DEMO_STUDENT)) and class-summary (section $(DEMO_SECTION)) --lang $$lang --pdf"; \
-	  for kind in report-card transcript; do \
-	    $(call REPORT,$$kind,$$lang) --out $(OUT)/sample-pdf/$$lang --pdf --student $(DEMO_STUDENT); \
-	  done; \
+	  $(call REPORT,report-card,$$lang) --out $(OUT)/sample-pdf/$$lang --pdf --student $(DEMO_STUDENT); \
+	  $(call TRANSCRIPT,$$lang) --out $(OUT)/sample-pdf/$$lang --pdf --student $(DEMO_STUDENT); \
 	  $(call REPORT,class-summary,$$lang) --out $(OUT)/sample-pdf/$$lang --pdf --section $(DEMO_SECTION); \
 	done; else echo "PDF skipped: WeasyPrint cannot load its libraries here (see the README)"; fi
 	$(BIN)/mastery calibrate examples/calibration/*.csv --framework examples/framework \
@@ -143,7 +156,10 @@ demo-pdf: $(DEMO_STAMP) bytecode system-deps
 	@set -e; for lang in en es; do for kind in $(DEMO_KINDS); do \
 	  echo "mastery report $$kind --lang $$lang --pdf"; \
 	  $(call REPORT,$$kind,$$lang) --out $(OUT)/reports/$$lang --pdf; \
-	done; done
+	done; \
+	echo "mastery report transcript --lang $$lang --pdf"; \
+	$(call TRANSCRIPT,$$lang) --out $(OUT)/reports/$$lang --pdf; \
+	done
 
 # The YAML language server (the engine of VS Code's YAML extension), pinned by tests/lsp's
 # package.json and package-lock.json, for tests/test_editor_agreement.py. Without Node/npm the

@@ -991,7 +991,7 @@ def unknown_format(path: str, header: Sequence[str]) -> Diagnostic:
         1,
         hint="a long gradebook needs the columns student_id, target and score (optional: "
         "student_name, date, assessment, type, section, course, rater, source, comment); "
-        "also recognised: a wide sheet (student_id plus one column per target id), "
+        "also recognized: a wide sheet (student_id plus one column per target id), "
         "Canvas 'Outcome Results' reports and Canvas Learning Mastery Gradebook exports; "
         "for any other export give a column mapping (--columns / input_format: mapped)",
     )
@@ -1018,7 +1018,7 @@ def ignored_columns(path: str, header: Sequence[str], used: set[int]) -> list[Di
             "columns not used: " + ", ".join(repr(h) for h in extra),
             path,
             1,
-            hint="rename a column to a recognised name (or map it) to use it",
+            hint="rename a column to a recognized name (or map it) to use it",
         )
     ]
 
@@ -2117,7 +2117,7 @@ def _explain(
         codes = ctx.date_coded.codes[which]
         texts = list(ctx.date_coded.values)
         message_of = {
-            c: f"date {texts[c]!r} is not a date (use YYYY-MM-DD)"
+            c: f"date {texts[c]!r} is not a date (write it as YYYY-MM-DD or MM/DD/YYYY)"
             for c in np.unique(codes).tolist()
         }
         return (

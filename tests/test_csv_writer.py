@@ -326,8 +326,8 @@ def stand_in_result() -> SimpleNamespace:
 
 
 def test_write_outputs_writes_the_five_files(tmp_path):
-    from mastery_cli.grading.outputs import write_outputs
-    from mastery_cli.grading.pipeline import REJECT_COLUMNS, TARGET_COLUMNS
+    from mastery_cli.grading.outputs import REJECTS_CSV_COLUMNS, write_outputs
+    from mastery_cli.grading.pipeline import TARGET_COLUMNS
 
     result = stand_in_result()
     written = write_outputs(result, tmp_path)  # type: ignore[arg-type]
@@ -343,9 +343,9 @@ def test_write_outputs_writes_the_five_files(tmp_path):
         "3,ok,2025-12-03",
     ]
     assert (tmp_path / "rejects.csv").read_text(encoding="utf-8") == (
-        ",".join(REJECT_COLUMNS) + "\n"
-        "g.csv,3,date,,no-score,no score\n"
-        "g.csv,9,score,'=2+2,bad-score,\"not a number, nor a level\"\n"
+        ",".join(REJECTS_CSV_COLUMNS) + "\n"
+        "g.csv,3,,date,,no-score,no score\n"
+        "g.csv,9,,score,'=2+2,bad-score,\"not a number, nor a level\"\n"
     )
     assert (tmp_path / "course_grades.csv").read_text(encoding="utf-8").count("\n") == 1
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temporary files

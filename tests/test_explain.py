@@ -123,8 +123,8 @@ def test_every_row_of_the_student_and_target_is_accounted_for(tmp_path: Path) ->
         f"  - score 'three': score 'three' is not a number or a level of scale 'points'; use a "
         f"number from 0–5 or a level label (Not yet, Beginning, Developing, Proficient, "
         f"Advanced, Exceeding), EX or M [non-numeric-score; {name}:4]",
-        f"  - date '2026-13-09': date '2026-13-09' is not a date (use YYYY-MM-DD) "
-        f"[bad-date; {name}:5]",
+        f"  - date '2026-13-09': date '2026-13-09' is not a date (write it as YYYY-MM-DD or "
+        f"MM/DD/YYYY) [bad-date; {name}:5]",
     ]
     assert f"[type-excluded; {name}:8]" in text
     assert f"  - score '': no score in this cell: no evidence (not counted as zero) [no-score; " \

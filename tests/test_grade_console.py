@@ -62,14 +62,16 @@ def test_summary_is_what_the_previous_implementation_printed(tmp_path: Path) -> 
         "2 students, 7 target results, 5 competency results, 2 course grades\n"
         "Not used: duplicate-row 1, excused 1, missing 1, no-score 1, type-excluded 1, "
         "unknown-target 1\n"
-        "Levels per competency             \n"
-        "┏━━━━━━━━━━━━┳━━━┳━━━┳━━━━━━━━━━━┓\n"
-        "┃ competency ┃ 3 ┃ 4 ┃ no result ┃\n"
-        "┡━━━━━━━━━━━━╇━━━╇━━━╇━━━━━━━━━━━┩\n"
-        "│ C1         │ 1 │ 1 │         0 │\n"
-        "│ C2         │ 0 │ 1 │         1 │\n"
-        "│ E1         │ 1 │ 0 │         0 │\n"
-        "└────────────┴───┴───┴───────────┘\n"
+        # One table per scale, the levels reached with their labels (issue 17).
+        "Levels per competency: points                     \n"
+        "competency   3 Proficient   4 Advanced   no result\n"
+        + "─" * 50 + "\n"
+        "C1                      1            1           0\n"
+        "C2                      0            1           1\n"
+        "Levels per competency: habits     \n"
+        "competency   3 Usually   no result\n"
+        + "─" * 34 + "\n"
+        "E1                   1           0\n"
         f"Wrote 5 files to {tmp_path}\n"
     )
     assert err == (
@@ -87,15 +89,26 @@ def test_summary_is_what_the_previous_implementation_printed(tmp_path: Path) -> 
 def test_school_summary_is_what_the_previous_implementation_printed(tmp_path: Path) -> None:
     out, _, code = _grade([*SCHOOL, "--out", str(tmp_path)])
     assert code == 0
-    lines = out.splitlines()
+    lines = [line.rstrip() for line in out.splitlines()]
     assert lines[:3] == [
         "3420 rows read = 2881 used + 539 set aside + 0 rejected",
         "66 students, 1502 target results, 435 competency results, 109 course grades",
         "Not used: excused 29, missing 16, no-score 75, type-excluded 419",
     ]
-    assert lines[7:9] == ["│ HAB.COL    │ 3 │ 18 │ 25 │ 1 │        19 │",
-                          "│ HAB.SD     │ 3 │ 28 │ 29 │ 5 │         1 │"]
-    assert lines[-3] == "│ SCI.LIFE   │ 1 │ 24 │ 19 │ 4 │         0 │"
+    # One table per scale, each level with its label (the academic scale first).
+    assert lines[3:6] == [
+        "Levels per competency: Academic scale",
+        "competency   1 Beginning   2 Developing   3 Proficient   4 Advanced   no result",
+        "─" * 79,
+    ]
+    assert lines[12] == ("SCI.LIFE               1             24             19            4"
+                         "           0")
+    assert lines[14:18] == [
+        "competency   1 Rarely   2 Sometimes   3 Usually   4 Consistently   no result",
+        "─" * 76,
+        "HAB.COL             3            18          25                1          19",
+        "HAB.SD              3            28          29                5           1",
+    ]
 
 
 # --- what the command passes to run_grade ----------------------------------------------------

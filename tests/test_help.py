@@ -70,3 +70,29 @@ def test_the_application_loads_no_heavy_library() -> None:
     heavy = {"numpy", "pandas", "pyarrow", "jinja2", "jsonschema", "jsonschema_rs", "weasyprint",
              "babel", "yaml", "mastery_cli.grading", "mastery_cli.reports"}
     assert not heavy & modules
+
+
+def _example_lines(output: str) -> list[str]:
+    """The lines of the help's examples (after "Example"), rendered."""
+    return output.split("Example", 1)[1].split("╭", 1)[0].splitlines()
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p))
+def test_examples_do_not_break_mid_command_at_80_columns(path: list[str]) -> None:
+    result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "80"})
+    lines = _example_lines(result.output)
+    for number, line in enumerate(lines):
+        stripped = line.strip()
+        # A command line either ends there or says it goes on (a trailing backslash); the
+        # line after one that ends is blank or another command.
+        if stripped.startswith("mastery ") and not stripped.endswith("\\"):
+            following = lines[number + 1].strip() if number + 1 < len(lines) else ""
+            assert following == "" or following.startswith(("mastery ", "Example")), (
+                f"`mastery {' '.join(path)} --help` wraps an example at 80 columns: "
+                f"{stripped!r} / {following!r}")
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p))
+def test_flags_show_no_type(path: list[str]) -> None:
+    result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "120"})
+    assert "<bool>" not in result.output

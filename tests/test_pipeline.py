@@ -208,8 +208,8 @@ def test_rejected_rows_are_counted_and_listed(tmp_path: Path) -> None:
     assert result.counts.rejected == 1
     write_outputs(result, tmp_path / "out")
     rejects = (tmp_path / "out" / "rejects.csv").read_text(encoding="utf-8").splitlines()
-    assert rejects[0] == "file,row,column,value,reason,message"
-    assert ",3,target,T99,unknown-target," in rejects[1]
+    assert rejects[0] == "file,row,student_id,column,value,reason,message"
+    assert ",3,a,target,T99,unknown-target," in rejects[1]  # whose row it was, too
 
 
 def test_rounding_half_up_at_output_only(tmp_path: Path) -> None:

@@ -52,7 +52,7 @@ def test_spanish_with_student_filter(tmp_path: Path) -> None:
     files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.html"))
     assert files == ["i-can/S004/ALG1.html", "i-can/S004/WATER.html", "index.html"]
     html = (tmp_path / "i-can" / "S004" / "ALG1.html").read_text(encoding="utf-8")
-    assert '<html lang="es">' in html and "Enunciados «Puedo…»" in html
+    assert '<html lang="es">' in html and "Enunciados “Puedo…”" in html
     assert "missing-translation" in result.output
 
 

@@ -58,7 +58,12 @@ def test_every_kind_renders_for_the_example_school(graded: Path, tmp_path: Path,
     assert len(pages) > 1 and (tmp_path / "index.html").exists()
     for page in pages:
         text = page.read_text(encoding="utf-8")
-        assert '<html lang="es"' in text
+        # The framework's families are in the US (region: US): es-US, numbers with a point.
+        assert '<html lang="es-US"' in text
+        assert not re.search(r"puntuación \d+,\d", text)
+    if kind == "transcript":  # course scores: 2.56, never 2,56
+        assert any(re.search(r"puntuación \d\.\d", p.read_text(encoding="utf-8"))
+                   for p in pages)
 
 
 def test_reporting_from_csv_checks_the_policy_like_grade(tmp_path: Path) -> None:

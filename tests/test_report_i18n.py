@@ -81,10 +81,11 @@ def test_spanish_keeps_every_placeholder() -> None:
 
 def test_key_spanish_terms() -> None:
     translations = load_translations(templates_dir(), "es")
-    assert translations.gettext("Progress report") == "Boletín de calificaciones"
-    assert translations.gettext("On track") == "En camino"
+    # Words as a family in the US reads them (issue 17): a "boleta", a "escuela".
+    assert translations.gettext("Progress report") == "Boleta de calificaciones"
+    assert translations.gettext("On track") == "Va por buen camino"
     assert translations.gettext("Insufficient evidence") == "Evidencia insuficiente"
-    assert translations.gettext("Not assessed yet") == "No evaluado"
+    assert translations.gettext("Not assessed yet") == "Todavía no evaluado"
     assert translations.gettext("Next:") == "Próximo paso:"
     assert translations.ngettext(
         "A level needs at least %(count)s score; with fewer, the report says “insufficient "
@@ -92,6 +93,18 @@ def test_key_spanish_terms() -> None:
         "A level needs at least %(count)s scores; with fewer, the report says “insufficient "
         "evidence” instead of guessing.", 2).startswith("Un nivel requiere al menos %(count)s "
                                                           "puntuaciones")
+
+
+def test_spanish_reads_as_us_families_read_it() -> None:
+    catalog_text = catalog_path(templates_dir(), "es").read_text(encoding="utf-8")
+    translated = [line for line in catalog_text.splitlines() if line.startswith(("msgstr", '"'))]
+    text = " ".join(translated)
+    # A "decreasing average" reads as a grade going down; quotation marks as US Spanish
+    # prints them; a school, not a "centro".
+    assert "decreciente" not in text
+    assert "«" not in text and "»" not in text
+    assert "centro" not in text and "escuela" in text
+    assert "Todavía no — " not in text
 
 
 def test_catalogs_compile_at_load_without_mo_files() -> None:

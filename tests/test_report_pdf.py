@@ -74,7 +74,7 @@ def test_pdf_pages_and_text(pdfs: dict[str, bytes]) -> None:
     assert "3 — Proficient" in text
     assert f"Page 1 of {pages}" in text and f"Page {pages} of {pages}" in text
     spanish = page_text(pdfs["es"])
-    assert "Boletín de calificaciones" in spanish
+    assert "Boleta de calificaciones" in spanish
     assert "Página 1 de" in spanish
 
 

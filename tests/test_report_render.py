@@ -192,8 +192,8 @@ def test_insufficient_and_not_assessed_marks() -> None:
     [doc] = plan_documents(data, "report-card", students=["S004"])
     html = render_html(env, data, doc)
     assert "Evidencia insuficiente" in html
-    assert "No evaluado" in html
-    assert "Boletín de calificaciones" in html
+    assert "Todavía no evaluado" in html
+    assert "Boleta de calificaciones" in html
     assert "19 de diciembre de 2025" in html
     assert "Zoë Ñúñez" in html
     assert "Próximo paso:" in html
@@ -403,7 +403,7 @@ def test_typo_in_custom_template_names_template_and_line(tmp_path: Path) -> None
     override = tmp_path / "district"
     override.mkdir()
     bundled = (templates_dir() / "transcript.html.j2").read_text(encoding="utf-8")
-    broken = bundled.replace("{{ credits_earned }}", "{{ credits_earnd }}")
+    broken = bundled.replace("{{ term.credits_earned }}", "{{ credits_earnd }}")
     (override / "transcript.html.j2").write_text(broken, encoding="utf-8")
     line = broken.splitlines().index(
         next(x for x in broken.splitlines() if "credits_earnd" in x)) + 1

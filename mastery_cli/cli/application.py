@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -13,6 +13,22 @@ from mastery_cli.cli import interop as _interop
 from mastery_cli.cli import report as _report
 from mastery_cli.cli import validate as _validate
 from mastery_cli.cli.common import emit
+
+
+def _flags_without_a_type() -> None:
+    """Typer's help shows a flag's Python type, ``<bool>``, though a flag takes no value:
+    show none (options that take a value keep theirs)."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag and self.metavar is None else shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_without_a_type()
 
 app = typer.Typer(
     name="mastery",

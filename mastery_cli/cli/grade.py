@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -109,11 +109,11 @@ def grade(
         mastery grade examples/gradebook/*.csv --framework examples/framework \\
             --policy examples/policy.yaml --out out/grades
 
-        mastery grade scores.csv --framework framework/ --method n_mastery --param n=3 \\
-            --param min_evidence=2 --out out/ --format json
+        mastery grade scores.csv --framework framework/ --method n_mastery \\
+            --param n=3 --param min_evidence=2 --out out/ --format json
 
-        mastery grade scores.csv --framework framework/ --policy policy.yaml --out out/ \\
-            --strict
+        mastery grade scores.csv --framework framework/ --policy policy.yaml \\
+            --out out/ --strict
 
         mastery grade outcome_results.csv --framework framework/ --canvas-outcomes \\
             canvas_outcomes.csv --out out/
@@ -157,26 +157,52 @@ def explain(
     as_of: Annotated[str | None, typer.Option(
         "--date", help="With a goal: the day pace is measured on, YYYY-MM-DD (default: today).",
         show_default=False)] = None,
+    audience: Annotated[
+        str, typer.Option("--for", help="teacher (every row, code and step) or family (plain "
+                          "sentences, the report card's numbers, in --lang).")
+    ] = "teacher",
+    lang: Annotated[
+        str, typer.Option("--lang", help="With --for family: en or es (a region such as es-MX "
+                          "sets number and date formats; default: the framework's region).")
+    ] = "en",
 ) -> None:
-    """Explain one result: the evidence used in order, what was set aside and why, the method,
-    the arithmetic and the resulting level (or, for a course, the rule that decided it; for a
-    goal of the student's learning plan, its pace).
+    """Explain one result: how a level, a course grade or a goal's pace came about.
+
+    For a teacher: the evidence used in order, what was set aside and why, the method, the
+    arithmetic and the resulting level (or, for a course, the rule that decided it; for a goal
+    of the student's learning plan, its pace). With --for family: the same result in plain
+    sentences in the family's language, with the report card's numbers and no codes.
 
     Examples:
 
         mastery explain 0041066 MATH.ALG.2 examples/gradebook/*.csv \\
             --framework examples/framework --policy examples/policy.yaml
 
-        mastery explain 0041066 ALG1 scores.csv --framework framework/ --method highest
+        mastery explain 0041066 ALG1 examples/gradebook/*.csv \\
+            --framework examples/framework --policy examples/policy.yaml \\
+            --for family --lang es
 
-        mastery explain 0041066 catch-up examples/gradebook/*.csv --framework examples/framework \\
-            --policy examples/policy.yaml --learners examples/learners --date 2027-01-29
+        mastery explain 0041066 ALG1 scores.csv --framework framework/ \\
+            --method highest
+
+        mastery explain 0041066 catch-up examples/gradebook/*.csv \\
+            --framework examples/framework --policy examples/policy.yaml \\
+            --learners examples/learners --date 2027-01-29
     """
     from mastery_cli.grading.explain import explain_result
     from mastery_cli.grading.ingest import REASON_CODES
     from mastery_cli.grading.pipeline import grade as grade_files
 
     _check_input_format(input_format)
+    if audience not in ("teacher", "family"):
+        raise typer.BadParameter("choose teacher or family", param_hint="--for")
+    if audience == "teacher" and lang != "en":
+        raise typer.BadParameter("the teacher's explanation is in English; add --for family "
+                                 "for a family's language", param_hint="--lang")
+    if audience == "family":
+        from mastery_cli.reports.i18n import parse_language
+
+        parse_language(lang)  # an unknown language is a usage error before any work
     loaded_framework, loaded_policy, warnings = load_inputs(framework, policy, method,
                                                             param or ())
     with _rubric_scored(files, framework, rubric) as graded_files:
@@ -194,7 +220,24 @@ def explain(
         if goal_text is not None:
             emit(goal_text)
             return
-    emit(explain_result(result, student, subject))
+    text = explain_result(result, student, subject)  # also: an unknown student or subject
+    emit(text if audience == "teacher" else _family_text(result, student, subject, lang))
+
+
+def _family_text(result: Any, student: str, subject: str, lang: str) -> str:
+    """The family's explanation, from the grades.json document `mastery report` reads."""
+    from datetime import date
+
+    from mastery_cli.grading.outputs import grades_document
+    from mastery_cli.reports import ReportData, ReportOptions
+    from mastery_cli.reports.family_explain import family_explanation
+    from mastery_cli.reports.i18n import parse_language, with_region
+
+    language, locale = parse_language(lang)
+    locale = with_region(language, locale, result.framework.region)
+    data = ReportData(grades_document(result), result.framework,
+                      ReportOptions(language, locale, date.today()))
+    return family_explanation(data, student, subject)
 
 
 @contextmanager

@@ -124,7 +124,7 @@ def run_grade(options: GradeOptions) -> int:
     diagnostics = [*warnings, *found]
     print_warnings(diagnostics)
     if summary is not None:
-        print_summary(summary, written)
+        print_summary(summary, written, framework)
     return strict_exit_code(counts, diagnostics) if options.strict else 0
 
 
@@ -177,28 +177,69 @@ class Steps:
             self.progress.stop()
 
 
-def print_summary(summary: RunSummary, written: Sequence[Path]) -> None:
-    """Counts, level distribution per competency, where the files went (rich, for people)."""
+def print_summary(summary: RunSummary, written: Sequence[Path],
+                  framework: Framework | None = None) -> None:
+    """Counts, level distribution per competency, where the files went (rich, for people).
+
+    With the ``framework``, one table per rating scale, each level headed by its number and
+    label ("3 Proficient"); without, one table headed by level numbers."""
+    from rich import box
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table as RichTable
 
-    from mastery_cli.framework.model import level_key
-
     console = Console(highlight=False)
     print_row_accounting(summary, console)
-    if summary.level_rows:
-        table = RichTable(title="Levels per competency", title_justify="left")
-        table.add_column("competency")
-        for level in summary.levels:
-            table.add_column(level_key(level), justify="right")
-        table.add_column("no result", justify="right")
-        for row in summary.level_rows:
-            table.add_row(escape(row.competency), *(str(n) for n in row.counts),
-                          str(row.no_result))
+    for title, headers, rows in _level_tables(summary, framework):
+        # Light rules leave 80 columns room for the level labels ("2 Developing").
+        table = RichTable(title=title, title_justify="left", box=box.SIMPLE_HEAD,
+                          show_edge=False, pad_edge=False)
+        table.add_column("competency", no_wrap=True)
+        for header in headers:
+            table.add_column(escape(header), justify="right", no_wrap=True)
+        table.add_column("no result", justify="right", no_wrap=True)
+        for competency, counts, no_result in rows:
+            table.add_row(escape(competency), *(str(n) for n in counts), str(no_result))
         console.print(table)
     console.print(f"Wrote {len(written)} files to {escape(str(written[0].parent))}"
                   if written else "Nothing written")
+
+
+def _level_tables(summary: RunSummary, framework: Framework | None
+                  ) -> list[tuple[str, list[str], list[tuple[str, list[int], int]]]]:
+    """(title, level headers, rows) of each table of `print_summary`."""
+    from mastery_cli.framework.model import level_key
+
+    if not summary.level_rows:
+        return []
+    scales: dict[str, Any] = {}
+    grouped: dict[str, list[Any]] = {}
+    for row in summary.level_rows:
+        competency = framework.competencies.get(row.competency) if framework else None
+        scale = framework.scale_of(competency) if framework and competency else None
+        key = scale.id if scale is not None else ""
+        scales.setdefault(key, scale)
+        grouped.setdefault(key, []).append(row)
+    if "" in grouped:  # a competency the framework does not rate: the plain table
+        return [("Levels per competency", [level_key(v) for v in summary.levels],
+                 [(r.competency, list(r.counts), r.no_result) for r in summary.level_rows])]
+    tables = []
+    default = framework.default_scale if framework else None
+    # The academic (default) scale first, the others in the order their competencies come.
+    for key, rows in sorted(grouped.items(), key=lambda item: scales[item[0]] is not default):
+        scale = scales[key]
+        # The levels this scale's competencies reached, as the plain table shows them.
+        values = sorted({v for r in rows for v, n in zip(summary.levels, r.counts, strict=True)
+                         if n})
+        labels = {lv.value: framework.text(lv.label) if framework else "" for lv in scale.levels}
+        at = [summary.levels.index(v) if v in summary.levels else -1 for v in values]
+        title = framework.text(scale.title) if framework and scale.title else scale.id
+        tables.append((
+            f"Levels per competency: {title}",
+            [f"{level_key(v)} {labels.get(v, '')}".strip() for v in values],
+            [(r.competency, [r.counts[i] if i >= 0 else 0 for i in at], r.no_result)
+             for r in rows]))
+    return tables
 
 
 def print_row_accounting(summary: RunSummary, console: Any = None) -> None:
@@ -212,15 +253,20 @@ def print_row_accounting(summary: RunSummary, console: Any = None) -> None:
     counts = summary.counts
     duplicates = counts.duplicates_dropped
     console.print(
-        f"[bold]{counts.rows_read}[/] rows read = [green]{counts.used}[/] used + "
+        f"[bold]{counts.rows_read}[/] {'row' if counts.rows_read == 1 else 'rows'} read = "
+        f"[green]{counts.used}[/] used + "
         f"[yellow]{counts.set_aside}[/] set aside + [red]{counts.rejected}[/] rejected"
         + (f" ({duplicates} duplicate{'s' if duplicates != 1 else ''} dropped)"
            if duplicates else ""),
         soft_wrap=True,
     )
-    console.print(f"{summary.students} students, {summary.target_results} target results, "
-                  f"{summary.competency_results} competency results, "
-                  f"{summary.course_grades} course grades")
+    from mastery_cli.plurals import counted
+
+    console.print(", ".join((
+        counted(summary.students, "student", "students"),
+        counted(summary.target_results, "target result", "target results"),
+        counted(summary.competency_results, "competency result", "competency results"),
+        counted(summary.course_grades, "course grade", "course grades"))))
     if summary.not_used:
         console.print("Not used: " + ", ".join(f"{escape(reason)} {count}"
                                                for reason, count in summary.not_used),

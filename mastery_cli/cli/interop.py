@@ -103,9 +103,11 @@ def import_case(
 
     Examples:
 
-        mastery import case ccss-math.json --out frameworks/ccss --levels Domain,Cluster,Standard
+        mastery import case ccss-math.json --out frameworks/ccss \\
+            --levels Domain,Cluster,Standard
 
-        mastery import case state-science.json --out frameworks/science --split --quiet
+        mastery import case state-science.json --out frameworks/science \\
+            --split --quiet
     """
     from mastery_cli.documents import display_path
     from mastery_cli.interop.case_import import ImportOptions, read_case_package
@@ -238,7 +240,8 @@ def export_moodle(
 
         mastery export moodle frameworks/riverside/ --out riverside.moodle.csv
 
-        mastery export moodle frameworks/riverside/ --policy policy.yaml --out riverside.csv
+        mastery export moodle frameworks/riverside/ --policy policy.yaml \\
+            --out riverside.csv
     """
     from mastery_cli.documents import display_path
     from mastery_cli.interop.moodle import export_moodle_csv
@@ -269,7 +272,8 @@ def export_canvas(
 
     Example:
 
-        mastery export canvas-outcomes frameworks/riverside/ --policy policy.yaml --out outcomes.csv
+        mastery export canvas-outcomes frameworks/riverside/ --policy policy.yaml \\
+            --out outcomes.csv
     """
     from mastery_cli.interop.canvas_outcomes import (
         Calculation,

@@ -15,6 +15,7 @@ from mastery_cli.cli.grade_run import print_warnings
 
 if TYPE_CHECKING:
     from mastery_cli.framework.model import Framework
+    from mastery_cli.reports.terms import Term
 
 KIND_HELP = ("report-card, transcript, i-can, class-summary or learner; for staff: "
              "exemplars (the exemplar bank, with --rubric) or coverage (SCORES.csv "
@@ -33,9 +34,11 @@ def report(
         Path, typer.Option("--framework", help="Framework file or folder.", show_default=False)
     ] = Path("."),
     grades: Annotated[
-        Path | None,
+        list[str] | None,
         typer.Option("--grades", help="Folder with grades.json from 'mastery grade --format "
-                     "json' (instead of SCORES.csv).", show_default=False),
+                     "json' (instead of SCORES.csv). Transcripts: repeat it for each term, "
+                     "or give a folder of term folders; NAME=FOLDER names a term.",
+                     show_default=False),
     ] = None,
     policy_path: Annotated[
         Path | None, typer.Option("--policy", help="Grading policy, when grading SCORES.csv.",
@@ -58,7 +61,7 @@ def report(
     ] = None,
     students: Annotated[
         list[str] | None, typer.Option("--student", help="Only this student (repeatable); with "
-                                       "i-can, personalised sheets.", show_default=False)
+                                       "i-can, personalized sheets.", show_default=False)
     ] = None,
     section: Annotated[
         str | None, typer.Option("--section", help="Only this section (its students, or its "
@@ -116,9 +119,11 @@ def report(
 
     Examples:
 
-        mastery report report-card --grades out/ --framework examples/ --out out/reports
+        mastery report report-card --grades out/ --framework examples/ \\
+            --out out/reports
 
-        mastery report report-card scores.csv --framework examples/ --lang es --pdf
+        mastery report report-card scores.csv --framework examples/ --lang es \\
+            --pdf
 
         mastery report i-can --grades out/ --framework examples/ --student 0012345
 
@@ -131,6 +136,9 @@ def report(
 
         mastery report learner --grades out/ --framework examples/framework \\
             --learners examples/learners --lang es --pdf
+
+        mastery report transcript --grades "Fall 2026=out/fall" \\
+            --grades "Spring 2027=out/spring" --framework examples/
     """
     from mastery_cli.cli.report_staff import STAFF_KINDS
 
@@ -148,8 +156,9 @@ def report(
         plan_documents,
     )
     from mastery_cli.reports.context import framework_mismatch
-    from mastery_cli.reports.i18n import parse_language
+    from mastery_cli.reports.i18n import parse_language, with_region
     from mastery_cli.reports.render import KINDS
+    from mastery_cli.reports.terms import Term, merged_grades, ordered_terms
     from mastery_cli.validation import load_framework
 
     if kind not in KINDS:
@@ -167,25 +176,35 @@ def report(
     if kind == "learner" and not learners:
         raise typer.BadParameter("the learner document needs --learners (learner files or "
                                  "folders)", param_hint="--learners")
-    inputs = [framework_path, *(scores or ()), *(learners or ()), *(p for p in (
-        grades and _grades_path(grades), policy_path, comments, roster, canvas_outcomes) if p)]
+    sources = term_sources(grades or [])
+    if len(sources) > 1 and kind != "transcript":
+        raise typer.BadParameter("several terms make a transcript only; give one --grades "
+                                 f"for {kind}", param_hint="--grades")
+    inputs = [framework_path, *(scores or ()), *(learners or ()),
+              *(_grades_path(p) for _, p in sources),
+              *(p for p in (policy_path, comments, roster, canvas_outcomes) if p)]
     check_output_folder(out, ["index.html"], inputs)  # before any work
     if pdf:
         from mastery_cli.reports.pdf import weasyprint_module
 
         weasyprint_module()  # before any work: exit 2 with the install command
     framework, warnings = load_framework(framework_path)
-    if grades is not None and scores:
+    if sources and scores:
         raise MasteryError(error(
             "conflicting-inputs", "give either SCORES.csv files or --grades, not both", "--grades",
         ), usage=True)
-    if grades is not None:
-        document = _read_grades(grades)
-        mismatch = framework_mismatch(document, framework, str(_grades_path(grades)))
-        if mismatch is not None and mismatch.severity is Severity.ERROR:
-            raise MasteryError(mismatch)
-        if mismatch is not None:
-            warnings.append(mismatch)
+    terms: list[Term] = []
+    if sources:
+        for label, path in sources:
+            term_document = _read_grades(path)
+            mismatch = framework_mismatch(term_document, framework, str(_grades_path(path)))
+            if mismatch is not None and mismatch.severity is Severity.ERROR:
+                raise MasteryError(mismatch)
+            if mismatch is not None:
+                warnings.append(mismatch)
+            terms.append(Term(label, term_document, str(_grades_path(path))))
+        terms = ordered_terms(terms) if len(terms) > 1 else []
+        document = merged_grades(terms) if terms else term_document
     elif scores:
         document = _grade(scores, framework, policy_path, canvas_outcomes)
     else:
@@ -194,12 +213,15 @@ def report(
             hint="pass gradebook CSV files, or --grades DIR (run mastery grade --format json "
                  "first)",
         ), usage=True)
+    if framework.region and not locale.territory:
+        locale = with_region(language, locale, framework.region)
+        lang = str(locale).replace("_", "-")
     data = ReportData(document, framework, ReportOptions(
         language=language, locale=locale, report_date=when, term=term, paper=paper,
         html_lang=lang.replace("_", "-"),
         exemplars=_exemplars(framework, rubrics or [], language, warnings),
         report_card_exemplars=exemplars,
-    ))
+    ), terms=terms)
     if comments is not None:
         from mastery_cli.reports.comments import read_comments
 
@@ -265,6 +287,30 @@ def _parse_date(text: str | None) -> date:
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a date like 2026-01-30",
                                  param_hint="--date") from None
+
+
+def term_sources(values: list[str]) -> list[tuple[str, Path]]:
+    """Each --grades value as (term name, folder or grades.json): ``NAME=FOLDER`` names the
+    term; a folder holding no grades.json but folders that do is one term per folder (named
+    by it); otherwise the term is named by its folder."""
+    sources: list[tuple[str, Path]] = []
+    for value in values:
+        label, _, rest = value.partition("=")
+        if rest and not Path(value).exists():
+            sources.append((label.strip(), Path(rest)))
+            continue
+        path = Path(value)
+        inner: list[Path] = []
+        if path.is_dir() and not (path / "grades.json").exists():
+            try:
+                inner = sorted(p for p in path.iterdir() if (p / "grades.json").is_file())
+            except OSError:  # unreadable: reading its grades.json says why
+                inner = []
+        if inner:
+            sources += [(p.name, p) for p in inner]
+        else:
+            sources.append((_grades_path(path).parent.name, path))
+    return sources
 
 
 def _grades_path(folder: Path) -> Path:

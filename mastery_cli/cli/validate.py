@@ -40,7 +40,7 @@ def validate(
 
     Examples:
 
-        mastery validate                 # every mastery file under the current folder
+        mastery validate            # every mastery file under this folder
 
         mastery validate examples/ --strict --format json
     """

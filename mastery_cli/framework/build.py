@@ -30,8 +30,8 @@ from mastery_cli.framework.model import (
     Text,
 )
 
-_METADATA = ("title", "description", "school", "school_contact", "languages", "namespace",
-             "default_scale", "case")
+_METADATA = ("title", "description", "school", "school_contact", "languages", "region",
+             "namespace", "default_scale", "case")
 
 
 def _text(value: Any) -> Text | None:
@@ -175,6 +175,8 @@ def build_frameworks(
                 framework.languages = [str(v) for v in _list(value)]
             elif key == "namespace":
                 framework.namespace = str(value)
+            elif key == "region":
+                framework.region = str(value)
             elif key == "default_scale":
                 framework.default_scale_id = str(value)
             elif key == "case":

@@ -181,6 +181,8 @@ class Framework:
     #: The school block's url, email and id (issuer of exported credentials), when given.
     school_issuer: dict[str, str] = field(default_factory=dict)
     languages: list[str] = field(default_factory=lambda: ["en"])
+    #: Where the families live (``US``): reports format numbers and dates for it.
+    region: str | None = None
     namespace: str | None = None
     default_scale_id: str | None = None
     scales: dict[str, Scale] = field(default_factory=dict)

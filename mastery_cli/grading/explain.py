@@ -22,6 +22,7 @@ from mastery_cli.grading.methods import describe
 from mastery_cli.grading.pipeline import OK, READER_SET_ASIDE, SET_ASIDE_REASONS, GradeResult
 from mastery_cli.grading.policy import Policy, RaterRule
 from mastery_cli.grading.rounding import format_decimal, format_unrounded
+from mastery_cli.plurals import noun
 from mastery_cli.rubrics.evidence import criterion_note
 from mastery_cli.validation.rules import did_you_mean
 
@@ -282,8 +283,9 @@ def explain_competency(result: GradeResult, student: str, competency_id: str) ->
                                      f"\"{framework.text(competency.title)}\"")
     targets = result.targets.loc[(result.targets["student_id"] == student)
                                  & (result.targets["competency"] == competency_id)]
-    lines.append(f"Target results ({len(targets)} of {len(competency.targets)} targets have "
-                 "evidence):")
+    target_count = len(competency.targets)
+    lines.append(f"Target results ({len(targets)} of {target_count} "
+                 f"{noun(target_count, 'target has', 'targets have')} evidence):")
     records = targets.to_dict("records")
     lines += [_target_line(r, places) for r in records]
     rollup = policy.rollup_for(competency_id)
@@ -317,7 +319,8 @@ def explain_competency(result: GradeResult, student: str, competency_id: str) ->
                          f"{_full(sum(scores) / len(scores), places)}")
         if rollup.method in ("all_mastered", "n_of_m") and row is not None:
             needed = len(competency.targets) if rollup.method == "all_mastered" else rollup.n
-            lines.append(f"  {row['targets_mastered']} of {len(competency.targets)} targets at "
+            lines.append(f"  {row['targets_mastered']} of {len(competency.targets)} "
+                         f"{noun(len(competency.targets), 'target', 'targets')} at "
                          f"mastery; {needed} needed: mastered "
                          f"{'yes' if row['mastered'] else 'no'}.")
     if row is None or row["status"] != OK:

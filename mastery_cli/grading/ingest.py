@@ -1792,7 +1792,8 @@ def _explain(ctx: _RejectContext, reason: Reason, which: np.ndarray, rows: np.nd
         codes = ctx.date_coded.codes[which]
         texts = list(ctx.date_coded.values)
         used, inverse = np.unique(codes, return_inverse=True)
-        messages = [f"date {shortened(texts[c])!r} is not a date (use YYYY-MM-DD)"
+        messages = [f"date {shortened(texts[c])!r} is not a date (write it as YYYY-MM-DD or "
+                    "MM/DD/YYYY)"
                     for c in used.tolist()]
         column = np.full(n, cands.columns.get("date", 0), dtype=np.int64)
         return _Part(rows, column, texts, codes, code_name, messages, inverse.reshape(-1))

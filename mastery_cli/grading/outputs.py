@@ -684,21 +684,24 @@ def unused_rows(result: GradeResult) -> Table:
     return unused_rows_of(result.tables.rejects, result.tables.set_aside)
 
 
+#: rejects.csv: where each row was, whose it was (the student id; "" when the row names none,
+#: or the part of the run that set it aside does not say) and why it was not used.
+REJECTS_CSV_COLUMNS = ["file", "row", "student_id", "column", "value", "reason", "message"]
+
+
 def unused_rows_of(rejects: Table, set_aside: Table) -> Table:
     """`unused_rows` of the reader's ``rejects`` and the policy's ``set_aside`` rows."""
-    from mastery_cli.grading.pipeline import REJECT_COLUMNS
-
     parts = [rejects, set_aside]
     texts = {
         name: _concat_coded([
             _coded(part[name]) if name in part
             else Coded(np.full(len(part), -1, dtype=np.int64), [])  # read as ""
             for part in parts])
-        for name in REJECT_COLUMNS if name != "row"
+        for name in REJECTS_CSV_COLUMNS if name != "row"
     }
     row = np.concatenate([np.asarray(part["row"], dtype=np.int64) for part in parts])
-    table = Table({name: row if name == "row" else texts[name] for name in REJECT_COLUMNS},
-                  len(row))
+    table = Table({name: row if name == "row" else texts[name]
+                   for name in REJECTS_CSV_COLUMNS}, len(row))
     key = {name: text_codes(column)[0] for name, column in texts.items()}  # in text order
     # lexsort sorts by its last key first, and stably: ties keep the reader's rows first.
     order = np.lexsort([key["value"], key["reason"], key["column"], row, key["file"]])
@@ -761,11 +764,10 @@ class OutputWriter:
 
     def unused_rows_ready(self, unused: UnusedRows, places: int) -> None:
         """Start writing rejects.csv (on the second thread), while the results are computed."""
-        from mastery_cli.grading.pipeline import REJECT_COLUMNS
-
         self._early["rejects.csv"] = self._pool.submit(
             _written, self.out / "rejects.csv",
-            lambda: unused_rows_of(unused.rejects, unused.set_aside), REJECT_COLUMNS, places)
+            lambda: unused_rows_of(unused.rejects, unused.set_aside), REJECTS_CSV_COLUMNS,
+            places)
 
     def first_results_ready(self, first: FirstResults, places: int) -> None:
         """Start writing target_grades.csv, and rejects.csv unless `unused_rows_ready` did (on
@@ -792,7 +794,7 @@ class OutputWriter:
     def pending(self, result: GradeResult) -> dict[str, PendingFile]:
         """Write every CSV file not written yet; all of them, written and not yet in place,
         by name (in `CSV_FILES` order). Putting them in place (or not) is the caller's."""
-        from mastery_cli.grading.pipeline import REJECT_COLUMNS, TARGET_COLUMNS
+        from mastery_cli.grading.pipeline import TARGET_COLUMNS
         from mastery_cli.grading.progress import PROGRESS_COLUMNS
         from mastery_cli.grading.rollup import COMPETENCY_COLUMNS, COURSE_COLUMNS
 
@@ -803,7 +805,7 @@ class OutputWriter:
             "competency_grades.csv": (lambda: tables.competencies, COMPETENCY_COLUMNS),
             "course_grades.csv": (lambda: tables.courses, COURSE_COLUMNS),
             "progress.csv": (lambda: tables.progress, PROGRESS_COLUMNS),
-            "rejects.csv": (lambda: unused_rows(result), REJECT_COLUMNS),
+            "rejects.csv": (lambda: unused_rows(result), REJECTS_CSV_COLUMNS),
         }
         for name, (table, columns) in files.items():
             if name not in self._early:

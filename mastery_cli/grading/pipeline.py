@@ -759,6 +759,7 @@ def _set_aside_rows(ev: Table) -> Table:
         {
             "file": ev.coded("file").take(aside),
             "row": np.asarray(ev.array("row"), dtype=np.int64)[aside],
+            "student_id": ev.coded("student_id").take(aside),
             "column": Coded(reason_codes, about.tolist()),
             "value": value,
             "reason": Coded(reason_codes, reasons),

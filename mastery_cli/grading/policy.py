@@ -234,6 +234,10 @@ class CourseGradePolicy:
     conversion: tuple[Conversion, ...] = ()
     rules: tuple[GradeRule, ...] = ()
     min_competencies: int = 1
+    # GPA: grade -> grade points (none: no GPA), and course id -> weight in the GPA
+    # (a course not named weighs its credits, or 1 without credits).
+    gpa: Mapping[str, float] = field(default_factory=dict)
+    gpa_weights: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -326,10 +330,18 @@ class Policy:
             "efficacy_in_course_grade": self.efficacy_in_course_grade,
             # only when set: grades.json of policies without them keeps its bytes
             **self._course_grade_dict(),
+            **self._gpa_dict(),
             **({"raters": {"resolve": self.raters.resolve, "moderator": self.raters.moderator,
                            "text": self.raters.text()}}
                if self.raters != RaterRule() else {}),
         }
+
+    def _gpa_dict(self) -> dict[str, Any]:
+        """The GPA table for reports (only when the policy defines one)."""
+        course = self.course_grade
+        if not course.gpa:
+            return {}
+        return {"gpa": {"points": dict(course.gpa), "weights": dict(course.gpa_weights)}}
 
     def _course_grade_dict(self) -> dict[str, Any]:
         """The course-grade rules or conversion rows, each with the exact text the outputs
@@ -688,6 +700,12 @@ def policy_from_data(
         ),
         rules=_rules(course_data.get("rules") or (), reader, ("course_grade", "rules")),
         min_competencies=int(course_data.get("min_competencies", 1)),
+        gpa=MappingProxyType(
+            {str(k): float(v) for k, v in (course_data.get("gpa") or {}).items()}
+        ),
+        gpa_weights=MappingProxyType(
+            {str(k): float(v) for k, v in (course_data.get("gpa_weights") or {}).items()}
+        ),
     )
     raters = _raters(data.get("raters") or {}, reader)
     outside = _outside(data.get("outside_evidence"), reader)

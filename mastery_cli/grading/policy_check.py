@@ -241,6 +241,53 @@ def _check_course_grade(
                     warning=True,
                 )
             )
+    problems.extend(_check_gpa(document, policy, framework))
+    return problems
+
+
+def _check_gpa(
+    document: MasteryDocument, policy: Policy, framework: Framework | None
+) -> list[Diagnostic]:
+    """GPA points for grades the policy never gives are a slip; a grade it gives without
+    points leaves its courses out of the GPA (an F without points would raise it). Weights
+    name courses of the framework."""
+    grade = policy.course_grade
+    if not grade.gpa:
+        if grade.gpa_weights:
+            return [_at(document, "gpa-weights-without-gpa",
+                        "'gpa_weights' has no effect without a 'gpa' table of grade points",
+                        ("course_grade", "gpa_weights"),
+                        "add e.g. gpa: {A: 4, B: 3, C: 2, D: 1, F: 0}", warning=True,
+                        key=True)]
+        return []
+    given = [r.grade for r in grade.rules] or [row.grade for row in grade.conversion]
+    problems = []
+    if given:
+        for name in grade.gpa:
+            if name not in given:
+                problems.append(_at(
+                    document, "gpa-unknown-grade",
+                    f"grade '{name}' has GPA points but no course-grade rule or conversion row "
+                    "gives it", ("course_grade", "gpa", name),
+                    did_you_mean(name, given) or "grades given: " + ", ".join(given),
+                    warning=True, key=True))
+        missing = [g for g in dict.fromkeys(given) if g not in grade.gpa]
+        if missing:
+            problems.append(_at(
+                document, "gpa-missing-grade",
+                f"grade{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                f"{'have' if len(missing) > 1 else 'has'} no GPA points: courses graded so are "
+                "left out of the GPA", ("course_grade", "gpa"),
+                "give every grade points, e.g. " + ", ".join(f"{g}: 0" for g in missing),
+                warning=True, key=True))
+    if framework is not None:
+        courses = {c: "course" for c in framework.courses}
+        problems.extend(
+            _at(document, "unresolved-reference",
+                f"course '{key}' is not defined in the framework",
+                ("course_grade", "gpa_weights", key),
+                did_you_mean(key, courses) or "courses: " + ", ".join(courses), key=True)
+            for key in grade.gpa_weights if key not in courses)
     return problems
 
 

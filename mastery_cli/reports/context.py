@@ -38,6 +38,8 @@ from mastery_cli.reports.charts import progress_chart
 from mastery_cli.reports.comments import Comments
 from mastery_cli.reports.i18n import format_long_date, format_number, format_short_date
 from mastery_cli.reports.roster import Roster
+from mastery_cli.reports.terms import Term
+from mastery_cli.reports.transcript import transcript_terms
 
 Context = dict[str, Any]
 
@@ -72,6 +74,9 @@ class ReportData:
     roster: Roster = field(default_factory=Roster)
     #: Learner records by student id (``report learner``).
     learners: dict[str, Any] = field(default_factory=dict)
+    #: Several terms for a transcript, oldest first (``grades`` is then their merge); empty:
+    #: ``grades`` is the one term, named by ``options.term``.
+    terms: Sequence[Term] = ()
 
     def __post_init__(self) -> None:
         students = self.grades.get("students")
@@ -88,6 +93,16 @@ class ReportData:
         self._numbers: dict[float, str] = {}
         self._dates: dict[str, str] = {}
         self._levels: dict[tuple[str, float], Context] = {}
+
+    def term_views(self) -> list[tuple[Term, ReportData]]:
+        """Each term with the grades read as a report of its own (its policy words its
+        course grades), oldest first."""
+        if not self.terms:
+            return [(Term(self.options.term, self.grades), self)]
+        if not hasattr(self, "_term_views"):
+            self._term_views = [(t, ReportData(t.grades, self.framework, self.options,
+                                               self.comments)) for t in self.terms]
+        return self._term_views
 
     # -- text ---------------------------------------------------------------------------------
 
@@ -295,6 +310,10 @@ class ReportData:
         ]
         return scores, shown
 
+    def date_text(self, value: object) -> str:
+        """An ISO date as the report's locale writes it (medium length)."""
+        return self._date_text(value)
+
     def _date_text(self, value: object) -> str:
         if not value:
             return ""
@@ -391,31 +410,15 @@ class ReportData:
     def transcript(self, student_id: str) -> Context:
         student = self.student(student_id)
         view = self.student_view(student)
-        results = self.course_results(student)
-        rows = []
-        earned = 0.0
-        for course_id in self.student_courses(student):
-            course = self.framework.courses[course_id]
-            result = results.get(course_id)
-            grade = self._course_grade(result)
-            credits = result.get("credits") if result else None
-            if credits is None and grade["status"] == "ok":
-                credits = course.credits
-            if isinstance(credits, int | float):
-                earned += float(credits)
-            rows.append({
-                **self._course_head(course),
-                "grade": grade,
-                "credits": self.number(credits) if isinstance(credits, int | float) else "",
-                "credits_possible": self.number(course.credits) if course.credits is not None
-                else "",
-            })
+        terms = transcript_terms(self, student_id)
         return {
             **self.common(view["name"]),
             "student": view,
             "roster": self.roster_view(student),
-            "courses": rows,
-            "credits_earned": self.number(earned),
+            "terms": terms,
+            "courses": [row for term in terms for row in term["courses"]],
+            "credits_earned": terms[-1]["cumulative_credits"] if terms else self.number(0),
+            "gpa": terms[-1]["cumulative_gpa"] if terms else "",
             "has_credits": any(c.credits is not None for c in self.framework.courses.values()),
             "profile": self.school_profile(),
         }
@@ -629,6 +632,12 @@ class ReportData:
                     "students": below,
                 })
         return found
+
+    def course_head(self, course: Course) -> Context:
+        return self._course_head(course)
+
+    def course_grade_view(self, result: Mapping[str, Any] | None) -> Context:
+        return self._course_grade(result)
 
     def _course_head(self, course: Course) -> Context:
         return {

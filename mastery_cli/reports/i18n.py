@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -127,3 +128,25 @@ def format_number(value: float, locale: Locale, *, places: int = 2) -> str:
     """A score with up to ``places`` decimals, in the locale's notation (``2.75`` / ``2,75``)."""
     pattern = "0" if places == 0 else "0." + "#" * places
     return format_decimal(value, format=pattern, locale=locale)
+
+
+def format_fixed(value: float | Decimal, locale: Locale, *, places: int = 2) -> str:
+    """A figure always shown with ``places`` decimals, such as a GPA (``3.50`` / ``3,50``).
+    ``value`` is already rounded (half up) to them; Babel only writes it."""
+    pattern = "0" if places == 0 else "0." + "0" * places
+    return format_decimal(value, format=pattern, locale=locale,
+                          decimal_quantization=False)
+
+
+def with_region(language: str, locale: Locale, region: str | None) -> Locale:
+    """The formatting locale for a report: ``locale`` when ``--lang`` named a region (es-MX),
+    else the language in the framework's ``region`` (es + US: es_US, so 2.41 with a decimal
+    point as US families read it), else the language alone."""
+    if not region or locale.territory:
+        return locale
+    try:
+        regional = Locale.parse(f"{language}_{region}")
+    except (ValueError, UnknownLocaleError):
+        return locale
+    # Babel answers an unknown region with a likely one (es_ZZ: es_ES); keep the language.
+    return regional if regional.territory == region else locale
