@@ -118,9 +118,10 @@ def grade(
         mastery grade outcome_results.csv --framework framework/ --canvas-outcomes \\
             canvas_outcomes.csv --out out/
 
-        mastery grade examples/gradebook/*.csv examples/tasks/water-plan-rubric-scores.csv \\
-            --rubric examples/rubrics/modelling-task.yaml --framework examples/framework \\
-            --policy examples/policy.yaml --out out/grades
+        mastery grade examples/gradebook/*.csv examples/tasks/*.csv \\
+            --rubric examples/rubrics/modelling-task.yaml \\
+            --framework examples/framework --policy examples/policy.yaml \\
+            --out out/grades
     """
     _check_input_format(input_format)
     if output_kind not in OUTPUT_KINDS:

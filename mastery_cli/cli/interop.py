@@ -326,7 +326,8 @@ def export_ob3(
 
     Examples:
 
-        mastery export ob3 --grades out/grades --framework examples/framework --out out/ob3
+        mastery export ob3 --grades out/grades --framework examples/framework \\
+            --out out/ob3
 
         mastery export ob3 --grades out/grades --framework examples/framework \\
             --learners examples/learners --key school-key.pem --out out/ob3
@@ -457,8 +458,9 @@ def import_ob3(
 
     Example:
 
-        mastery import ob3 backpack/0041066.clr.json --framework examples/framework \\
-            --out imported/ --approved-by "Ms. Ortiz"
+        mastery import ob3 backpack/0041066.clr.json \\
+            --framework examples/framework --out imported/ \\
+            --approved-by "Ms. Ortiz"
     """
     from datetime import date
 

@@ -127,12 +127,15 @@ def report(
 
         mastery report i-can --grades out/ --framework examples/ --student 0012345
 
-        mastery report report-card --grades out/ --framework examples/ --roster roster.csv
+        mastery report report-card --grades out/ --framework examples/ \\
+            --roster roster.csv
 
-        mastery report exemplars --framework examples/framework --rubric examples/rubrics
+        mastery report exemplars --framework examples/framework \\
+            --rubric examples/rubrics
 
-        mastery report coverage examples/gradebook/*.csv --framework examples/framework \\
-            --plan examples/plans/fall-2026.yaml --out out/coverage
+        mastery report coverage examples/gradebook/*.csv \\
+            --framework examples/framework --plan examples/plans/fall-2026.yaml \\
+            --out out/coverage
 
         mastery report learner --grades out/ --framework examples/framework \\
             --learners examples/learners --lang es --pdf
