@@ -23,6 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mastery_cli.cli import app
+from mastery_cli.reports import ReportData
 from mastery_cli.resources import templates_dir
 
 CASES = Path(__file__).parent / "template_cases"
@@ -141,26 +142,27 @@ def test_good_district_template_still_renders(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_a_crash_in_one_worker_leaves_no_file(tmp_path: Path, jobs: int,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_in_one_worker_leaves_no_file(tmp_path: Path, jobs: int) -> None:
     """Not a template problem but a bug (here: building one document's variables fails):
     it propagates, and what the other tasks had written under temporary names is removed."""
     from test_report_render import make_data
 
-    from mastery_cli.reports import render
     from mastery_cli.reports.render import RenderSettings, plan_documents, render_documents
 
-    real = render.build_context
-
-    def failing(data: Any, document: Any) -> Any:
-        if document.key == "0012345":  # the first: the others finish after it failed
-            raise RuntimeError("a bug")
-        time.sleep(0.3)
-        return real(data, document)
-
-    monkeypatch.setattr(render, "build_context", failing)  # the forked workers inherit it
     data = make_data("en")
+    # Workers are fresh processes: the bug travels with the data they are given.
+    data.__class__ = _FailingReportData
     documents = plan_documents(data, "report-card")
     with pytest.raises(RuntimeError, match="a bug"):
         render_documents(data, documents, RenderSettings(out=tmp_path / "out"), jobs=jobs)
     assert not (tmp_path / "out").exists()
+
+
+class _FailingReportData(ReportData):
+    """Report data whose first report card fails to build (the others finish after it)."""
+
+    def report_card(self, student_id: str) -> Any:
+        if student_id == "0012345":
+            raise RuntimeError("a bug")
+        time.sleep(0.3)
+        return super().report_card(student_id)

@@ -13,12 +13,10 @@ A template problem in one document leaves ``--out`` as it was.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import multiprocessing
 import os
 import re
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import suppress
@@ -465,35 +463,31 @@ def _run_tasks(
             if progress:
                 progress(done, total)
         return
-    context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
-    # Forked workers share the parent's memory copy-on-write; frozen objects are skipped by
-    # the workers' garbage collector, which would otherwise touch (and copy) every page.
-    gc.freeze()
-    try:
-        with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=context,
-                                 initializer=_init_worker,
-                                 initargs=(data, settings)) as pool:
-            futures: list[Future[Outcome]] = [
-                pool.submit(function, *args) for function, args in tasks
-            ]
-            collected: set[Future[Outcome]] = set()
-            try:
-                for done, future in enumerate(as_completed(futures), start=1):
+    # Fresh worker processes ("spawn", as on every platform but Linux by default): a forked
+    # copy of this process would inherit its threads and locks half-held.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=context,
+                             initializer=_init_worker,
+                             initargs=(data, settings)) as pool:
+        futures: list[Future[Outcome]] = [
+            pool.submit(function, *args) for function, args in tasks
+        ]
+        collected: set[Future[Outcome]] = set()
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                _collect(result, future.result())
+                collected.add(future)
+                if progress:
+                    progress(done, total)
+        except BaseException:
+            # Collect what the other workers wrote, for the caller to discard.
+            for future in futures:
+                future.cancel()
+            for future in futures:
+                if (future not in collected and not future.cancelled()
+                        and future.exception() is None):
                     _collect(result, future.result())
-                    collected.add(future)
-                    if progress:
-                        progress(done, total)
-            except BaseException:
-                # Collect what the other workers wrote, for the caller to discard.
-                for future in futures:
-                    future.cancel()
-                for future in futures:
-                    if (future not in collected and not future.cancelled()
-                            and future.exception() is None):
-                        _collect(result, future.result())
-                raise
-    finally:
-        gc.unfreeze()
+            raise
 
 
 def _collect(result: RenderResult, outcome: Outcome) -> None:
