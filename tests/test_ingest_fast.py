@@ -62,8 +62,8 @@ def assert_same(files: list[Path], framework: Framework, **config: Any) -> None:
         assert new == old
         return
     # The columns of learning outside school (artifact, approval) are newer than the reference.
-    assert set(new.frame.columns) - set(old.frame.columns) == {"artifact", "approved_by",
-                                                               "approved_on"}
+    assert set(new.frame.columns) - set(old.frame.columns) == {
+        "artifact", "approved_by", "approved_on", "criterion_weight"}
     pd.testing.assert_frame_equal(new.frame[list(old.frame.columns)], old.frame)
     pd.testing.assert_frame_equal(new.rejects, old.rejects)
     assert new.diagnostics == old.diagnostics

@@ -116,3 +116,34 @@ def test_ratings_the_scale_cannot_read_are_reported_in_the_original_file(tmp_pat
     # (The reader only notes the rows skipped, in the converted file.)
     assert not [line for line in result.output.splitlines()
                 if "warning" in line and "mastery-rubric-" in line]
+
+
+def test_criterion_weights_count_where_the_method_uses_weights(tmp_path: Path) -> None:
+    """Two criteria on one target, weights 3 and 1, rated 4 and 2: the average (a method that
+    weighs) gives (3 × 4 + 1 × 2) / 4 = 3.5 exactly, where the same scores written by hand
+    without weights give 3; the median ignores weights. Explain shows the weights."""
+    rubric = tmp_path / "rubric.yaml"
+    rubric.write_text(
+        "kind: rubric\nschema_version: 1\nid: eq-task\ntitle: Equations task\n"
+        "framework: riverside-hs\ndesign: indicators\ncriteria:\n"
+        "  - {id: method, target: MATH.ALG.1, weight: 3}\n"
+        "  - {id: check, target: MATH.ALG.1, weight: 1}\n", encoding="utf-8")
+    scored = write_csv(tmp_path / "task.csv", [
+        ["S1", "Ana", "Equations task", "2026-11-20", "method", "4"],
+        ["S1", "Ana", "Equations task", "2026-11-20", "check", "2"],
+    ], HEADER)
+    by_hand = write_csv(tmp_path / "hand.csv", [
+        ["S1", "Ana", "MATH.ALG.1", "Equations task", "2026-11-20", 4],
+        ["S1", "Ana", "MATH.ALG.1", "Equations task", "2026-11-20", 2],
+    ], ["student_id", "student_name", "target", "assessment", "date", "score"])
+    assert _grade(tmp_path, [scored], "--rubric", str(rubric)) == {("S1", "MATH.ALG.1"): 3.5}
+    assert _grade(tmp_path, [by_hand]) == {("S1", "MATH.ALG.1"): 3}
+    assert _grade(tmp_path, [scored], "--rubric", str(rubric), "--method", "median") == {
+        ("S1", "MATH.ALG.1"): 3}
+    result = CliRunner().invoke(app, ["explain", "S1", "MATH.ALG.1", str(scored), "--framework",
+                                      str(FRAMEWORK), "--rubric", str(rubric), "--method",
+                                      "average"])
+    assert result.exit_code == 0, result.output
+    assert "Result: 3.50" in result.output or "Result: 3.5" in result.output, result.output
+    # Rows are shown at their place in the file the teacher gave, not the converted copy.
+    assert f"{scored}:2]" in result.output and "mastery-rubric-" not in result.output

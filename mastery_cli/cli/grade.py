@@ -132,6 +132,7 @@ def grade(
             input_format=input_format, canvas_outcomes=canvas_outcomes,
             keep_duplicates=keep_duplicates, method=method, params=tuple(param or ()),
             output_kind=output_kind, quiet=quiet, strict=strict,
+            shown_as=_shown_as(graded_files, files),
         ))
     if code:
         raise typer.Exit(code)
@@ -210,7 +211,8 @@ def explain(
         result = grade_files(graded_files, loaded_framework, loaded_policy,
                              input_format=None if input_format == "auto" else input_format,
                              only_student=student,
-                             outcome_map=canvas_map(loaded_framework, canvas_outcomes))
+                             outcome_map=canvas_map(loaded_framework, canvas_outcomes),
+                             shown_as=_shown_as(graded_files, files))
     # The explanation lists this student's rejected rows itself; the reader's warnings about
     # single rows (any student's) would repeat them or be about someone else. The rest (the
     # policy, the files, ids with lost zeros) bear on every result, this one too.
@@ -239,6 +241,12 @@ def _family_text(result: Any, student: str, subject: str, lang: str) -> str:
     data = ReportData(grades_document(result), result.framework,
                       ReportOptions(language, locale, date.today()))
     return family_explanation(data, student, subject)
+
+
+def _shown_as(graded: list[Path], given: list[Path]) -> dict[str, str]:
+    """The files given, by the converted file each was read from (one for one, in order)."""
+    return {str(read): str(name) for read, name in zip(graded, given, strict=True)
+            if read != name}
 
 
 @contextmanager

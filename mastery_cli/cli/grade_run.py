@@ -8,8 +8,8 @@ them, so `mastery grade --help` and the other commands do not pay for them.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +46,8 @@ class GradeOptions:
     output_kind: str = "csv"
     quiet: bool = False
     strict: bool = False
+    #: Files read from another place, by the name to show (see `ingest.IngestConfig`).
+    shown_as: Mapping[str, str] = field(default_factory=dict)
 
 
 def load_inputs(framework_path: Path, policy_path: Path | None, method: str | None,
@@ -107,7 +109,7 @@ def run_grade(options: GradeOptions) -> int:
             result = grade(
                 options.files, framework, policy, input_format=input_format,
                 keep_duplicates=options.keep_duplicates, on_step=steps.step,
-                outcome_map=outcome_map,
+                outcome_map=outcome_map, shown_as=options.shown_as,
                 on_unused_rows=lambda unused: writer.unused_rows_ready(unused, policy.places),
                 on_first_results=lambda first: writer.first_results_ready(first, policy.places),
             )

@@ -203,7 +203,12 @@ def explain_target(result: GradeResult, student: str, target_id: str) -> str:
         lines.append(f"The policy needs at least {minimum} pieces of evidence.")
     row = _row(result.targets, student_id=student, target=target_id)
     if len(used) and scale is not None:
-        weights = used["weight"].tolist() if policy.evidence.type_weights else None
+        # Weights matter per type (policy) or per rubric criterion (rows from --rubric).
+        criterion = (used["criterion_weight"].astype(str).str.strip()
+                     if "criterion_weight" in used else None)
+        weighted = bool(policy.evidence.type_weights) or (
+            criterion is not None and bool(criterion.ne("").any()))
+        weights = used["weight"].tolist() if weighted else None
         work = explain_math.explain(
             spec, used["score"].tolist(), weights,
             dates=[d.strftime("%Y-%m-%d") if not pd.isna(d) else "no date"

@@ -115,6 +115,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "artifact": ("artifact", "artifact_url", "portfolio_piece", "evidence_link"),
     "approved_by": ("approved_by", "approver"),
     "approved_on": ("approved_on", "approval_date", "date_approved"),
+    # A rubric criterion's weight, on rows `mastery grade --rubric` makes from rubric scores.
+    "criterion_weight": ("criterion_weight",),
 }
 CANONICAL = tuple(ALIASES)
 REQUIRED_LONG = ("student_id", "target", "score")
@@ -132,6 +134,7 @@ ROW_FIELDS = (
     "artifact",
     "approved_by",
     "approved_on",
+    "criterion_weight",
 )
 
 CANVAS_RESULTS_COLUMNS = (

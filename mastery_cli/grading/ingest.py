@@ -90,7 +90,7 @@ if TYPE_CHECKING:
 
 INPUT_FORMATS = ("auto", *formats.FORMATS)
 STRING_FIELDS = ("assessment", "section", "course", "rater", "source", "comment", "artifact",
-                 "approved_by", "approved_on")
+                 "approved_by", "approved_on", "criterion_weight")
 FRAME_COLUMNS = (
     "student_id",
     "student_name",
@@ -108,6 +108,7 @@ FRAME_COLUMNS = (
     "artifact",
     "approved_by",
     "approved_on",
+    "criterion_weight",
     "file",
     "row",
     "seq",
@@ -132,6 +133,9 @@ class IngestConfig:
     outcome_map: Mapping[str, str] = field(default_factory=dict)
     decimal: str | None = None
     max_listed_per_reason: int = 20
+    #: The name to show for a file read from another place (a rubric-scored file converted
+    #: into a temporary folder is shown, row for row, as the file the teacher gave).
+    shown_as: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -312,7 +316,7 @@ class _FileResult:
 
 
 def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _FileResult:
-    shown = str(path)
+    shown = config.shown_as.get(str(path), str(path))
     try:
         raw = read_input(path)
     except FileNotFoundError:
@@ -1271,7 +1275,7 @@ class _Accepted:
 #: utf8_trim_whitespace, which str.strip equals on every code point) and, for ``type``,
 #: lower-cased (as pyarrow's utf8_lower: see `_lower`).
 _TRIMMED = ("assessment", "type", "section", "course", "rater", "source", "comment", "artifact",
-            "approved_by", "approved_on")
+            "approved_by", "approved_on", "criterion_weight")
 
 
 def _deduplicated(codes: np.ndarray, texts: Sequence[str]) -> TextCodes:

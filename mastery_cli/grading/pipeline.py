@@ -238,6 +238,7 @@ def grade(
     outcome_map: Mapping[str, str] | None = None,
     on_first_results: Callable[[FirstResults], None] | None = None,
     on_unused_rows: Callable[[UnusedRows], None] | None = None,
+    shown_as: Mapping[str, str] | None = None,
 ) -> GradeResult:
     """Read gradebook ``files`` and grade them with ``policy``.
 
@@ -263,6 +264,7 @@ def grade(
         keep_duplicates=keep_duplicates,
         outcome_map=merged_outcome_map(policy.input.outcome_map, outcome_map or {}),
         decimal=policy.input.decimal,
+        shown_as=dict(shown_as or {}),
     )
     evidence = read_evidence(list(files), framework, config)
     table = evidence.table
@@ -497,6 +499,9 @@ def _prepare(frame: Table, framework: Framework, policy: Policy) -> Table:
         weight = np.broadcast_to(weights[0], (n,))
     else:
         weight = gather(weights, type_column.codes)
+    criterion = _criterion_weights(ev)
+    if criterion is not None:
+        weight = weight * criterion  # a rubric criterion's weight times its type's
     counted_score = score
     resolved = _resolve_ratings(ev, reason_code, score, policy.raters)
     if resolved is not None:
@@ -674,6 +679,32 @@ def _type_reason(evidence_type: str, rules: EvidenceRules) -> int:
     if rules.weight_of(evidence_type) == 0:
         return REASON_CODE["zero-weight"]
     return 0
+
+
+def weighs(ev: Table, policy: Policy) -> bool:
+    """Whether evidence weighs differently: per type (policy) or per rubric criterion."""
+    return bool(policy.evidence.type_weights) or _criterion_weights(ev) is not None
+
+
+def _criterion_weights(ev: Table) -> npt.NDArray[np.float64] | None:
+    """Per row, the weight of the rubric criterion it was scored on (``criterion_weight``,
+    written by `mastery grade --rubric`; 1 where blank), or None when no row has one."""
+    if "criterion_weight" not in ev or not len(ev):
+        return None
+    column = ev.coded("criterion_weight")
+    texts = [*column.texts, ""]
+    if not any(t.strip() for t in texts):
+        return None
+    per_text = np.array([_weight_text(t) for t in texts], dtype=np.float64)
+    return gather(per_text, column.codes)
+
+
+def _weight_text(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return 1.0
+    return value if value >= 0 and np.isfinite(value) else 1.0
 
 
 def _outside_rows(ev: Table, policy: Policy) -> npt.NDArray[np.bool_] | None:
@@ -949,7 +980,7 @@ def _target_results(ev: Table, framework: Framework, policy: Policy) -> tuple[Ta
                                     known_rows(np.asarray(ev.array("seq"))), used)
     u_score = known_rows(np.asarray(ev.array("score"), dtype=np.float64))[used]
     u_weight = (known_rows(np.asarray(ev.array("weight"), dtype=np.float64))[used]
-                if policy.evidence.type_weights else None)
+                if weighs(ev, policy) else None)
     if order is not None:
         u_group, dates_ns, u_score = u_group[order], dates_ns[order], u_score[order]
         u_weight = None if u_weight is None else u_weight[order]

@@ -304,8 +304,7 @@ class ReportData:
             {"score": self.number(e["score"]), "date": self._date_text(e.get("date")),
              "assessment": str(e.get("assessment") or ""),
              # Learning outside school (an internship, a prior school): shown by its source.
-             "source": "" if str(e.get("source") or "").lower() in ("", "school")
-             else str(e["source"])}
+             "source": _outside_source(e.get("source"))}
             for e in used
         ]
         return scores, shown
@@ -836,3 +835,14 @@ def missing_framework_text(framework: Framework, language: str) -> list[str]:
         return []
     return [f"{item.owner} {item.name}" for item in family_texts(framework)
             if item.missing_languages([language], default)]
+
+
+def _outside_source(source: object) -> str:
+    """Where a piece of evidence was done when that was outside this school ("" when in it):
+    not the school itself, and not the note a rubric-scored task leaves (`rubrics.evidence`)."""
+    from mastery_cli.rubrics.evidence import SOURCE_PREFIX
+
+    text = str(source or "").strip()
+    if text.lower() in ("", "school") or text.startswith(SOURCE_PREFIX):
+        return ""
+    return text

@@ -33,12 +33,13 @@ from mastery_cli.diagnostics import Diagnostic, warning
 from mastery_cli.framework.model import Criterion, Framework, Rubric, level_key
 from mastery_cli.grading.formats import find_columns, fold
 from mastery_cli.grading.ingest import TextColumns, read_text_columns
+from mastery_cli.grading.rounding import format_decimal
 from mastery_cli.grading.scorecells import CellKind, ScaleReader, interpret
 
 CRITERION_NAMES = ("criterion", "criterion_id", "rubric_criterion", "criterion_title",
                    "rubric_row")
 OUTPUT_COLUMNS = ("student_id", "student_name", "section", "course", "target", "assessment",
-                  "type", "date", "score", "rater", "comment", "source")
+                  "type", "date", "score", "rater", "comment", "source", "criterion_weight")
 SOURCE_PREFIX = "rubric "
 
 
@@ -149,7 +150,8 @@ def convert_rubric_scores(path: Path, table: TextColumns, rubrics: Sequence[Rubr
         source = f"{SOURCE_PREFIX}{rubric.id}, criterion {criterion.id}: {path.name}:{line}"
         writer.writerow([cell("student_id"), cell("student_name"), cell("section"),
                          cell("course"), criterion.target, assessment, cell("type"),
-                         cell("date"), rating, cell("rater"), cell("comment"), source])
+                         cell("date"), rating, cell("rater"), cell("comment"), source,
+                         format_decimal(criterion.weight, 6).rstrip("0").rstrip(".")])
     return ConvertedFile(path, buffer.getvalue(), len(table.lines), problems)
 
 
