@@ -205,9 +205,8 @@ def test_the_other_ratings_are_set_aside_with_their_rater(tmp_path: Path) -> Non
     lines = (out / "rejects.csv").read_text().replace(f"{tmp_path}/", "").splitlines()
     message = ("another rating of the same piece of work: the piece counts once, with its "
                "ratings resolved by the policy's 'raters' rule")
-    # The student id of a set-aside row is blank until the grading engine hands it over.
-    assert lines[1:] == [f'scores.csv,3,,rater,Kim,another-rater,"{message}"',
-                         f'scores.csv,4,,rater,Ng,another-rater,"{message}"']
+    assert lines[1:] == [f'scores.csv,3,S1,rater,Kim,another-rater,"{message}"',
+                         f'scores.csv,4,S1,rater,Ng,another-rater,"{message}"']
     [row] = used_rows(result)
     assert (row["row"], row["rater"], row["score"]) == (2, "Lee", 3.0)
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from babel import Locale
+import csv
+from pathlib import Path
 
+from babel import Locale
+from typer.testing import CliRunner
+
+from mastery_cli.cli import app
 from mastery_cli.cli.grade_run import _level_tables
 from mastery_cli.grading.pipeline import GradeCounts
 from mastery_cli.grading.summary import LevelRow, RunSummary
@@ -11,6 +16,8 @@ from mastery_cli.plurals import counted, noun
 from mastery_cli.reports.environment import make_environment
 from mastery_cli.validation import load_framework
 from tests.test_report_render import DATA
+
+REPO = Path(__file__).resolve().parents[1]
 
 LEGEND = '{% import "macros.html.j2" as m %}{{ m.legend(scales, policy) }}'
 
@@ -52,3 +59,26 @@ def test_level_table_has_one_table_per_scale_with_labels() -> None:
     # Without the framework: the plain table, headed by numbers.
     [(_title, headers, rows)] = _level_tables(summary, None)
     assert headers == ["1", "2", "3", "4"] and len(rows) == 2
+
+
+def test_rejects_show_the_cell_as_written_and_the_column_as_the_file_spells_it(
+        tmp_path: Path) -> None:
+    """Work set aside as excused or missing shows its cell ("EX", "M"), not the status; every
+    row names the column by the file's own header ("Score", "Standard"), the reader's rejects
+    and the policy's set-aside rows alike."""
+    scores = tmp_path / "scores.csv"
+    scores.write_text("Student ID,Name,Standard,Score,Date\n"
+                      "0041001,Ana,MATH.ALG.1,EX,2026-10-01\n"
+                      "0041001,Ana,MATH.ALG.1, m ,2026-10-02\n"
+                      "0041001,Ana,MATH.ALG.9,3,2026-10-02\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["grade", str(scores), "--framework",
+                                      str(REPO / "examples" / "framework"), "--out", str(out),
+                                      "-q"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader((out / "rejects.csv").read_text(encoding="utf-8").splitlines()))
+    assert [(r["row"], r["student_id"], r["column"], r["value"], r["reason"]) for r in rows] == [
+        ("2", "0041001", "Score", "EX", "excused"),
+        ("3", "0041001", "Score", "m", "missing"),
+        ("4", "0041001", "Standard", "MATH.ALG.9", "unknown-target"),
+    ]

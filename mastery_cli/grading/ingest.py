@@ -96,6 +96,7 @@ FRAME_COLUMNS = (
     "student_name",
     "target",
     "score",
+    "score_cell",
     "status",
     "date",
     "assessment",
@@ -153,6 +154,9 @@ class FileSummary:
     #: Whether some score had a decimal comma, a decimal point (what the reader's choice of
     #: decimal mark, unless the policy names one, was made from).
     decimal_marks: tuple[bool, bool] = (False, False)
+    #: The file's header for each field read from one column (long and mapped files), so
+    #: what is said about a row names the column as the teacher's file spells it.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -390,6 +394,11 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _Fil
         return result
     unit = "cells" if fmt in ("wide", "canvas-lmgb") else "rows"
     summary = FileSummary(shown, fmt, decoded.dialect.describe(), unit)
+    if fmt in ("long", "mapped"):
+        columns = formats.find_columns(records.header,
+                                       config.columns if fmt == "mapped" else None)
+        summary.headers = {name: records.header[index].strip()
+                           for name, index in columns.items()}
     result.summary = summary
     if records.count == 0 and not records.bad_lines:
         result.diagnostics.append(
@@ -1373,6 +1382,10 @@ def _accepted_part(
             "target": TextCodes(
                 picked(sorted_lut, cands.target.codes), ids
             ),
+            # The score cell as written (trimmed): what rejects.csv shows for work set aside
+            # as excused or missing ("EX", "M"), made only when something reads it.
+            "score_cell": _deduplicated_later(lambda: rows(cands.score.codes),
+                                              [v.strip() for v in cands.score.values], count),
         }
         for name in _TRIMMED:
             coded = fields.get(name)

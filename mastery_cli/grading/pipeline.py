@@ -283,6 +283,7 @@ def grade(
         table,
         framework,
         policy,
+        headers={f.file: f.headers for f in evidence.files if f.headers},
         rejects=rejects,
         rows_read=evidence.rows_read if only_student is None else None,
         diagnostics=diagnostics,
@@ -357,6 +358,7 @@ def grade_frame(
     on_step: StepCallback | None = None,
     on_first_results: Callable[[FirstResults], None] | None = None,
     on_unused_rows: Callable[[UnusedRows], None] | None = None,
+    headers: Mapping[str, Mapping[str, str]] | None = None,
 ) -> GradeResult:
     """Grade an evidence table (the ``EvidenceSet.table`` contract; a DataFrame of the
     ``EvidenceSet.frame`` contract is accepted too) with ``policy``."""
@@ -376,7 +378,7 @@ def grade_frame(
     evidence = _prepare(frame, framework, policy)
     diagnostics = [*(diagnostics or []), *_moderator_warnings(evidence, policy)]
     # Which rows count is settled now: the rows not used are final before any result is.
-    set_aside = _set_aside_rows(evidence)
+    set_aside = _set_aside_rows(evidence, headers or {})
     if on_unused_rows is not None:
         on_unused_rows(UnusedRows(rejects, set_aside))
     targets, evidence = _target_results(evidence, framework, policy)
@@ -670,6 +672,25 @@ def _exact_means(values: npt.NDArray[np.float64], starts: npt.NDArray[np.int64],
         return np.where(all_exact, exact_sum / (count * _EXACT_UNITS), plain_sum / count)
 
 
+def _column_names(files: Coded, reason_codes: npt.NDArray[np.int64],
+                  about: npt.NDArray[Any], headers: Mapping[str, Mapping[str, str]]) -> Coded:
+    """The column each set-aside row's reason is about, as its file's header spells it
+    (``headers``: per file, field -> header) where known, else the field's name."""
+    if not headers or not len(reason_codes):
+        return Coded(reason_codes, about.tolist())
+    file_codes = np.asarray(files.codes, dtype=np.int64)
+    key = (file_codes + 1) * len(about) + reason_codes  # code -1 (no file) gives 0..
+    distinct, inverse = np.unique(key, return_inverse=True)
+    file_texts = [*files.texts]
+    names = []
+    for value in distinct.tolist():
+        file_code, reason = divmod(value, len(about))
+        field_name = str(about[reason])
+        spelled = headers.get(file_texts[file_code - 1], {}) if file_code else {}
+        names.append(spelled.get(field_name, field_name))
+    return Coded(np.asarray(inverse, dtype=np.int64).reshape(-1), names)
+
+
 def _type_reason(evidence_type: str, rules: EvidenceRules) -> int:
     """The set-aside reason code an evidence type carries by itself (0: none)."""
     if rules.count_types is not None and evidence_type not in rules.count_types:
@@ -764,7 +785,7 @@ def _day_start(day: Any) -> np.datetime64:
     return np.datetime64(str(day)[:10], "D").astype("datetime64[ns]")
 
 
-def _set_aside_rows(ev: Table) -> Table:
+def _set_aside_rows(ev: Table, headers: Mapping[str, Mapping[str, str]]) -> Table:
     """The rows the policy set aside, as rejects.csv rows; the value shown is the cell the
     reason is about (the target, the type, the date or the status)."""
     # Only the columns shown are read (at the set-aside rows): the others may be deferred.
@@ -774,8 +795,11 @@ def _set_aside_rows(ev: Table) -> Table:
     about = np.array(["", *(_REASON_COLUMN[r] for r in SET_ASIDE_REASONS)], dtype=object)
     column_of = about[reason_codes]
     value = np.full(len(aside), "", dtype=object)
-    for about_column, source in (("target", "target"), ("type", "type"), ("score", "status"),
-                                 ("rater", "rater"), ("approved_by", "approved_by")):
+    # The score as the file wrote it ("EX", "M") where the reader kept it, else its status.
+    score_source = "score_cell" if "score_cell" in ev else "status"
+    for about_column, source in (("target", "target"), ("type", "type"),
+                                 ("score", score_source), ("rater", "rater"),
+                                 ("approved_by", "approved_by")):
         rows = np.flatnonzero(column_of == about_column)
         if len(rows):
             value[rows] = ev.coded(source).take(aside[rows]).values()
@@ -791,7 +815,7 @@ def _set_aside_rows(ev: Table) -> Table:
             "file": ev.coded("file").take(aside),
             "row": np.asarray(ev.array("row"), dtype=np.int64)[aside],
             "student_id": ev.coded("student_id").take(aside),
-            "column": Coded(reason_codes, about.tolist()),
+            "column": _column_names(ev.coded("file").take(aside), reason_codes, about, headers),
             "value": value,
             "reason": Coded(reason_codes, reasons),
             "message": Coded(reason_codes, messages.tolist()),
