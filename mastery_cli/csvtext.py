@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -31,3 +32,26 @@ def dict_reader(text: str) -> csv.DictReader[str]:
     """The records of ``text`` as dictionaries keyed by the header, however long their fields."""
     csv.field_size_limit(FIELD_LIMIT)
     return csv.DictReader(io.StringIO(text, newline=""))
+
+
+def read_side_file(path: Path, what: str, option: str, columns_hint: str) -> str:
+    """The text of a small CSV given beside the gradebook (``--comments``, ``--roster``):
+    UTF-8 with or without a BOM, a regular file. Anything else is a MasteryError naming the
+    file: ``what`` ("the roster") says which, ``option`` where it was given, and
+    ``columns_hint`` what the file should hold."""
+    from mastery_cli.diagnostics import MasteryError, error
+    from mastery_cli.inputs import hint_for, read_regular_text
+
+    shown = str(path)
+    try:
+        return read_regular_text(path, "utf-8-sig")
+    except OSError as exc:  # missing, a pipe, a device, a link loop: never opened
+        raise MasteryError(error(
+            "unreadable-file", f"cannot read {what}: {exc.strerror}", shown,
+            hint=hint_for(exc) or f"check the path of {option}",
+        )) from None
+    except UnicodeDecodeError as exc:
+        raise MasteryError(error(
+            "unreadable-file", f"cannot read {what}: {exc}", shown,
+            hint="save it as UTF-8 CSV; " + columns_hint,
+        )) from None

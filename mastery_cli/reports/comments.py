@@ -15,7 +15,6 @@ from pathlib import Path
 
 from mastery_cli import csvtext
 from mastery_cli.diagnostics import Diagnostic, MasteryError, error, warning
-from mastery_cli.inputs import hint_for, read_regular_text
 
 COLUMNS_HINT = (
     "columns: student_id, about (a target, competency or course id; optional), comment"
@@ -47,18 +46,8 @@ def read_comments(
     known = set(known_ids)
     students = set(student_ids) if student_ids is not None else None
     shown = str(path)
-    try:
-        text = read_regular_text(path, "utf-8-sig")
-    except OSError as exc:  # missing, a pipe, a device, a link loop: never opened
-        raise MasteryError(error(
-            "unreadable-file", f"cannot read the comments file: {exc.strerror}", shown,
-            hint=hint_for(exc) or "check the path of --comments",
-        )) from None
-    except UnicodeDecodeError as exc:
-        raise MasteryError(error(
-            "unreadable-file", f"cannot read the comments file: {exc}", shown,
-            hint="save it as UTF-8 CSV with columns student_id, about, comment",
-        )) from None
+    text = csvtext.read_side_file(path, "the comments file", "--comments",
+                                  "its columns are student_id, about and comment")
     reader = csvtext.reader(text)
     first = next(reader, None)
     if first is None:

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from mastery_cli import csvtext
 from mastery_cli.diagnostics import Diagnostic, MasteryError, error, warning
-from mastery_cli.inputs import hint_for, read_regular_text
 
 #: Roster field -> header spellings accepted for it (after ``normalize_header``), in order.
 #: The student id and the section take the gradebook's spellings first.
@@ -104,18 +103,7 @@ def read_roster(path: Path, student_ids: Iterable[str] | None = None
                 ) -> tuple[Roster, list[Diagnostic]]:
     """Read ``path``: the roster and the warnings about its cells and rows."""
     shown = str(path)
-    try:
-        text = read_regular_text(path, "utf-8-sig")
-    except OSError as exc:  # missing, a pipe, a device, a link loop: never opened
-        raise MasteryError(error(
-            "unreadable-file", f"cannot read the roster: {exc.strerror}", shown,
-            hint=hint_for(exc) or "check the path of --roster",
-        )) from None
-    except UnicodeDecodeError as exc:
-        raise MasteryError(error(
-            "unreadable-file", f"cannot read the roster: {exc}", shown,
-            hint="save it as UTF-8 CSV; " + COLUMNS_HINT,
-        )) from None
+    text = csvtext.read_side_file(path, "the roster", "--roster", COLUMNS_HINT)
     reader = csvtext.reader(text)
     header = next(reader, None)
     if header is None:
