@@ -1809,9 +1809,7 @@ def _explain(ctx: _RejectContext, reason: Reason, which: np.ndarray, rows: np.nd
         codes = ctx.date_coded.codes[which]
         texts = list(ctx.date_coded.values)
         used, inverse = np.unique(codes, return_inverse=True)
-        messages = [f"date {shortened(texts[c])!r} is not a date (write it as YYYY-MM-DD or "
-                    "MM/DD/YYYY)"
-                    for c in used.tolist()]
+        messages = [bad_date_message(texts[c]) for c in used.tolist()]
         column = np.full(n, cands.columns.get("date", 0), dtype=np.int64)
         return _Part(rows, column, texts, codes, code_name, messages, inverse.reshape(-1))
     if reason == Reason.DUPLICATE_ROW:
@@ -1839,6 +1837,11 @@ def _explain(ctx: _RejectContext, reason: Reason, which: np.ndarray, rows: np.nd
         )
     return _Part(rows, cands.score_column[which], list(ctx.score_text), codes, code_name,
                  messages, inverse.reshape(-1))
+
+
+def bad_date_message(text: str) -> str:
+    """What rejects.csv and the terminal say of a date cell that is not a date."""
+    return f"date {shortened(text)!r} is not a date (write it as YYYY-MM-DD or MM/DD/YYYY)"
 
 
 def _reject_diagnostics(

@@ -72,6 +72,9 @@ def file_columns(file: LoadedFile, mapping: Mapping[str, str] | None) -> FileCol
     return FileColumns(file, {name: f"c{index}" for name, index in found.items()})
 
 
+#: Fields with many distinct texts, cleaned in Python once per distinct text and joined back as
+#: text (DuckDB's per-row string functions cost more than a join).
+CLEANED_FIELDS = ("student_id", "student_name")
 #: Fields with few distinct texts: each distinct text as written gets a code (and its meaning)
 #: from a lookup made in Python; no per-row string work in the engine.
 CODED_FIELDS = ("target", "score", "date", "assessment", "type", "section", "course", "rater",
@@ -97,10 +100,11 @@ def create_checked(connection: duckdb.DuckDBPyConnection, files: Sequence[FileCo
         CASE WHEN starts_with(n, '="') AND ends_with(n, '"') AND length(n) >= 3
              THEN n[3:length(n) - 1] ELSE n END""")
     _create_copies(connection, files)
-    # Every coded field's distinct texts, as written, per file: one pass over each file.
-    written: dict[str, list[tuple[int, str]]] = {name: [] for name in CODED_FIELDS}
+    # Every looked-up field's distinct texts, as written, per file: one pass over each file.
+    looked_up = (*CODED_FIELDS, *CLEANED_FIELDS)
+    written: dict[str, list[tuple[int, str]]] = {name: [] for name in looked_up}
     for spec in files:
-        present = [(name, spec.fields[name]) for name in CODED_FIELDS if name in spec.fields]
+        present = [(name, spec.fields[name]) for name in looked_up if name in spec.fields]
         if not present:
             continue
         sets = ", ".join(f"({column})" for _, column in present)
@@ -112,6 +116,12 @@ def create_checked(connection: duckdb.DuckDBPyConnection, files: Sequence[FileCo
             k = len(present)
             at = next(i for i in range(k) if row[i])
             written[present[at][0]].append((spec.file.index, row[k + at]))
+    for name in CLEANED_FIELDS:
+        clean = _clean_name if name == "student_name" else str.strip
+        connection.register(f"lookup_{name}", pa.table({
+            "file_index": pa.array([f for f, _ in written[name]], pa.int32()),
+            "raw": pa.array([t for _, t in written[name]], pa.string()),
+            "clean": pa.array([clean(t) for _, t in written[name]], pa.string())}))
     dictionaries = Dictionaries({})
     for name in CODED_FIELDS:
         cleaned = [text.strip() for _, text in written[name]]
@@ -205,18 +215,26 @@ def _register_cells(connection: duckdb.DuckDBPyConnection, written: list[tuple[i
 
 def _create_copies(connection: duckdb.DuckDBPyConnection, files: Sequence[FileColumns]) -> None:
     """``copies``: each record written again later in its file (every column as written),
-    with the line of the first. A hash aggregate: usually nothing repeats, and the table is
-    empty. (A copy of an accepted record is accepted too: the same texts.)"""
+    with the line of the first. A hash of each record finds the few that may repeat (usually
+    none); only those are compared column by column. (A copy of an accepted record is
+    accepted too: the same texts.)"""
     selects = []
     for spec in files:
         index, width = spec.file.index, len(spec.file.header)
         record = ", ".join(f"c{i}" for i in range(width))
-        same = " AND ".join(f"r.c{i} IS NOT DISTINCT FROM d.c{i}" for i in range(width))
+        same = " AND ".join(f"s.c{i} IS NOT DISTINCT FROM f.c{i}" for i in range(width))
         selects.append(f"""
-            SELECT r.seq, d.first_line FROM raw r JOIN (
+            SELECT s.seq, f.first_line FROM (
+                SELECT * FROM raw WHERE file_index = {index} AND hash({record}) IN (
+                    SELECT hash({record}) FROM raw WHERE file_index = {index}
+                    GROUP BY 1 HAVING count(*) > 1)) s
+            JOIN (
                 SELECT {record}, min(seq) AS first_seq, arg_min(line, seq) AS first_line
-                FROM raw WHERE file_index = {index} GROUP BY ALL HAVING count(*) > 1) d
-            ON {same} WHERE r.file_index = {index} AND r.seq <> d.first_seq""")
+                FROM raw WHERE file_index = {index} AND hash({record}) IN (
+                    SELECT hash({record}) FROM raw WHERE file_index = {index}
+                    GROUP BY 1 HAVING count(*) > 1)
+                GROUP BY ALL HAVING count(*) > 1) f
+            ON {same} WHERE s.seq <> f.first_seq""")
     connection.execute("CREATE TABLE copies AS " + " UNION ALL ".join(selects))
 
 
@@ -225,9 +243,16 @@ def _checked_select(spec: FileColumns, dictionaries: Dictionaries) -> str:
     index = spec.file.index
     width = len(spec.file.header)
     joins = []
-    parts = ["r.file_index", "r.line", "r.seq",
-             f"{stripped(_at(fields, 'student_id'))} AS student_id",
-             f"canvas_name({stripped(_at(fields, 'student_name'))}) AS student_name"]
+    parts = ["r.file_index", "r.line", "r.seq"]
+    for name in CLEANED_FIELDS:
+        column = fields.get(name)
+        if column is None:
+            parts.append(f"'' AS {name}")
+            continue
+        joins.append(f"JOIN lookup_{name} l_{name} ON l_{name}.file_index = r.file_index "
+                     f"AND l_{name}.raw = coalesce(r.{column}, '')")
+        parts.append(f"l_{name}.clean AS {name}")
+    student = "l_student_id.clean" if "student_id" in fields else "''"
     for name in CODED_FIELDS:
         column = fields.get(name)
         if column is None:
@@ -252,7 +277,7 @@ def _checked_select(spec: FileColumns, dictionaries: Dictionaries) -> str:
     parts.append("l_date.date_ns" if "date" in fields else "NULL::BIGINT AS date_ns")
     reasons = [f"{target}.target_reason" if target else str(int(Reason.MISSING_TARGET)),
                "l_cell.outcome_reason",
-               f"CASE WHEN {stripped(_at(fields, 'student_id'))} = '' THEN "
+               f"CASE WHEN {student} = '' THEN "
                f"{int(Reason.MISSING_STUDENT_ID)} ELSE {NONE} END"]
     if "date" in fields:
         reasons.append(f"CASE WHEN l_date.bad THEN {int(Reason.BAD_DATE)} ELSE {NONE} END")
@@ -260,7 +285,7 @@ def _checked_select(spec: FileColumns, dictionaries: Dictionaries) -> str:
     # Padding: a record blank in every field is no record (tested only where the id, the
     # target and the score are blank).
     others = " AND ".join(f"{stripped(f'r.c{i}')} = ''" for i in range(width)) or "true"
-    blank_key = " AND ".join([f"{stripped(_at(fields, 'student_id'))} = ''",
+    blank_key = " AND ".join([f"{student} = ''",
                               f"{target}.clean = ''" if target else "true",
                               "l_score.clean = ''" if "score" in fields else "true"])
     parts.append(f"CASE WHEN {blank_key} THEN {others} ELSE false END AS padding")

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 
 from mastery_cli.diagnostics import Diagnostic, shortened
 from mastery_cli.grading.engine.checks import NONE, FileColumns, _sql_text
-from mastery_cli.grading.ingest import REASON_CODES, Reason, _Part, _reject_diagnostics
+from mastery_cli.grading.ingest import (
+    REASON_CODES,
+    Reason,
+    _Part,
+    _reject_diagnostics,
+    bad_date_message,
+)
 from mastery_cli.grading.scorecells import Outcome, reject_message
 
 if TYPE_CHECKING:
@@ -58,7 +64,7 @@ def add_reader_rejects(connection: duckdb.DuckDBPyConnection, files: Sequence[Fi
             f"unknown target {shortened(text)!r}; {matcher.suggestion(text)}")
     for (text,) in connection.execute(
             f"SELECT DISTINCT date FROM rejected WHERE reason = {int(Reason.BAD_DATE)}").fetchall():
-        add(Reason.BAD_DATE, text, 0, f"date {shortened(text)!r} is not a date (use YYYY-MM-DD)")
+        add(Reason.BAD_DATE, text, 0, bad_date_message(text))
     scored = ", ".join(str(int(r)) for r in _SCORE_OUTCOME)
     for (text, scale_row, reason) in connection.execute(
             f"SELECT DISTINCT score, scale_row, reason FROM rejected WHERE reason IN ({scored})"
