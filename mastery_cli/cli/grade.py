@@ -14,6 +14,7 @@ import typer
 
 from mastery_cli.cli.common import emit, guarded
 from mastery_cli.cli.grade_run import (
+    ENGINES,
     INPUT_FORMATS,
     OUTPUT_KINDS,
     GradeOptions,
@@ -65,6 +66,17 @@ InputFormatOpt = Annotated[
 ]
 
 
+def _memory_limit(value: str) -> str:
+    """--memory-limit as DuckDB reads it: a number and a unit (4GB, 500MB, 1.5GiB)."""
+    import re
+
+    text = value.strip().replace(" ", "")
+    if not re.fullmatch(r"\d+(\.\d+)?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", text, re.IGNORECASE):
+        raise typer.BadParameter(f"{value!r} is not an amount of memory; write it like 4GB or "
+                                 "500MB", param_hint="--memory-limit")
+    return text
+
+
 def _check_input_format(value: str) -> str:
     if value not in INPUT_FORMATS:
         raise typer.BadParameter(f"choose one of: {', '.join(INPUT_FORMATS)}",
@@ -86,12 +98,31 @@ def grade(
     method: MethodOpt = None,
     param: ParamOpt = None,
     output_kind: Annotated[str, typer.Option(
-        "--format", help="csv, or json to also write grades.json.")] = "csv",
+        "--format", help="csv; json to also write grades.json; parquet to write the result "
+        "files as Parquet (large runs).")] = "csv",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Exit 1 (after writing the outputs) when any row was rejected or any "
         "warning was raised.")] = False,
     rubric: RubricOpt = None,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="duckdb (in this process, out of core past --memory-limit) or spark "
+        "(the grading on a Spark cluster; pip install 'mastery-cli[spark]').",
+        rich_help_panel="Large data")] = "duckdb",
+    memory_limit: Annotated[str | None, typer.Option(
+        "--memory-limit", help="Memory the engine may use before it spills to disk, e.g. 4GB "
+        "(default: 80% of RAM).", show_default=False, rich_help_panel="Large data")] = None,
+    threads: Annotated[int | None, typer.Option(
+        "--threads", min=1, help="Engine threads (default: every core).", show_default=False,
+        rich_help_panel="Large data")] = None,
+    temp_dir: Annotated[Path | None, typer.Option(
+        "--temp-dir", help="Folder the engine spills to past --memory-limit (default: a "
+        "temporary folder).", show_default=False, rich_help_panel="Large data")] = None,
+    spark_remote: Annotated[str | None, typer.Option(
+        "--spark-remote", help="With --engine spark: a Spark Connect address "
+        "(sc://host:15002) or a master URL (spark://host:7077, local[4]); default "
+        "SPARK_REMOTE, else local mode.", show_default=False,
+        rich_help_panel="Large data")] = None,
 ) -> None:
     """Compute mastery grades from gradebook exports: targets, competencies, courses, progress.
 
@@ -122,17 +153,29 @@ def grade(
             --rubric examples/rubrics/modelling-task.yaml \\
             --framework examples/framework --policy examples/policy.yaml \\
             --out out/grades
+
+        mastery grade state-evidence.parquet --framework framework/ \\
+            --policy policy.yaml --memory-limit 4GB --format parquet --out out/
+
+        mastery grade evidence.csv --framework framework/ --engine spark \\
+            --spark-remote sc://spark.district.org:15002 --out out/
     """
     _check_input_format(input_format)
     if output_kind not in OUTPUT_KINDS:
-        raise typer.BadParameter("choose csv or json", param_hint="--format")
+        raise typer.BadParameter("choose csv, json or parquet", param_hint="--format")
+    if engine not in ENGINES:
+        raise typer.BadParameter("choose duckdb or spark", param_hint="--engine")
+    if memory_limit is not None:
+        memory_limit = _memory_limit(memory_limit)
     with _rubric_scored(files, framework, rubric) as graded_files:
         code = run_grade(GradeOptions(
             files=tuple(graded_files), framework=framework, out=out, policy=policy,
             input_format=input_format, canvas_outcomes=canvas_outcomes,
             keep_duplicates=keep_duplicates, method=method, params=tuple(param or ()),
             output_kind=output_kind, quiet=quiet, strict=strict,
-            shown_as=_shown_as(graded_files, files),
+            shown_as=_shown_as(graded_files, files), engine=engine,
+            memory_limit=memory_limit, threads=threads, temp_dir=temp_dir,
+            spark_remote=spark_remote,
         ))
     if code:
         raise typer.Exit(code)

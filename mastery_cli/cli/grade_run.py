@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 #: Inputs larger than this (bytes, all files together) get a progress bar on a terminal.
 PROGRESS_BYTES = 20_000_000
 INPUT_FORMATS = ("auto", "long", "wide", "canvas-results", "canvas-lmgb", "mapped")
-#: --format of grade: what is written besides the CSV files.
-OUTPUT_KINDS = ("csv", "json")
+#: --format of grade: csv; json (grades.json too); parquet (the result files as Parquet).
+OUTPUT_KINDS = ("csv", "json", "parquet")
+ENGINES = ("duckdb", "spark")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,11 @@ class GradeOptions:
     strict: bool = False
     #: Files read from another place, by the name to show (see `ingest.IngestConfig`).
     shown_as: Mapping[str, str] = field(default_factory=dict)
+    engine: str = "duckdb"
+    memory_limit: str | None = None
+    threads: int | None = None
+    temp_dir: Path | None = None
+    spark_remote: str | None = None
 
 
 def load_inputs(framework_path: Path, policy_path: Path | None, method: str | None,
@@ -88,14 +94,17 @@ def print_warnings(diagnostics: Sequence[Diagnostic], limit: int = 40) -> None:
 def run_grade(options: GradeOptions) -> int:
     """Grade, write the outputs, print warnings and the summary; the exit code (0, or 1 under
     --strict). Raises MasteryError when the files or the policy cannot be used."""
-    from mastery_cli.grading.outputs import OutputWriter, result_file_names
-    from mastery_cli.grading.pipeline import grade
+    from mastery_cli.grading.engine.run import grade_run
+    from mastery_cli.grading.engine.session import EngineOptions
+    from mastery_cli.grading.engine.sink import file_names
+    from mastery_cli.grading.pipeline import ingest_config
     from mastery_cli.output import OutputFolder, check_output_folder
 
     json_too = options.output_kind == "json"
+    output_format = "parquet" if options.output_kind == "parquet" else "csv"
     inputs = [*options.files, options.framework, *(p for p in (
         options.policy, options.canvas_outcomes) if p is not None)]
-    names = result_file_names(json_too=json_too)
+    names = [*file_names(output_format), *(["grades.json"] if json_too else [])]
     check_output_folder(options.out, names, inputs)  # before any work
     framework, policy, warnings = load_inputs(options.framework, options.policy,
                                               options.method, options.params)
@@ -103,31 +112,35 @@ def run_grade(options: GradeOptions) -> int:
     show_progress = size > PROGRESS_BYTES and not options.quiet and sys.stderr.isatty()
     outcome_map = canvas_map(framework, options.canvas_outcomes)
     input_format = None if options.input_format == "auto" else options.input_format
+    config = ingest_config(policy, input_format=input_format,
+                           keep_duplicates=options.keep_duplicates, outcome_map=outcome_map,
+                           shown_as=options.shown_as)
+    engine = EngineOptions(engine=options.engine, memory_limit=options.memory_limit,
+                           threads=options.threads, temp_directory=options.temp_dir,
+                           spark_remote=options.spark_remote)
     with OutputFolder(options.out, names=names, inputs=inputs) as folder:
-        with Steps(enabled=show_progress) as steps, \
-                OutputWriter(folder.staging, json_too=json_too) as writer:
-            result = grade(
-                options.files, framework, policy, input_format=input_format,
-                keep_duplicates=options.keep_duplicates, on_step=steps.step,
-                outcome_map=outcome_map, shown_as=options.shown_as,
-                on_unused_rows=lambda unused: writer.unused_rows_ready(unused, policy.places),
-                on_first_results=lambda first: writer.first_results_ready(first, policy.places),
-            )
-            steps.step("write")
-            writer.finish(result)
-        counts, found = result.counts, result.diagnostics
+        with Steps(enabled=show_progress) as steps:
+            outcome = grade_run(options.files, framework, policy, config, folder.staging,
+                                options=engine, output_format=output_format,
+                                whole_result=json_too, on_step=steps.step)
+            if outcome.result is not None:
+                from mastery_cli.grading.json_output import JSON_FILE, grades_json_chunks
+                from mastery_cli.output import write_chunks_atomic
+
+                write_chunks_atomic(folder.staging / JSON_FILE,
+                                    grades_json_chunks(outcome.result))
         summary = None
         if not options.quiet:
             from mastery_cli.grading.summary import RunSummary
 
-            summary = RunSummary.of(result)
+            summary = RunSummary.of_run(outcome.counts, outcome.tally)
         # All the files, in place together.
         written = folder.commit()
-    diagnostics = [*warnings, *found]
+    diagnostics = [*warnings, *outcome.diagnostics]
     print_warnings(diagnostics)
     if summary is not None:
         print_summary(summary, written, framework)
-    return strict_exit_code(counts, diagnostics) if options.strict else 0
+    return strict_exit_code(outcome.counts, diagnostics) if options.strict else 0
 
 
 def strict_exit_code(counts: GradeCounts, diagnostics: Sequence[Diagnostic]) -> int:

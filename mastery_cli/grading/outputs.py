@@ -830,3 +830,6 @@ def _written(path: Path, table: Callable[[], Table], columns: list[str], places:
     file = PendingFile(path)
     file.write(_csv_chunks(table(), columns, places))
     return file
+
+#: The CSV writer per batch (header first): the name the engine calls.
+csv_chunks = _csv_chunks

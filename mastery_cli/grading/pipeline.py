@@ -57,6 +57,8 @@ from mastery_cli.grading.table import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mastery_cli.grading.ingest import IngestConfig
+
 
 #: Status of a target, competency or course result.
 OK = "ok"
@@ -252,20 +254,12 @@ def grade(
     ``on_unused_rows`` is called earlier still, with the rows not used (`UnusedRows`), as soon
     as the policy has said which rows count.
     """
-    from mastery_cli.grading.ingest import IngestConfig, read_evidence
+    from mastery_cli.grading.ingest import read_evidence
 
     step = on_step or (lambda name: None)
     step("read")
-    config = IngestConfig(
-        input_format=input_format or policy.input.format or "auto",
-        columns=dict(policy.input.columns),
-        date_format=policy.input.date_format,
-        missing="ignore" if policy.missing_score is None else policy.missing_score,
-        keep_duplicates=keep_duplicates,
-        outcome_map=merged_outcome_map(policy.input.outcome_map, outcome_map or {}),
-        decimal=policy.input.decimal,
-        shown_as=dict(shown_as or {}),
-    )
+    config = ingest_config(policy, input_format=input_format, keep_duplicates=keep_duplicates,
+                           outcome_map=outcome_map, shown_as=shown_as)
     evidence = read_evidence(list(files), framework, config)
     table = evidence.table
     rejects = evidence.reject_table
@@ -290,6 +284,25 @@ def grade(
         on_step=step,
         on_first_results=on_first_results,
         on_unused_rows=on_unused_rows,
+    )
+
+
+def ingest_config(policy: Policy, *, input_format: str | None = None,
+                  keep_duplicates: bool = False, outcome_map: Mapping[str, str] | None = None,
+                  shown_as: Mapping[str, str] | None = None) -> IngestConfig:
+    """How to read the gradebook files: the policy's ``input`` settings and the command
+    line's (``input_format`` None: the policy's, else detected)."""
+    from mastery_cli.grading.ingest import IngestConfig
+
+    return IngestConfig(
+        input_format=input_format or policy.input.format or "auto",
+        columns=dict(policy.input.columns),
+        date_format=policy.input.date_format,
+        missing="ignore" if policy.missing_score is None else policy.missing_score,
+        keep_duplicates=keep_duplicates,
+        outcome_map=merged_outcome_map(policy.input.outcome_map, outcome_map or {}),
+        decimal=policy.input.decimal,
+        shown_as=dict(shown_as or {}),
     )
 
 

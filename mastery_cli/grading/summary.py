@@ -16,6 +16,7 @@ import numpy as np
 from mastery_cli.grading.table import Table, text_codes
 
 if TYPE_CHECKING:
+    from mastery_cli.grading.engine.run import RunTally
     from mastery_cli.grading.pipeline import GradeCounts, GradeResult
 
 
@@ -43,6 +44,11 @@ class RunSummary:
     level_rows: tuple[LevelRow, ...]
 
     @classmethod
+    def of_run(cls, counts: GradeCounts, tally: RunTally) -> RunSummary:
+        """The summary of an engine run, from what its batches added up."""
+        return _of_run(counts, tally)
+
+    @classmethod
     def of(cls, result: GradeResult) -> RunSummary:
         tables = result.tables
         levels, rows = level_counts(tables.competencies)
@@ -56,6 +62,18 @@ class RunSummary:
             levels=tuple(levels),
             level_rows=tuple(rows),
         )
+
+
+def _of_run(counts: GradeCounts, tally: RunTally) -> RunSummary:
+    levels = sorted({level for reached in tally.levels.values() for level in reached})
+    rows = tuple(LevelRow(competency, tuple(tally.levels[competency].get(v, 0) for v in levels),
+                          tally.no_result.get(competency, 0))
+                 for competency in sorted(tally.levels))
+    return RunSummary(
+        counts=counts, students=tally.students, target_results=tally.target_results,
+        competency_results=tally.competency_results, course_grades=tally.course_grades,
+        not_used=tuple(sorted((r, n) for r, n in tally.not_used.items() if n)),
+        levels=tuple(levels), level_rows=rows)
 
 
 def distinct_count(table: Table, name: str) -> int:

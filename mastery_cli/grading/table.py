@@ -370,3 +370,31 @@ def unique_in_order(keys: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.int64]
         return np.zeros(0, dtype=np.int64)
     _, first = np.unique(keys, return_index=True)
     return np.asarray(keys, dtype=np.int64)[np.sort(first)]
+
+
+def concat(parts: Sequence[Table]) -> Table:
+    """The rows of ``parts`` one after the other (the same columns in each; coded text keeps
+    its texts, flags their unknowns)."""
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return Table({}, 0)
+    columns: dict[str, Column] = {}
+    for name in parts[0].columns:
+        pieces = [part[name] for part in parts]
+        first = pieces[0]
+        if isinstance(first, Coded):
+            texts: list[str] = []
+            codes = []
+            for piece in pieces:
+                assert isinstance(piece, Coded)
+                piece_codes = np.asarray(piece.codes, dtype=np.int64)
+                codes.append(np.where(piece_codes < 0, -1, piece_codes + len(texts)))
+                texts.extend(piece.texts)
+            columns[name] = Coded(np.concatenate(codes), texts)
+        elif isinstance(first, Flags):
+            columns[name] = Flags(np.concatenate([p.values for p in pieces]),  # type: ignore[union-attr]
+                                  np.concatenate([p.known for p in pieces]))  # type: ignore[union-attr]
+        else:
+            columns[name] = np.concatenate(pieces)  # type: ignore[arg-type]
+    return Table(columns, sum(len(p) for p in parts))

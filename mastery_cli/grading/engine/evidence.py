@@ -32,8 +32,6 @@ def evidence_table(rows: pa.Table, target_ids: Sequence[str], files: Sequence[st
                    dictionaries: Mapping[str, Sequence[str]]) -> Table:
     """The accepted evidence of whole students as the kernels read it (`ingest.EvidenceSet`'s
     table)."""
-    import pyarrow.compute as pc
-
     date = np.asarray(rows.column("date_ns").fill_null(np.iinfo(np.int64).min), dtype=np.int64)
     status = np.minimum(np.asarray(rows.column("outcome"), dtype=np.int8), 2)
     columns = {
@@ -55,9 +53,24 @@ def evidence_table(rows: pa.Table, target_ids: Sequence[str], files: Sequence[st
         "row": np.asarray(rows.column("line"), dtype=np.int64),
         "seq": np.asarray(rows.column("seq"), dtype=np.int64),
     }
-    del pc
     return Table(columns, rows.num_rows)
 
 
 def _codes(rows: pa.Table, name: str, dictionaries: Mapping[str, Sequence[str]]) -> Coded:
     return Coded(np.asarray(rows.column(f"{name}_code"), dtype=np.int32), dictionaries[name])
+
+
+def empty_table(target_ids: Sequence[str], files: Sequence[str],
+                dictionaries: Mapping[str, Sequence[str]]) -> Table:
+    """`evidence_table` of no rows."""
+    import pyarrow as pa
+
+    schema = {"student_id": pa.string(), "student_name": pa.string(),
+              "target_rank": pa.int32(), "score_value": pa.float64(), "outcome": pa.int8(),
+              "date_ns": pa.int64(), "file_index": pa.int32(), "line": pa.int64(),
+              "seq": pa.int64(),
+              **{f"{name}_code": pa.int32() for name in (
+                  "score", "assessment", "type", "section", "course", "rater", "source",
+                  "comment")}}
+    rows = pa.table({name: pa.array([], kind) for name, kind in schema.items()})
+    return evidence_table(rows, target_ids, files, dictionaries)

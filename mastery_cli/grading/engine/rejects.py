@@ -31,19 +31,10 @@ _FIELD = {Reason.NO_SCORE: "score", Reason.MISSING_STUDENT_ID: "student_id",
 _SCORE_OUTCOME = {Reason.NO_SCORE: Outcome.NO_SCORE, Reason.NON_NUMERIC_SCORE: Outcome.NON_NUMERIC,
                   Reason.SCORE_OFF_SCALE: Outcome.OFF_SCALE}
 
-UNUSED_COLUMNS = ("file", "row", "column", "value", "reason", "message", "student_id", "target")
-
-
-def create_unused(connection: duckdb.DuckDBPyConnection) -> None:
-    connection.execute("""CREATE TABLE unused (file VARCHAR, "row" BIGINT, "column" VARCHAR,
-        value VARCHAR, reason VARCHAR, message VARCHAR, student_id VARCHAR, target VARCHAR,
-        origin TINYINT)""")
-
-
 def add_reader_rejects(connection: duckdb.DuckDBPyConnection, files: Sequence[FileColumns],
                        matcher: TargetMatcher, limit: int) -> list[Diagnostic]:
-    """Insert the reader's rejects into ``unused`` (origin 0: before the policy's rows on
-    ties); the diagnostics the reader gives for them, file by file."""
+    """Insert the reader's rejects into the sink's ``unused`` (origin 0: before the policy's
+    rows on ties); the diagnostics the reader gives for them, file by file."""
     import pyarrow as pa
 
     connection.execute(f"""CREATE TABLE rejected AS
@@ -76,8 +67,6 @@ def add_reader_rejects(connection: duckdb.DuckDBPyConnection, files: Sequence[Fi
         "reason": pa.array(keys["reason"], pa.int8()), "text": pa.array(keys["text"], pa.string()),
         "scale_row": pa.array(keys["scale_row"], pa.int32()),
         "message": pa.array(keys["message"], pa.string())}))
-    ids = sorted(matcher.ids)
-    id_list = "[" + ", ".join(_sql_text(i) for i in ids) + "]"
     diagnostics: list[Diagnostic] = []
     for spec in files:
         header = spec.file.header
@@ -87,7 +76,8 @@ def add_reader_rejects(connection: duckdb.DuckDBPyConnection, files: Sequence[Fi
             column_of[reason] = header[int(column[1:])] if column else ""
         columns = " ".join(f"WHEN {int(r)} THEN {_sql_text(c)}" for r, c in column_of.items())
         connection.execute(f"""
-            INSERT INTO unused
+            INSERT INTO unused (file, "row", "column", value, reason, message, student_id,
+                                origin, ordinal)
             SELECT {_sql_text(spec.file.shown)}, c.line, CASE c.reason {columns} END,
                    CASE WHEN c.reason IN ({int(Reason.MISSING_TARGET)}, {int(Reason.UNKNOWN_TARGET)})
                         THEN c.target
@@ -98,9 +88,7 @@ def add_reader_rejects(connection: duckdb.DuckDBPyConnection, files: Sequence[Fi
                         WHEN c.reason = {int(Reason.DUPLICATE_ROW)}
                         THEN 'exact copy of line ' || c.first_line || ': dropped'
                         ELSE m.message END,
-                   c.student_id,
-                   CASE WHEN c.target_rank >= 0 THEN {id_list}[c.target_rank + 1] ELSE '' END,
-                   0
+                   c.student_id, 0, c.line
             FROM rejected c
             LEFT JOIN reject_messages m ON m.reason = c.reason AND m.scale_row =
                  CASE WHEN c.reason IN ({scored}) THEN c.scale_row ELSE 0 END
@@ -127,7 +115,7 @@ def _file_diagnostics(connection: duckdb.DuckDBPyConnection, spec: FileColumns,
         if code_name not in names:
             continue
         total = connection.execute("SELECT count(*) FROM unused WHERE file = ? AND reason = ?",
-                                   [spec.file.shown, code_name]).fetchone()[0]  # type: ignore[index]
+                                   [spec.file.shown, code_name]).fetchall()[0][0]  # type: ignore[index]
         rows = connection.execute(
             'SELECT "row", "column", message FROM unused WHERE file = ? AND reason = ? '
             'ORDER BY "row" LIMIT ?', [spec.file.shown, code_name, limit + 1]).fetchall()

@@ -1,168 +1,224 @@
-"""One grade run on the engine: load, check, stream whole students through the kernels, write.
+"""One grade run: evidence in, whole students through the kernels, result files out.
 
-Prototype of issue 16's shape (branch engine-core): long and mapped CSV files in UTF-8.
+    files ──► evidence (whole-student batches)  ──►  kernel per batch  ──►  ResultSink
+              ingest: any export, in memory          here, or on Spark's     CSV / Parquet,
+              engine reader: large long CSV and      workers (mapInArrow)    rejects sorted
+              Parquet, in DuckDB, out of core                                 by the engine
+
+Every grade is about one student, so a batch holding all of a student's evidence is graded
+alone by `pipeline.grade_frame` (the kernels, unchanged). The reader's rejects go to the sink
+as they are found; every batch's results are appended in student order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import TYPE_CHECKING
 
 from mastery_cli.diagnostics import Diagnostic
-from mastery_cli.framework.model import Framework
-from mastery_cli.grading.engine import checks, evidence, load
-from mastery_cli.grading.engine.batches import whole_student_batches
-from mastery_cli.grading.engine.session import EngineOptions, connect
-from mastery_cli.grading.ingest import IngestConfig
-from mastery_cli.grading.pipeline import GradeCounts, grade_frame
-from mastery_cli.grading.policy import Policy
+from mastery_cli.grading.engine.session import EngineOptions
+from mastery_cli.grading.engine.sink import ResultSink
+from mastery_cli.grading.pipeline import READER_SET_ASIDE, GradeCounts, GradeTables
 
-RESULT_FILES = ("target_grades.csv", "competency_grades.csv", "course_grades.csv", "progress.csv")
-MAX_LISTED = 20
+if TYPE_CHECKING:
+    from mastery_cli.framework.model import Framework
+    from mastery_cli.grading.ingest import IngestConfig
+    from mastery_cli.grading.pipeline import GradeResult
+    from mastery_cli.grading.policy import Policy
+    from mastery_cli.grading.table import Table
+
+StepCallback = Callable[[str], None]
 
 
 @dataclass
-class EngineRun:
-    counts: GradeCounts = field(default_factory=GradeCounts)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    batches: int = 0
+class RunOutcome:
+    """What a run did: the counts (read = used + set aside + rejected), the diagnostics, the
+    files written into the staging folder, and what the terminal summary counts."""
+
+    counts: GradeCounts
+    diagnostics: list[Diagnostic]
+    written: list[Path]
+    tally: RunTally
+    #: The whole result (for grades.json), when asked for.
+    result: GradeResult | None = None
 
 
-def grade_files(paths: Sequence[Path], framework: Framework, policy: Policy,
-                config: IngestConfig, out: Path, options: EngineOptions | None = None) -> EngineRun:
-    from mastery_cli.grading.csvsniff import read_input, sniff
-    from mastery_cli.grading.formats import TargetMatcher
-    from mastery_cli.grading.outputs import _csv_chunks
-    from mastery_cli.grading.pipeline import TARGET_COLUMNS
-    from mastery_cli.grading.progress import PROGRESS_COLUMNS
-    from mastery_cli.grading.rollup import COMPETENCY_COLUMNS, COURSE_COLUMNS
+@dataclass
+class RunTally:
+    """Per batch, what `summary.RunSummary` shows, added up."""
 
-    connection = connect(options or EngineOptions())
-    matcher = TargetMatcher(framework, config.outcome_map)
-    sniffed = []
-    for path in paths:
-        decoded = sniff(read_input(path), str(path))
-        sniffed.append((path, decoded.header, decoded.dialect.delimiter, decoded.header_lines))
-    width = load.widest([h for _, h, _, _ in sniffed])
-    load.create_raw(connection, width)
-    loaded = []
-    seq = 0
-    for index, (path, header, delimiter, header_lines) in enumerate(sniffed):
-        file = load.load_csv_native(connection, path, index, header, delimiter, header_lines, width, seq)
-        seq += file.records
-        loaded.append(file)
-    mapping = config.columns if config.input_format == "mapped" else None
-    specs = [checks.file_columns(f, mapping) for f in loaded]
-    dictionaries = checks.create_checked(connection, specs, matcher, config)
-    from mastery_cli.grading.engine import rejects
+    students: int = 0
+    target_results: int = 0
+    competency_results: int = 0
+    course_grades: int = 0
+    not_used: dict[str, int] = field(default_factory=dict)
+    #: competency -> level -> results; competency -> results that are not "ok".
+    levels: dict[str, dict[float, int]] = field(default_factory=dict)
+    no_result: dict[str, int] = field(default_factory=dict)
 
-    rejects.create_unused(connection)
-    reader_diagnostics = rejects.add_reader_rejects(connection, specs, matcher,
-                                                    config.max_listed_per_reason)
+    def add(self, tables: GradeTables) -> None:
+        from mastery_cli.grading.summary import distinct_count, level_counts
 
-    run = EngineRun()
-    reader_counts = dict(connection.execute(
-        "SELECT reason, count(*) FROM rejected GROUP BY reason").fetchall())
-    ids = sorted(matcher.ids)
-    shown = [f.shown for f in loaded]
-    # Each file's header for the fields it has: set-aside rows name columns as it spells them.
-    headers = {spec.file.shown: {name: spec.file.header[int(column[1:])].strip()
-                                 for name, column in spec.fields.items()} for spec in specs}
-    ordered = connection.sql(f"""
-        SELECT student_id, student_name, target_rank, score_value, outcome, date_ns, score_code,
-               assessment_code, type_code, section_code, course_code, rater_code, source_code,
-               comment_code, file_index, line, seq
-        FROM checked WHERE reason = {checks.NONE}
-        ORDER BY student_id, target_rank, date_ns NULLS LAST, seq""")
-    columns = {"target_grades.csv": TARGET_COLUMNS, "competency_grades.csv": COMPETENCY_COLUMNS,
-               "course_grades.csv": COURSE_COLUMNS, "progress.csv": PROGRESS_COLUMNS}
-    handles: dict[str, IO[bytes]] = {name: open(out / name, "wb") for name in RESULT_FILES}
-    writer = connection.cursor()  # the stream keeps the connection's result open
+        self.students += distinct_count(tables.targets, "student_id")
+        self.target_results += len(tables.targets)
+        self.competency_results += len(tables.competencies)
+        self.course_grades += len(tables.courses)
+        levels, rows = level_counts(tables.competencies)
+        for row in rows:
+            reached = self.levels.setdefault(row.competency, {})
+            for level, count in zip(levels, row.counts, strict=True):
+                if count:
+                    reached[level] = reached.get(level, 0) + count
+            self.no_result[row.competency] = self.no_result.get(row.competency, 0) + row.no_result
+
+
+@dataclass
+class Batches:
+    """Accepted evidence as whole-student `Table`s in student order, with what reading it said
+    and counted; ``close`` lets go of the engine."""
+
+    tables: Iterator[Table]
+    diagnostics: list[Diagnostic]
+    #: The reader's own rows not used, by reason (they are in the sink already).
+    reader_unused: dict[str, int]
+    rows_read: int
+    headers: Mapping[str, Mapping[str, str]]
+    close: Callable[[], None] = lambda: None
+
+
+def grade_run(files: Sequence[Path], framework: Framework, policy: Policy,
+              config: IngestConfig, staging: Path, *, options: EngineOptions | None = None,
+              output_format: str = "csv", whole_result: bool = False,
+              on_step: StepCallback | None = None) -> RunOutcome:
+    """Grade ``files`` into ``staging`` (the files of `sink.file_names`). Raises MasteryError
+    when the files cannot be read at all. ``whole_result``: also keep the whole result in
+    memory (grades.json)."""
+    from mastery_cli.grading.engine.session import connect
+
+    options = options or EngineOptions()
+    step = on_step or (lambda name: None)
+    step("read")
+    connection = connect(options)
+    sink = ResultSink(staging, policy.places, output_format, connection)
     try:
-        first = True
-        for rows in whole_student_batches(ordered.to_arrow_reader(evidence.BATCH_ROWS)):
-            table = evidence.evidence_table(rows, ids, shown, dictionaries.texts)
-            result = grade_frame(table, framework, policy, rows_read=len(table), headers=headers)
-            run.batches += 1
-            run.counts.rows_read += len(table)
-            run.counts.used += result.counts.used
-            run.counts.set_aside += result.counts.set_aside
-            _add_set_aside(writer, result.tables.set_aside)
-            tables = {"target_grades.csv": result.tables.targets,
-                      "competency_grades.csv": result.tables.competencies,
-                      "course_grades.csv": result.tables.courses,
-                      "progress.csv": result.tables.progress}
-            for name, handle in handles.items():
-                chunks = _csv_chunks(tables[name], columns[name], policy.places)
-                header = next(chunks)
-                if first:
-                    handle.write(header)
-                handle.writelines(chunks)
-            first = False
+        batches = _evidence_batches(files, framework, policy, config, sink, options)
+        try:
+            step("grade")
+            counts = GradeCounts()
+            tally = RunTally()
+            diagnostics = list(batches.diagnostics)
+            parts: list[GradeTables] = []
+            for tables, batch_counts, batch_diagnostics in _graded(batches, framework, policy,
+                                                                   options):
+                sink.add(tables)
+                tally.add(tables)
+                counts.used += batch_counts.used
+                counts.set_aside += batch_counts.set_aside
+                counts.rows_read += batch_counts.rows_read
+                diagnostics += [d for d in batch_diagnostics if d not in diagnostics]
+                if whole_result:
+                    parts.append(tables)
+        finally:
+            batches.close()
+        step("write")
+        aside = sum(n for reason, n in batches.reader_unused.items() if reason in READER_SET_ASIDE)
+        counts.set_aside += aside
+        counts.rejected = sum(batches.reader_unused.values()) - aside
+        counts.duplicates_dropped = batches.reader_unused.get("duplicate-row", 0)
+        counts.rows_read = batches.rows_read
+        tally.not_used = _not_used(sink)
+        written = sink.finish()
     finally:
-        for handle in handles.values():
-            handle.close()
-    _write_unused(connection, out / "rejects.csv", policy.places)
-    run.diagnostics = reader_diagnostics
-    from mastery_cli.grading.ingest import Reason
-
-    aside = sum(n for r, n in reader_counts.items()
-                if r in (int(Reason.NO_SCORE), int(Reason.DUPLICATE_ROW)))
-    run.counts.set_aside += aside
-    run.counts.rows_read += sum(reader_counts.values())
-    run.counts.rejected = sum(n for r, n in reader_counts.items()
-                              if r != checks.NONE) - aside
-    run.counts.duplicates_dropped = reader_counts.get(int(Reason.DUPLICATE_ROW), 0)
-    connection.close()
-    return run
+        sink.close()
+        connection.close()
+    result = _whole(parts, framework, policy, counts, diagnostics) if whole_result else None
+    return RunOutcome(counts, diagnostics, written, tally, result)
 
 
-def _add_set_aside(connection: object, set_aside: object) -> None:
-    """The policy's set-aside rows of a batch into ``unused`` (origin 1)."""
-    import pyarrow as pa
+def _not_used(sink: ResultSink) -> dict[str, int]:
+    assert sink.connection is not None
+    return dict(sink.connection.execute(
+        "SELECT reason, count(*) FROM unused GROUP BY reason ORDER BY reason").fetchall())
 
-    from mastery_cli.grading.table import Table
 
-    assert isinstance(set_aside, Table)
-    if not len(set_aside):
+def _graded(batches: Batches, framework: Framework, policy: Policy, options: EngineOptions
+            ) -> Iterator[tuple[GradeTables, GradeCounts, list[Diagnostic]]]:
+    """Each batch's results, in student order: here, or on Spark."""
+    if options.engine == "spark":
+        from mastery_cli.grading.engine.spark_run import graded_on_spark
+
+        yield from graded_on_spark(batches, framework, policy, options)
         return
-    columns = {}
-    for name in ("file", "student_id", "column", "value", "reason", "message"):
-        column = set_aside[name]
-        values = column.values() if hasattr(column, "values") and callable(column.values) else column
-        columns[name] = pa.array(list(values), pa.string())
-    columns["row"] = pa.array(set_aside["row"], pa.int64())
-    aside = pa.table(columns)  # noqa: F841 (read by the engine below)
-    connection.execute(  # type: ignore[attr-defined]
-        'INSERT INTO unused SELECT file, "row", "column", value, reason, message, student_id, \'\', 1 '
-        "FROM aside")
+    kernel = Kernel(framework, policy, batches.headers)
+    for table in batches.tables:
+        result = kernel(table)
+        yield result.tables, result.counts, result.diagnostics
 
 
-def _write_unused(connection: object, path: Path, places: int) -> None:
-    """rejects.csv: every row not used, by file, row, column, reason and value (the reader's
-    rows first on ties)."""
-    from mastery_cli.grading.engine.evidence import coded
-    from mastery_cli.grading.outputs import _csv_chunks
-    from mastery_cli.grading.outputs import REJECTS_CSV_COLUMNS as REJECT_COLUMNS
-    from mastery_cli.grading.table import Table
+@dataclass(frozen=True)
+class Kernel:
+    """mastery's grading of whole students' evidence (`pipeline.grade_frame`): methods,
+    roll-ups, course rules, progressions, exact rounding. The same object runs here and, pickled,
+    on Spark's workers."""
 
-    ordered = connection.sql(  # type: ignore[attr-defined]
-        'SELECT file, "row", student_id, "column", value, reason, message FROM unused '
-        'ORDER BY file, "row", "column", reason, value, origin')
-    with open(path, "wb") as handle:
-        first = True
-        for batch in ordered.to_arrow_reader(256_000):
-            table = Table({name: (coded(batch.column(name)) if name != "row"
-                                  else batch.column(name).to_numpy())
-                           for name in REJECT_COLUMNS}, batch.num_rows)
-            chunks = _csv_chunks(table, REJECT_COLUMNS, places)
-            header = next(chunks)
-            if first:
-                handle.write(header)
-                first = False
-            handle.writelines(chunks)
-        if first:
-            handle.writelines(_csv_chunks(Table({n: [] for n in REJECT_COLUMNS}, 0),  # type: ignore[misc]
-                                          REJECT_COLUMNS, places))
+    framework: Framework
+    policy: Policy
+    headers: Mapping[str, Mapping[str, str]]
+
+    def __call__(self, evidence: Table) -> GradeResult:
+        from mastery_cli.grading.pipeline import grade_frame
+
+        return grade_frame(evidence, self.framework, self.policy, rows_read=len(evidence),
+                           headers=self.headers)
+
+
+def _evidence_batches(files: Sequence[Path], framework: Framework, policy: Policy,
+                      config: IngestConfig, sink: ResultSink, options: EngineOptions) -> Batches:
+    from mastery_cli.grading.engine import reader
+
+    plan = reader.engine_plan(files, framework, config, options)
+    if plan is not None:
+        return reader.engine_batches(plan, framework, policy, config, sink)
+    return _ingest_batches(files, framework, policy, config, sink)
+
+
+def _ingest_batches(files: Sequence[Path], framework: Framework, policy: Policy,
+                    config: IngestConfig, sink: ResultSink) -> Batches:
+    """mastery's reader (every export format, in memory): one batch."""
+    from mastery_cli.grading.ingest import read_evidence
+    from mastery_cli.grading.pipeline import unused_type_warnings
+
+    evidence = read_evidence(list(files), framework, config)
+    rejects = evidence.reject_table
+    if evidence.reject_owners is not None:
+        rejects = rejects.with_columns(student_id=evidence.reject_owners["student_id"])
+    sink.add_unused(rejects, origin=0)
+    reasons = rejects.coded("reason") if len(rejects) else None
+    reader_unused: dict[str, int] = {}
+    if reasons is not None:
+        for text in reasons.texts:
+            count = int(reasons.equals_text(text).sum())
+            if count:
+                reader_unused[text] = count
+    diagnostics = [*evidence.diagnostics, *unused_type_warnings(policy.evidence, evidence.table)]
+    return Batches(iter([evidence.table]), diagnostics, reader_unused, evidence.rows_read,
+                   {f.file: f.headers for f in evidence.files if f.headers})
+
+
+def _whole(parts: list[GradeTables], framework: Framework, policy: Policy, counts: GradeCounts,
+           diagnostics: list[Diagnostic]) -> GradeResult:
+    """The batches' results as one (for grades.json)."""
+    from mastery_cli.grading.pipeline import GradeResult
+    from mastery_cli.grading.table import concat
+
+    names = ("targets", "competencies", "courses", "progress", "evidence", "rejects",
+             "set_aside")
+    if len(parts) == 1:
+        tables = parts[0]
+    else:
+        tables = GradeTables(**{name: concat([getattr(p, name) for p in parts])
+                                for name in names})
+    return GradeResult(framework=framework, policy=policy, tables=tables, counts=counts,
+                       diagnostics=diagnostics)

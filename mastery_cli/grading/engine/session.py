@@ -12,12 +12,20 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class EngineOptions:
-    """How much of the machine a run may take. ``memory_limit`` is DuckDB's (``"4GB"``);
-    None: DuckDB's default (80% of RAM). ``threads``: None for every core."""
+    """Where a run grades and how much of the machine it may take. ``memory_limit`` is
+    DuckDB's (``"4GB"``; None: DuckDB's default, 80% of RAM), past which it spills to
+    ``temp_directory``; ``threads``: None for every core."""
 
+    #: duckdb (in this process) or spark (the kernels on Spark's workers).
+    engine: str = "duckdb"
     memory_limit: str | None = None
     threads: int | None = None
     temp_directory: Path | None = None
+    #: Spark Connect address (sc://host:15002) or master URL (local[*], spark://...); None:
+    #: SPARK_REMOTE, else local mode.
+    spark_remote: str | None = None
+    #: Inputs of at least this many bytes (long CSV) go to the engine's own reader.
+    engine_reader_bytes: int = 128 << 20
 
 
 def connect(options: EngineOptions) -> duckdb.DuckDBPyConnection:

@@ -1,0 +1,212 @@
+"""The engine's own reader: large long CSV files and Parquet go straight into DuckDB.
+
+mastery's reader (`ingest`) recognises every export and holds it in memory. Files of the
+canonical long shape (one row per score; or mapped to it by the policy) that are large, and
+Parquet files, are read by DuckDB's parallel reader instead (`load`), checked there against the
+framework (`checks`: joins with lookups made once per distinct text by the same domain code),
+their rejects put in the sink with the reader's messages (`rejects`), and the accepted rows
+streamed in student order as whole-student batches. DuckDB spills to disk under its memory
+limit, so memory holds a batch, not the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mastery_cli.diagnostics import Diagnostic, MasteryError, error
+from mastery_cli.grading.engine.session import EngineOptions
+
+if TYPE_CHECKING:
+    from mastery_cli.framework.model import Framework
+    from mastery_cli.grading.engine.load import LoadedFile
+    from mastery_cli.grading.engine.run import Batches
+    from mastery_cli.grading.engine.sink import ResultSink
+    from mastery_cli.grading.ingest import IngestConfig
+    from mastery_cli.grading.policy import Policy
+    from mastery_cli.grading.table import Table
+
+#: Encodings DuckDB's reader reads as mastery's does.
+_ENGINE_ENCODINGS = ("UTF-8", "UTF-8 with BOM")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    path: Path
+    shown: str
+    kind: str  # csv or parquet
+    header: list[str]
+    fmt: str = "long"  # or mapped (the policy's column names)
+    delimiter: str = ","
+    header_lines: int = 1
+
+
+@dataclass(frozen=True)
+class EnginePlan:
+    files: list[PlannedFile]
+    options: EngineOptions
+
+
+def is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in PARQUET_SUFFIXES
+
+
+def engine_plan(files: Sequence[Path], framework: Framework, config: IngestConfig,
+                options: EngineOptions) -> EnginePlan | None:
+    """How the engine reads ``files``, or None when mastery's reader should (small files,
+    exports of another shape, other encodings). Parquet is always the engine's."""
+    from mastery_cli.grading.csvsniff import CsvError, read_input, sniff
+    from mastery_cli.grading.formats import TargetMatcher, detect
+    from mastery_cli.grading.formats import unknown_format as formats_unknown
+
+    parquet = [p for p in files if is_parquet(Path(p))]
+    if not parquet:
+        try:
+            size = sum(Path(p).stat().st_size for p in files)
+        except OSError:
+            return None  # mastery's reader says what is wrong with the file
+        if size < options.engine_reader_bytes:
+            return None
+    if config.input_format not in ("auto", "long", "mapped"):
+        if parquet:
+            raise MasteryError([error(
+                "parquet-not-long", f"--input-format {config.input_format} cannot be read "
+                "from Parquet", str(parquet[0]),
+                hint="Parquet evidence is long: one row per score, with student_id, target, "
+                "score (and date) columns")], usage=True)
+        return None
+    matcher = TargetMatcher(framework, config.outcome_map)
+    planned = []
+    for path in files:
+        path = Path(path)
+        shown = config.shown_as.get(str(path), str(path))
+        if is_parquet(path):
+            header = _parquet_header(path, shown)
+            fmt = detect(header, matcher, config.columns)
+            if fmt not in ("long", "mapped"):
+                raise MasteryError([formats_unknown(shown, header)])
+            planned.append(PlannedFile(path, shown, "parquet", header, fmt))
+            continue
+        try:
+            decoded = sniff(read_input(path), shown)
+        except (OSError, CsvError):
+            if parquet:
+                raise _mixed(path) from None
+            return None
+        fmt = detect(decoded.header, matcher, config.columns)
+        if (fmt not in ("long", "mapped") or decoded.dialect.encoding not in _ENGINE_ENCODINGS
+                or decoded.dialect.line_ending == "\r"):
+            if parquet:
+                raise _mixed(path)
+            return None
+        planned.append(PlannedFile(path, shown, "csv", list(decoded.header), fmt,
+                                   decoded.dialect.delimiter, decoded.header_lines))
+    return EnginePlan(planned, options)
+
+
+def _mixed(path: Path) -> MasteryError:
+    return MasteryError([error(
+        "parquet-with-export", "Parquet files are graded by the engine's reader, which reads "
+        "long CSV files too, but not this one", str(path),
+        hint="grade the exports apart, or save this one as long CSV (student_id, target, "
+        "score, date)")], usage=True)
+
+
+def _parquet_header(path: Path, shown: str) -> list[str]:
+    import pyarrow.parquet as pq
+
+    try:
+        return list(pq.read_schema(path).names)
+    except FileNotFoundError:
+        raise MasteryError([error("file-not-found", f"no such file: {shown}", shown)]) from None
+    except (OSError, ValueError) as problem:
+        raise MasteryError([error("not-parquet", f"cannot read {shown} as Parquet: {problem}",
+                                  shown, hint="check the file is Parquet (or rename a CSV "
+                                  "file to .csv)")]) from None
+
+
+def engine_batches(plan: EnginePlan, framework: Framework, policy: Policy,
+                   config: IngestConfig, sink: ResultSink) -> Batches:
+    """Load, check, put the rejects in ``sink``; the accepted rows as whole-student batches
+    (the connection is ``sink``'s)."""
+    from mastery_cli.grading.engine import checks, evidence, load, rejects
+    from mastery_cli.grading.engine.batches import whole_student_batches
+    from mastery_cli.grading.engine.run import Batches
+    from mastery_cli.grading.formats import TargetMatcher, ignored_columns
+
+    connection = sink.connection
+    assert connection is not None
+    matcher = TargetMatcher(framework, config.outcome_map)
+    width = load.widest([f.header for f in plan.files])
+    load.create_raw(connection, width)
+    loaded: list[LoadedFile] = []
+    seq = 0
+    for index, file in enumerate(plan.files):
+        try:
+            if file.kind == "parquet":
+                done = load.load_parquet(connection, file.path, file.shown, index,
+                                         file.header, width, seq)
+            else:
+                done = load.load_csv_native(connection, file.path, file.shown, index,
+                                            file.header, file.delimiter, file.header_lines,
+                                            width, seq)
+        except Exception as problem:  # duckdb's errors: a file it cannot read
+            raise MasteryError([error(
+                "unreadable-file", f"cannot read {file.shown}: {_first_line(problem)}",
+                file.shown, hint="check the file is complete; an export cut short or "
+                "edited by hand can be re-exported")]) from None
+        seq += done.records
+        loaded.append(done)
+    specs = [checks.file_columns(done, config.columns if file.fmt == "mapped" else None)
+             for done, file in zip(loaded, plan.files, strict=True)]
+    dictionaries = checks.create_checked(connection, specs, matcher, config)
+    diagnostics: list[Diagnostic] = list(matcher.problems)
+    diagnostics += rejects.add_reader_rejects(connection, specs, matcher,
+                                              config.max_listed_per_reason)
+    for spec in specs:
+        used = {int(column[1:]) for column in spec.fields.values()}
+        diagnostics += ignored_columns(spec.file.shown, spec.file.header, used)
+    reader_unused = dict(connection.execute("""
+        SELECT reason, count(*) FROM unused WHERE origin = 0 GROUP BY reason""").fetchall())
+    rows_read = connection.execute(
+        "SELECT count(*) FROM checked").fetchall()[0][0]  # type: ignore[index]
+    diagnostics += _unused_types(policy, dictionaries.texts["type"])
+    ids = sorted(matcher.ids)
+    shown = [f.shown for f in loaded]
+    headers = {spec.file.shown: {name: spec.file.header[int(column[1:])].strip()
+                                 for name, column in spec.fields.items()} for spec in specs}
+    # On a cursor of its own: the sink writes into the engine while this result streams.
+    ordered = connection.cursor().sql(f"""
+        SELECT student_id, student_name, target_rank, score_value, outcome, date_ns, score_code,
+               assessment_code, type_code, section_code, course_code, rater_code, source_code,
+               comment_code, file_index, line, seq
+        FROM checked WHERE reason = {checks.NONE}
+        ORDER BY student_id, target_rank, date_ns NULLS LAST, seq""")
+
+    def tables() -> Iterator[Table]:
+        made = 0
+        for rows in whole_student_batches(ordered.to_arrow_reader(evidence.BATCH_ROWS)):
+            made += 1
+            yield evidence.evidence_table(rows, ids, shown, dictionaries.texts)
+        if not made:  # no evidence at all: the results are empty files with their headers
+            yield evidence.empty_table(ids, shown, dictionaries.texts)
+
+    return Batches(tables(), diagnostics, reader_unused, int(rows_read), headers)
+
+
+def _unused_types(policy: Policy, types: list[str]) -> list[Diagnostic]:
+    import numpy as np
+
+    from mastery_cli.grading.pipeline import unused_type_warnings
+    from mastery_cli.grading.table import Coded, Table
+
+    present = Table({"type": Coded(np.arange(len(types), dtype=np.int64), types)})
+    return unused_type_warnings(policy.evidence, present)
+
+
+def _first_line(problem: BaseException) -> str:
+    text = str(problem).strip().splitlines()
+    return text[0] if text else type(problem).__name__
