@@ -135,7 +135,7 @@ def engine_batches(plan: EnginePlan, framework: Framework, policy: Policy,
     from mastery_cli.grading.engine import checks, evidence, load, rejects
     from mastery_cli.grading.engine.batches import whole_student_batches
     from mastery_cli.grading.engine.run import Batches
-    from mastery_cli.grading.formats import TargetMatcher, ignored_columns
+    from mastery_cli.grading.formats import TargetMatcher, ignored_columns, info
 
     connection = sink.connection
     assert connection is not None
@@ -166,9 +166,15 @@ def engine_batches(plan: EnginePlan, framework: Framework, policy: Policy,
     diagnostics: list[Diagnostic] = list(matcher.problems)
     diagnostics += rejects.add_reader_rejects(connection, specs, matcher,
                                               config.max_listed_per_reason)
+    kept = dict(connection.execute(
+        "SELECT file_index, count(*) FROM checked GROUP BY file_index").fetchall())
     for spec in specs:
         used = {int(column[1:]) for column in spec.fields.values()}
         diagnostics += ignored_columns(spec.file.shown, spec.file.header, used)
+        padding = spec.file.records - kept.get(spec.file.index, 0)
+        if padding:  # as mastery's reader says it
+            diagnostics.append(info("blank-rows", f"{padding} blank row(s) skipped",
+                                    spec.file.shown))
     reader_unused = dict(connection.execute("""
         SELECT reason, count(*) FROM unused WHERE origin = 0 GROUP BY reason""").fetchall())
     rows_read = connection.execute(

@@ -1,0 +1,100 @@
+"""``mastery grade --engine spark``: the kernels on Spark's workers.
+
+The evidence read and checked here (mastery's reader, or DuckDB's for large files) goes to
+Spark as a DataFrame; Spark range-partitions it by student (each partition a run of students
+in order), sorts each partition, and runs `run.Kernel`, the same object the DuckDB engine calls,
+on whole-student batches through ``mapInArrow``. Each batch's results come back whole (pickled
+with their counts and diagnostics) and go to the same `ResultSink`, in student order: the
+result files are the same bytes as DuckDB's.
+
+On a cluster (``--spark-remote sc://…`` or a master URL) the workers need mastery installed, in
+the same version as here.
+"""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from mastery_cli.grading.engine.arrow_tables import from_arrow, to_arrow
+from mastery_cli.grading.engine.batches import whole_student_batches
+
+if TYPE_CHECKING:
+    from mastery_cli.diagnostics import Diagnostic
+    from mastery_cli.framework.model import Framework
+    from mastery_cli.grading.engine.run import Batches, Kernel
+    from mastery_cli.grading.engine.session import EngineOptions
+    from mastery_cli.grading.pipeline import GradeCounts, GradeTables
+    from mastery_cli.grading.policy import Policy
+
+#: What each worker sends back per batch: the batch's first student (to order batches) and
+#: its results.
+RESULT_SCHEMA = pa.schema([pa.field("first_student", pa.string()),
+                           pa.field("results", pa.binary())])
+#: Evidence order within a student, as the DuckDB engine streams it (seq makes it total).
+_ORDER = ("target", "date", "seq")
+
+
+def graded_on_spark(batches: Batches, framework: Framework, policy: Policy,
+                    options: EngineOptions
+                    ) -> Iterator[tuple[GradeTables, GradeCounts, list[Diagnostic]]]:
+    from mastery_cli.grading.engine.run import Kernel
+    from mastery_cli.grading.engine.spark_session import (
+        PANDAS_NOTICE,
+        spark_settings,
+        start_session,
+    )
+
+    remote = options.spark_remote
+    settings = spark_settings(
+        remote=remote if remote and remote.startswith("sc://") else None,
+        master=remote if remote and not remote.startswith("sc://") else None,
+        threads=options.threads, memory_limit=options.memory_limit)
+    session = start_session(settings)
+    evidence = [to_arrow(table) for table in batches.tables]
+    whole = pa.concat_tables(evidence) if evidence else None
+    if whole is None or not whole.num_rows:
+        # Nothing to distribute: the kernel's empty results, here.
+        kernel = Kernel(framework, policy, batches.headers)
+        for table in ([from_arrow(whole)] if whole is not None else []):
+            result = kernel(table)
+            yield result.tables, result.counts, result.diagnostics
+        return
+    from pyspark.sql import functions as F
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", PANDAS_NOTICE, FutureWarning)
+        frame = session.createDataFrame(whole)
+        partitions = int(session.conf.get("spark.sql.shuffle.partitions") or 1)
+        arranged = frame.repartitionByRange(partitions, F.col("student_id")).sortWithinPartitions(
+            "student_id", *[F.col(name).asc_nulls_last() for name in _ORDER if name in
+                            whole.schema.names])
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        graded = arranged.mapInArrow(_graded_partition(Kernel(framework, policy,
+                                                              batches.headers)),
+                                     from_arrow_schema(RESULT_SCHEMA))
+        results = graded.toArrow()
+    order = results.column("first_student").to_pylist()
+    payloads = results.column("results").to_pylist()
+    for _, payload in sorted(zip(order, payloads, strict=True), key=lambda pair: pair[0]):
+        yield pickle.loads(payload)  # noqa: S301 (our own workers' results)
+
+
+def _graded_partition(kernel: Kernel):  # type: ignore[no-untyped-def]
+    """The function Spark runs on each partition (pickled to its workers)."""
+
+    def graded(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in whole_student_batches(batches):
+            result = kernel(from_arrow(batch))
+            payload = pickle.dumps((result.tables, result.counts, result.diagnostics),
+                                   protocol=pickle.HIGHEST_PROTOCOL)
+            yield pa.RecordBatch.from_arrays(
+                [pa.array([batch.column("student_id")[0].as_py()], pa.string()),
+                 pa.array([payload], pa.binary())], schema=RESULT_SCHEMA)
+
+    return graded
