@@ -14,7 +14,7 @@ moves into --out together.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mastery_cli.grading.pipeline import GradeCounts, GradeTables
-from mastery_cli.grading.table import Table
+from mastery_cli.grading.table import Coded, Table
 
 if TYPE_CHECKING:
     import duckdb
@@ -101,7 +101,7 @@ class ResultSink:
             return
         data: dict[str, pa.Array] = {}
         for name in ("file", "student_id", "column", "value", "reason", "message"):
-            data[name] = pa.array(_texts(rows, name), pa.string())
+            data[name] = _text_array(rows, name)
         data["row"] = pa.array(np.asarray(rows["row"], dtype=np.int64))
         data["ordinal"] = pa.array(np.arange(self._unused_rows, self._unused_rows + len(rows),
                                              dtype=np.int64))
@@ -194,12 +194,23 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _texts(rows: Table, name: str) -> list[str]:
+def _text_array(rows: Table, name: str) -> pa.Array:
+    """A text column as Arrow text ("" for a missing value), without a Python string per row:
+    coded text stays codes into its texts."""
+    import pyarrow as pa
+
     if name not in rows:
-        return [""] * len(rows)
+        return pa.array(np.full(len(rows), ""), pa.string())
     column = rows[name]
-    values: Iterable[Any] = column.values() if hasattr(column, "texts") else column  # type: ignore[union-attr]
-    return ["" if v is None else str(v) for v in values]
+    if isinstance(column, Coded):
+        codes = np.asarray(column.codes, dtype=np.int64)
+        texts = [*column.texts, ""]  # code -1, a missing value, reads as ""
+        return pa.DictionaryArray.from_arrays(
+            pa.array(np.where(codes < 0, len(texts) - 1, codes), pa.int64()),
+            pa.array(texts, pa.string())).cast(pa.string())
+    if isinstance(column, np.ndarray) and column.dtype == object:
+        return pa.array(["" if v is None else str(v) for v in column.tolist()], pa.string())
+    return pa.array(np.asarray(column).astype(str), pa.string())
 
 
 def _empty(columns: Sequence[str]) -> Table:

@@ -82,7 +82,7 @@ def graded_on_spark(batches: Batches, framework: Framework, policy: Policy,
     order = results.column("first_student").to_pylist()
     payloads = results.column("results").to_pylist()
     for _, payload in sorted(zip(order, payloads, strict=True), key=lambda pair: pair[0]):
-        yield pickle.loads(payload)  # noqa: S301 (our own workers' results)
+        yield pickle.loads(payload)
 
 
 def _graded_partition(kernel: Kernel):  # type: ignore[no-untyped-def]
