@@ -24,8 +24,40 @@ class EngineOptions:
     #: Spark Connect address (sc://host:15002) or master URL (local[*], spark://...); None:
     #: SPARK_REMOTE, else local mode.
     spark_remote: str | None = None
-    #: Inputs of at least this many bytes (long CSV) go to the engine's own reader.
-    engine_reader_bytes: int = 128 << 20
+    #: Long CSV inputs of at least this many bytes (all files together) go to the engine's own
+    #: reader, out of core; smaller ones to mastery's reader, in memory. None: what fits the
+    #: memory limit comfortably (`reader_bytes_for`).
+    engine_reader_bytes: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.engine_reader_bytes is None:
+            object.__setattr__(self, "engine_reader_bytes", reader_bytes_for(self.memory_limit))
+
+
+#: mastery's reader holds a file in memory at about three times its size (the text, the
+#: columns, the results): it reads files up to an eighth of the memory limit.
+_IN_MEMORY_SHARE = 8
+
+
+def reader_bytes_for(memory_limit: str | None) -> int:
+    """The input size from which the engine's own reader reads: an eighth of ``memory_limit``
+    (DuckDB's default when None: 80% of this machine's memory)."""
+    if memory_limit is not None:
+        from mastery_cli.grading.engine.spark_session import _mebibytes
+
+        limit = _mebibytes(memory_limit) << 20
+    else:
+        limit = int(_physical_memory() * 0.8)
+    return max(limit // _IN_MEMORY_SHARE, 1 << 20)
+
+
+def _physical_memory() -> int:
+    import os
+
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not POSIX: assume a small machine
+        return 4 << 30
 
 
 def connect(options: EngineOptions) -> duckdb.DuckDBPyConnection:
