@@ -63,7 +63,7 @@ def _physical_memory() -> int:
 def connect(options: EngineOptions) -> duckdb.DuckDBPyConnection:
     import duckdb
 
-    config: dict[str, str | int | bool] = {
+    config: dict[str, str | bool | int | float | list[str]] = {
         # Order comes from ORDER BY alone; scans need not keep the files' order.
         "preserve_insertion_order": False,
     }

@@ -116,16 +116,6 @@ class ResultSink:
         finally:
             self.connection.unregister("arriving_unused")
 
-    def add_unused_query(self, select: str) -> None:
-        """Rows not used that are in the engine already: ``select`` gives `unused`'s columns
-        but the last (file, row, student_id, column, value, reason, message, origin)."""
-        assert self.connection is not None
-        self.connection.execute(
-            f"INSERT INTO unused SELECT *, {self._unused_rows} + row_number() OVER () "
-            f"FROM ({select})")
-        self._unused_rows = self.connection.execute(
-            "SELECT count(*) FROM unused").fetchall()[0][0]  # type: ignore[index]
-
     def finish(self) -> list[Path]:
         """rejects in file-row order, then every file closed; the paths, in listing order."""
         for name in RESULT_TABLES:
@@ -160,7 +150,7 @@ class ResultSink:
                 handle.write(header)
             handle.writelines(chunks)
             return
-        batch = _typed(header + b"".join(chunks), columns, self.places)
+        batch = _typed(bytes(header) + b"".join(chunks), columns, self.places)
         if handle is None:
             import pyarrow.parquet as pq
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pickle
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -85,7 +85,8 @@ def graded_on_spark(batches: Batches, framework: Framework, policy: Policy,
         yield pickle.loads(payload)
 
 
-def _graded_partition(kernel: Kernel):  # type: ignore[no-untyped-def]
+def _graded_partition(kernel: Kernel) -> Callable[[Iterator[pa.RecordBatch]],
+                                                 Iterator[pa.RecordBatch]]:
     """The function Spark runs on each partition (pickled to its workers)."""
 
     def graded(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
