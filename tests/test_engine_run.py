@@ -198,3 +198,31 @@ def test_a_file_that_is_not_parquet_is_a_clear_error(tmp_path: Path) -> None:
 
 def _header(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines()[0].split(",")
+
+
+def test_a_run_that_fails_midway_leaves_the_output_folder_as_it_was(
+        messy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mastery_cli.grading.engine import run, session
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "target_grades.csv").write_text("last week's grades\n", encoding="utf-8")
+    monkeypatch.setattr(evidence, "BATCH_ROWS", 100)
+    monkeypatch.setattr(session, "reader_bytes_for", lambda limit: 0)  # the engine's reader
+    graded_batches = 0
+    kernel = run.Kernel.__call__
+
+    def fails_on_the_third_batch(self: run.Kernel, table: Any) -> Any:
+        nonlocal graded_batches
+        graded_batches += 1
+        if graded_batches == 3:
+            raise RuntimeError("the roll-ups failed")
+        return kernel(self, table)
+
+    monkeypatch.setattr(run.Kernel, "__call__", fails_on_the_third_batch)
+    done = CliRunner().invoke(app, ["grade", str(messy), "--framework", str(FRAMEWORK),
+                                    "--out", str(out)])
+    assert done.exit_code == 2
+    assert graded_batches == 3
+    assert [p.name for p in out.iterdir()] == ["target_grades.csv"]  # no temporary files
+    assert (out / "target_grades.csv").read_text(encoding="utf-8") == "last week's grades\n"
