@@ -305,14 +305,16 @@ def test_a_full_disk_while_writing_a_result_names_the_result(
     code, text = invoke(*FOLDER_COMMANDS[0].args(sources, out))
     assert code == 0, text
     before = tree(out)
-    real_write = output.PendingFile.write
+    from mastery_cli.grading.engine import sink
 
-    def write(self: output.PendingFile, chunks: object) -> None:
-        if self.path.name == "progress.csv":
-            raise OSError(errno.ENOSPC, "No space left on device", self.temp)
-        real_write(self, chunks)  # type: ignore[arg-type]
+    real_write = sink.write_chunks
 
-    monkeypatch.setattr(output.PendingFile, "write", write)
+    def write(handle: Any, chunks: Any) -> None:
+        if Path(handle.name).name == "progress.csv":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(handle, chunks)
+
+    monkeypatch.setattr(sink, "write_chunks", write)
     code, text = invoke(*FOLDER_COMMANDS[0].args(sources, out))
     assert code == 2, text
     assert codes(text) == {"output-failed"}

@@ -95,15 +95,20 @@ def grade_run(files: Sequence[Path], framework: Framework, policy: Policy,
     """Grade ``files`` into ``staging`` (the files of `sink.file_names`). Raises MasteryError
     when the files cannot be read at all. ``whole_result``: also keep the whole result in
     memory (grades.json)."""
+    from mastery_cli.grading.engine.reader import engine_batches, engine_plan
     from mastery_cli.grading.engine.session import connect
 
     options = options or EngineOptions()
     step = on_step or (lambda name: None)
     step("read")
-    connection = connect(options)
+    plan = engine_plan(files, framework, config, options)
+    connection = connect(options) if plan is not None else None
     sink = ResultSink(staging, policy.places, output_format, connection)
     try:
-        batches = _evidence_batches(files, framework, policy, config, sink, options)
+        if plan is not None:
+            batches = engine_batches(plan, framework, policy, config, sink)
+        else:
+            batches = _ingest_batches(files, framework, policy, config, sink)
         try:
             step("grade")
             counts = GradeCounts()
@@ -132,15 +137,14 @@ def grade_run(files: Sequence[Path], framework: Framework, policy: Policy,
         written = sink.finish()
     finally:
         sink.close()
-        connection.close()
+        if connection is not None:
+            connection.close()
     result = _whole(parts, framework, policy, counts, diagnostics) if whole_result else None
     return RunOutcome(counts, diagnostics, written, tally, result)
 
 
 def _not_used(sink: ResultSink) -> dict[str, int]:
-    assert sink.connection is not None
-    return dict(sink.connection.execute(
-        "SELECT reason, count(*) FROM unused GROUP BY reason ORDER BY reason").fetchall())
+    return sink.reasons()
 
 
 def _graded(batches: Batches, framework: Framework, policy: Policy, options: EngineOptions
@@ -172,16 +176,6 @@ class Kernel:
 
         return grade_frame(evidence, self.framework, self.policy, rows_read=len(evidence),
                            headers=self.headers)
-
-
-def _evidence_batches(files: Sequence[Path], framework: Framework, policy: Policy,
-                      config: IngestConfig, sink: ResultSink, options: EngineOptions) -> Batches:
-    from mastery_cli.grading.engine import reader
-
-    plan = reader.engine_plan(files, framework, config, options)
-    if plan is not None:
-        return reader.engine_batches(plan, framework, policy, config, sink)
-    return _ingest_batches(files, framework, policy, config, sink)
 
 
 def _ingest_batches(files: Sequence[Path], framework: Framework, policy: Policy,

@@ -14,14 +14,14 @@ moves into --out together.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mastery_cli.grading.pipeline import GradeCounts, GradeTables
+from mastery_cli.grading.pipeline import GradeTables
 from mastery_cli.grading.table import Coded, Table
 
 if TYPE_CHECKING:
@@ -64,24 +64,31 @@ def file_names(output_format: str) -> list[str]:
     return [f"{name}.{output_format}" for name in (*RESULT_TABLES, REJECTS)]
 
 
+#: The order of rejects.csv: by file, row, column, reason and value; where all are equal the
+#: reader's rows (origin 0) before the policy's (1), then as they came. One definition, run by
+#: the engine (ORDER BY) or by numpy (a stable lexsort), wherever the rows are.
+UNUSED_ORDER = ("file", "row", "column", "reason", "value")
+
+
 @dataclass
 class ResultSink:
-    """Writes a run's result files into ``folder`` as batches of results arrive."""
+    """Writes a run's result files into ``folder`` as batches of results arrive.
+
+    The rows not used stay where the evidence is: in the engine (``connection``) when it reads
+    the files, else here, in memory (a run of mastery's reader holds its file in memory anyway,
+    and it never starts DuckDB, whose scans of Python data import pandas: 0.3 s)."""
 
     folder: Path
     places: int
     output_format: str = "csv"
     connection: duckdb.DuckDBPyConnection | None = None
-    counts: GradeCounts = field(default_factory=GradeCounts)
     _handles: dict[str, Any] = field(default_factory=dict)
     _unused_rows: int = 0
+    _held: list[tuple[Table, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if self.connection is None:
-            from mastery_cli.grading.engine.session import EngineOptions, connect
-
-            self.connection = connect(EngineOptions(threads=1))
-        self.connection.execute(f"CREATE OR REPLACE TEMP TABLE unused ({_UNUSED_SCHEMA})")
+        if self.connection is not None:
+            self.connection.execute(f"CREATE OR REPLACE TEMP TABLE unused ({_UNUSED_SCHEMA})")
 
     # ------------------------------------------------------------------------ results
 
@@ -94,11 +101,14 @@ class ResultSink:
 
     def add_unused(self, rows: Table, *, origin: int) -> None:
         """Rows not used, in `REJECT_COLUMNS` (+ ``student_id``): origin 0 for the reader's,
-        1 for the policy's (the reader's come first where all else is equal)."""
-        import pyarrow as pa
-
+        1 for the policy's."""
         if not len(rows):
             return
+        if self.connection is None:
+            self._held.append((rows, origin))
+            return
+        import pyarrow as pa
+
         data: dict[str, pa.Array] = {}
         for name in ("file", "student_id", "column", "value", "reason", "message"):
             data[name] = _text_array(rows, name)
@@ -107,7 +117,6 @@ class ResultSink:
                                              dtype=np.int64))
         self._unused_rows += len(rows)
         arriving = pa.table(data)
-        assert self.connection is not None
         self.connection.register("arriving_unused", arriving)
         try:
             self.connection.execute(
@@ -115,6 +124,21 @@ class ResultSink:
                 f"message, {int(origin)}, ordinal FROM arriving_unused")
         finally:
             self.connection.unregister("arriving_unused")
+
+    def reasons(self) -> dict[str, int]:
+        """How many rows were not used, by reason."""
+        if self.connection is not None:
+            return dict(self.connection.execute(
+                "SELECT reason, count(*) FROM unused GROUP BY reason").fetchall())
+        tally: dict[str, int] = {}
+        for table, _ in self._held:
+            reasons = table.coded("reason")
+            codes = np.asarray(reasons.codes, dtype=np.int64)
+            counts = np.bincount(codes[codes >= 0], minlength=len(reasons.texts))
+            for text, count in zip(reasons.texts, counts.tolist(), strict=True):
+                if count:
+                    tally[text] = tally.get(text, 0) + count
+        return tally
 
     def finish(self) -> list[Path]:
         """rejects in file-row order, then every file closed; the paths, in listing order."""
@@ -145,10 +169,15 @@ class ResultSink:
         header = next(chunks)
         handle = self._handles.get(name)
         if self.output_format == "csv":
-            if handle is None:
-                handle = self._handles[name] = open(self.folder / f"{name}.csv", "wb")  # noqa: SIM115
-                handle.write(header)
-            handle.writelines(chunks)
+            path = self.folder / f"{name}.csv"
+            try:
+                if handle is None:
+                    handle = self._handles[name] = open(path, "wb")  # noqa: SIM115
+                    handle.write(header)
+                write_chunks(handle, chunks)
+            except OSError as problem:
+                # Said of the file (OutputFolder names it as it would be in --out).
+                raise OSError(problem.errno, problem.strerror, str(path)) from None
             return
         batch = _typed(bytes(header) + b"".join(chunks), columns, self.places)
         if handle is None:
@@ -160,13 +189,16 @@ class ResultSink:
             handle.write_table(batch)
 
     def _write_unused(self) -> None:
+        if self.connection is None:
+            self._append(REJECTS, self._sorted_held())
+            return
         from mastery_cli.grading.engine.evidence import coded
 
-        assert self.connection is not None
         columns = columns_of(REJECTS)
+        order = ", ".join(_quoted(name) for name in UNUSED_ORDER)
         ordered = self.connection.sql(
             f'SELECT {", ".join(_quoted(c) for c in columns)} FROM unused '
-            'ORDER BY file, "row", "column", reason, value, origin, ordinal')
+            f"ORDER BY {order}, origin, ordinal")
         wrote = False
         for batch in ordered.to_arrow_reader(256_000):
             if not batch.num_rows:
@@ -178,6 +210,35 @@ class ResultSink:
             wrote = True
         if not wrote:
             self._append(REJECTS, None)
+
+    def _sorted_held(self) -> Table | None:
+        """The rows held here in `UNUSED_ORDER` (a stable sort: ties stay reader first, then
+        as they came)."""
+        from mastery_cli.grading.table import concat, text_codes
+
+        if not self._held:
+            return None
+        columns = columns_of(REJECTS)
+        held = sorted(self._held, key=lambda pair: pair[1])  # stable: reader's rows first
+        rows = concat([Table({name: _column_or_blank(table, name) for name in columns},
+                             len(table)) for table, _ in held])
+        keys = [np.asarray(rows["row"], dtype=np.int64) if name == "row"
+                else text_codes(rows.coded(name))[0] for name in UNUSED_ORDER]
+        return rows.take(np.lexsort(keys[::-1]))  # lexsort sorts by its last key first
+
+
+def _column_or_blank(table: Table, name: str) -> Any:
+    from mastery_cli.grading.table import Coded
+
+    if name in table:
+        column = table[name]
+        return column if name == "row" or isinstance(column, Coded) else table.coded(name)
+    return Coded(np.full(len(table), -1, dtype=np.int64), [])  # read as ""
+
+
+def write_chunks(handle: Any, chunks: Iterable[bytes | memoryview]) -> None:
+    """Append ``chunks`` to an open result file."""
+    handle.writelines(chunks)
 
 
 def _quoted(name: str) -> str:
