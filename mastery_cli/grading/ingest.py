@@ -341,6 +341,8 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _Fil
                 )
             ]
         )
+    if bytes(raw[:4]) == PARQUET_MAGIC:
+        return _read_parquet(path, shown, matcher, config)
     kind = not_csv(bytes(raw[:8]))
     if kind is not None:
         return _FileResult(
@@ -414,6 +416,57 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _Fil
     del raw, decoded
     checked, found = _candidates_checked(fmt, records, shown, matcher, config)
     del records
+    result.diagnostics += found + checked.diagnostics
+    result.accepted, result.rejects, result.names = checked.accepted, checked.rejects, checked.names
+    summary.read = checked.read
+    summary.accepted = len(checked.accepted.row)
+    summary.set_aside = checked.rejects.set_aside
+    summary.rejected = len(checked.rejects.row) - summary.set_aside
+    summary.decimal_marks = checked.decimal_marks
+    return result
+
+
+#: How a Parquet file starts.
+PARQUET_MAGIC = b"PAR1"
+
+
+def _read_parquet(path: Path, shown: str, matcher: TargetMatcher,
+                  config: IngestConfig) -> _FileResult:
+    """A Parquet file of long evidence (columns named as in a long CSV): every column read as
+    the text a CSV would hold (``2026-09-01``, ``3.5``; null is blank); a record's "line" is
+    its position in the file, from 1. Checked as a long file is."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (OSError, ValueError, pa.ArrowException) as problem:
+        return _FileResult([error("not-parquet", f"cannot read {shown} as Parquet: {problem}",
+                                  shown, hint="check the file is complete (or rename a CSV "
+                                  "file to .csv)")])
+    header = list(table.schema.names)
+    result = _FileResult([])
+    fmt = config.input_format
+    if fmt == "auto":
+        detected = formats.detect(header, matcher, config.columns)
+        if detected not in ("long", "mapped"):
+            result.diagnostics.append(formats.unknown_format(shown, header))
+            return result
+        fmt = detected
+    absent = _missing_columns(fmt, header, config, shown)
+    if absent is not None:
+        result.diagnostics.append(absent)
+        return result
+    texts = [pa.chunked_array([c.cast(pa.string()).fill_null("") for c in column.chunks],
+                              pa.string())
+             for column in table.columns]
+    records = CsvRecords(header, texts, range(1, table.num_rows + 1))
+    summary = FileSummary(shown, fmt, "Parquet", "rows")
+    columns = formats.find_columns(header, config.columns if fmt == "mapped" else None)
+    summary.headers = {name: header[index].strip() for name, index in columns.items()}
+    result.summary = summary
+    del table
+    checked, found = _candidates_checked(fmt, records, shown, matcher, config)
     result.diagnostics += found + checked.diagnostics
     result.accepted, result.rejects, result.names = checked.accepted, checked.rejects, checked.names
     summary.read = checked.read
