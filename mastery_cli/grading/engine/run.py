@@ -77,7 +77,7 @@ class RunTally:
 @dataclass
 class Batches:
     """Accepted evidence as whole-student `Table`s in student order, with what reading it said
-    and counted; ``close`` lets go of the engine."""
+    and counted."""
 
     tables: Iterator[Table]
     diagnostics: list[Diagnostic]
@@ -85,7 +85,6 @@ class Batches:
     reader_unused: dict[str, int]
     rows_read: int
     headers: Mapping[str, Mapping[str, str]]
-    close: Callable[[], None] = lambda: None
 
 
 def grade_run(files: Sequence[Path], framework: Framework, policy: Policy,
@@ -109,31 +108,27 @@ def grade_run(files: Sequence[Path], framework: Framework, policy: Policy,
             batches = engine_batches(plan, framework, policy, config, sink)
         else:
             batches = _ingest_batches(files, framework, policy, config, sink)
-        try:
-            step("grade")
-            counts = GradeCounts()
-            tally = RunTally()
-            diagnostics = list(batches.diagnostics)
-            parts: list[GradeTables] = []
-            for tables, batch_counts, batch_diagnostics in _graded(batches, framework, policy,
-                                                                   options):
-                sink.add(tables)
-                tally.add(tables)
-                counts.used += batch_counts.used
-                counts.set_aside += batch_counts.set_aside
-                counts.rows_read += batch_counts.rows_read
-                diagnostics += [d for d in batch_diagnostics if d not in diagnostics]
-                if whole_result:
-                    parts.append(tables)
-        finally:
-            batches.close()
+        step("grade")
+        counts = GradeCounts()
+        tally = RunTally()
+        diagnostics = list(batches.diagnostics)
+        parts: list[GradeTables] = []
+        for tables, batch_counts, batch_diagnostics in _graded(batches, framework, policy,
+                                                               options):
+            sink.add(tables)
+            tally.add(tables)
+            counts.used += batch_counts.used
+            counts.set_aside += batch_counts.set_aside
+            diagnostics += [d for d in batch_diagnostics if d not in diagnostics]
+            if whole_result:
+                parts.append(tables)
         step("write")
         aside = sum(n for reason, n in batches.reader_unused.items() if reason in READER_SET_ASIDE)
         counts.set_aside += aside
         counts.rejected = sum(batches.reader_unused.values()) - aside
         counts.duplicates_dropped = batches.reader_unused.get("duplicate-row", 0)
         counts.rows_read = batches.rows_read
-        tally.not_used = _not_used(sink)
+        tally.not_used = sink.reasons()
         written = sink.finish()
     finally:
         sink.close()
@@ -141,10 +136,6 @@ def grade_run(files: Sequence[Path], framework: Framework, policy: Policy,
             connection.close()
     result = _whole(parts, framework, policy, counts, diagnostics) if whole_result else None
     return RunOutcome(counts, diagnostics, written, tally, result)
-
-
-def _not_used(sink: ResultSink) -> dict[str, int]:
-    return sink.reasons()
 
 
 def _graded(batches: Batches, framework: Framework, policy: Policy, options: EngineOptions
@@ -189,13 +180,7 @@ def _ingest_batches(files: Sequence[Path], framework: Framework, policy: Policy,
     if evidence.reject_owners is not None:
         rejects = rejects.with_columns(student_id=evidence.reject_owners["student_id"])
     sink.add_unused(rejects, origin=0)
-    reasons = rejects.coded("reason") if len(rejects) else None
-    reader_unused: dict[str, int] = {}
-    if reasons is not None:
-        for text in reasons.texts:
-            count = int(reasons.equals_text(text).sum())
-            if count:
-                reader_unused[text] = count
+    reader_unused = sink.reasons()  # only the reader's rows are in the sink yet
     diagnostics = [*evidence.diagnostics, *unused_type_warnings(policy.evidence, evidence.table)]
     return Batches(iter([evidence.table]), diagnostics, reader_unused, evidence.rows_read,
                    {f.file: f.headers for f in evidence.files if f.headers})
