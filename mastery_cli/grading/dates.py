@@ -2,9 +2,9 @@
 
 `parse_dates` reads each *distinct* text once (a gradebook of a million rows holds a few
 hundred distinct dates): ISO 8601 through `date.fromisoformat` and `time.fromisoformat`, else
-the one ``strptime`` form of those exports and spreadsheets write that the text can be in. No pandas: importing it would cost
-`mastery grade` a quarter of a second for a handful of texts (``date_format: mixed``, the one
-setting only pandas implements, imports it).
+with the one ``strptime`` form (of those exports and spreadsheets write) the text can be in.
+No pandas: importing it would cost `mastery grade` a quarter of a second for a handful of
+texts (``date_format: mixed``, the one setting only pandas implements, imports it).
 """
 
 from __future__ import annotations
