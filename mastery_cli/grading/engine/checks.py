@@ -249,8 +249,8 @@ def _checked_select(spec: FileColumns, dictionaries: Dictionaries) -> str:
         if column is None:
             parts.append(f"'' AS {name}")
             continue
-        joins.append(f"JOIN lookup_{name} l_{name} ON l_{name}.file_index = r.file_index "
-                     f"AND l_{name}.raw = coalesce(r.{column}, '')")
+        joins.append(f"JOIN {_lookup(name, index)} l_{name} "
+                     f"ON l_{name}.raw = coalesce(r.{column}, '')")
         parts.append(f"l_{name}.clean AS {name}")
     student = "l_student_id.clean" if "student_id" in fields else "''"
     for name in CODED_FIELDS:
@@ -261,8 +261,8 @@ def _checked_select(spec: FileColumns, dictionaries: Dictionaries) -> str:
                 parts.append(f"'' AS {name}")
             continue
         alias = f"l_{name}"
-        joins.append(f"JOIN lookup_{name} {alias} ON {alias}.file_index = r.file_index "
-                     f"AND {alias}.raw = coalesce(r.{column}, '')")
+        joins.append(f"JOIN {_lookup(name, index)} {alias} "
+                     f"ON {alias}.raw = coalesce(r.{column}, '')")
         parts.append(f"{alias}.code AS {name}_code")
         if name in ("target", "score", "date"):
             parts.append(f"{alias}.clean AS {name}")
@@ -270,7 +270,7 @@ def _checked_select(spec: FileColumns, dictionaries: Dictionaries) -> str:
     parts += [f"{target}.target_rank" if target else "-1 AS target_rank",
               f"{target}.scale_row" if target else "0 AS scale_row"]
     if "score" in fields:
-        joins.append("JOIN lookup_cells l_cell ON l_cell.file_index = r.file_index AND "
+        joins.append(f"JOIN {_lookup('cells', index)} l_cell ON "
                      f"l_cell.raw = coalesce(r.{fields['score']}, '') AND l_cell.scale_row = "
                      + (f"{target}.scale_row" if target else "0"))
     parts += ["l_cell.outcome", "l_cell.value AS score_value"]
@@ -291,6 +291,13 @@ def _checked_select(spec: FileColumns, dictionaries: Dictionaries) -> str:
     parts.append(f"CASE WHEN {blank_key} THEN {others} ELSE false END AS padding")
     return (f"SELECT {', '.join(parts)} FROM raw r {' '.join(joins)} "
             f"WHERE r.file_index = {index}")
+
+
+def _lookup(name: str, file_index: int) -> str:
+    """One file's part of a lookup. Joined on the text alone: a join on ``file_index`` too
+    lets the optimizer infer the lookups' file indexes equal to each other and join the
+    lookups first, a product of them all (2.2 s at 1M rows, measured)."""
+    return f"(SELECT * EXCLUDE (file_index) FROM lookup_{name} WHERE file_index = {file_index})"
 
 
 def _at(fields: Mapping[str, str], name: str) -> str | None:
