@@ -215,27 +215,26 @@ def _register_cells(connection: duckdb.DuckDBPyConnection, written: list[tuple[i
 
 def _create_copies(connection: duckdb.DuckDBPyConnection, files: Sequence[FileColumns]) -> None:
     """``copies``: each record written again later in its file (every column as written),
-    with the line of the first. A hash of each record finds the few that may repeat (usually
-    none); only those are compared column by column. (A copy of an accepted record is
-    accepted too: the same texts.)"""
+    with the line of the first. The records' hashes (made at load) find the few that may
+    repeat (usually none); only those are compared column by column. (A copy of an accepted
+    record is accepted too: the same texts.)"""
     selects = []
     for spec in files:
         index, width = spec.file.index, len(spec.file.header)
         record = ", ".join(f"c{i}" for i in range(width))
         same = " AND ".join(f"s.c{i} IS NOT DISTINCT FROM f.c{i}" for i in range(width))
         selects.append(f"""
-            SELECT s.seq, f.first_line FROM (
-                SELECT * FROM raw WHERE file_index = {index} AND hash({record}) IN (
-                    SELECT hash({record}) FROM raw WHERE file_index = {index}
-                    GROUP BY 1 HAVING count(*) > 1)) s
+            SELECT s.seq, f.first_line FROM suspects s
             JOIN (
                 SELECT {record}, min(seq) AS first_seq, arg_min(line, seq) AS first_line
-                FROM raw WHERE file_index = {index} AND hash({record}) IN (
-                    SELECT hash({record}) FROM raw WHERE file_index = {index}
-                    GROUP BY 1 HAVING count(*) > 1)
+                FROM suspects WHERE file_index = {index}
                 GROUP BY ALL HAVING count(*) > 1) f
-            ON {same} WHERE s.seq <> f.first_seq""")
+            ON {same} WHERE s.file_index = {index} AND s.seq <> f.first_seq""")
+    connection.execute("""CREATE TEMP TABLE suspects AS
+        SELECT * FROM raw WHERE (file_index, record_hash) IN (
+            SELECT (file_index, record_hash) FROM raw GROUP BY ALL HAVING count(*) > 1)""")
     connection.execute("CREATE TABLE copies AS " + " UNION ALL ".join(selects))
+    connection.execute("DROP TABLE suspects")
 
 
 def _checked_select(spec: FileColumns, dictionaries: Dictionaries) -> str:

@@ -1,8 +1,9 @@
 """Gradebook files into the engine: each file's records streamed, as written, into one table.
 
 The table ``raw`` holds every record of every file: ``file_index``, ``line`` (the line the
-record starts on, as editors count), ``seq`` (input order across files) and the file's columns
-as text, ``c0`` … ``cN`` (the widest file sets N; narrower files leave the rest NULL). Which
+record starts on, as editors count), ``seq`` (input order across files), ``record_hash`` (a
+hash of the record's own columns: exact copies are found among the rows sharing one) and the
+file's columns as text, ``c0`` … ``cN`` (the widest file sets N; narrower files leave the rest NULL). Which
 column is which field is the mapping's business (`columns`), not the table's: the checks and
 the duplicate test read the record as written.
 
@@ -34,7 +35,31 @@ class LoadedFile:
 def create_raw(connection: duckdb.DuckDBPyConnection, width: int) -> None:
     columns = ", ".join(f"c{i} VARCHAR" for i in range(width))
     connection.execute(
-        f"CREATE TABLE raw (file_index INTEGER, line BIGINT, seq BIGINT, {columns})")
+        f"CREATE TABLE raw (file_index INTEGER, line BIGINT, seq BIGINT, record_hash UBIGINT, "
+        f"{columns})")
+
+
+def _record_hash(header: Sequence[str]) -> str:
+    """SQL for the hash of a record of a file with this header (its own columns only)."""
+    return f"hash({', '.join(f'c{i}' for i in range(len(header)))})" if header else "0"
+
+
+def _inserted(result: duckdb.DuckDBPyConnection) -> int:
+    """The row count an INSERT returns."""
+    return int(result.fetchall()[0][0])  # type: ignore[index]
+
+
+def physical_lines(path: Path) -> int:
+    """Lines in the file as editors count them (a last line without a line break counts).
+    bytes.count runs at memory speed: ~0.05 s for 70 MB, against ~0.25 s CPU for DuckDB to
+    look for line breaks in every cell."""
+    count = 0
+    last = b""
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 24):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (1 if last and last != b"\n" else 0)
 
 
 def load_csv_native(connection: duckdb.DuckDBPyConnection, path: Path, shown: str, index: int,
@@ -43,8 +68,8 @@ def load_csv_native(connection: duckdb.DuckDBPyConnection, path: Path, shown: st
     """Append the records of the CSV file ``path`` to ``raw`` (``width`` columns there), read
     by DuckDB's own (parallel) CSV reader, which returns records in file order:
     ``row_number() OVER ()`` numbers them. Lines are exact when every record is one line
-    (checked: the file's line count); else the line breaks inside quoted values are added
-    up (a running sum in file order)."""
+    (the file's line count is the header's plus one per record); else the line breaks inside
+    quoted values are added up (a running sum in file order)."""
     from mastery_cli.grading.engine.checks import _sql_text
 
     names = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header)))
@@ -53,13 +78,13 @@ def load_csv_native(connection: duckdb.DuckDBPyConnection, path: Path, shown: st
               f"delim = {_sql_text(delimiter)}, quote = '\"', escape = '\"', "
               f"columns = {{{names}}}, auto_detect = false, null_padding = false, "
               f"strict_mode = false)")
-    connection.execute(f"""
+    records = _inserted(connection.execute(f"""
         INSERT INTO raw
-        SELECT {index}, {header_lines} + ordinal, {first_seq} + ordinal - 1, * EXCLUDE (ordinal)
-               {padding}
-        FROM (SELECT row_number() OVER () AS ordinal, * FROM {source})""")
-    records = connection.execute(
-        f"SELECT count(*) FROM raw WHERE file_index = {index}").fetchall()[0][0]  # type: ignore[index]
+        SELECT {index}, {header_lines} + ordinal, {first_seq} + ordinal - 1,
+               {_record_hash(header)}, * EXCLUDE (ordinal) {padding}
+        FROM (SELECT row_number() OVER () AS ordinal, * FROM {source})"""))
+    if physical_lines(path) == header_lines + records:
+        return LoadedFile(index, shown, header, records)
     inner = connection.execute(
         f"SELECT count(*) FROM raw WHERE file_index = {index} AND ("
         + " OR ".join(f"contains(c{i}, chr(10))" for i in range(len(header))) + ")"
@@ -85,13 +110,12 @@ def load_parquet(connection: duckdb.DuckDBPyConnection, path: Path, shown: str, 
     names = ", ".join(f'CAST("{name.replace(chr(34), chr(34) * 2)}" AS VARCHAR) AS c{i}'
                       for i, name in enumerate(header))
     padding = "".join(f", NULL::VARCHAR AS c{i}" for i in range(len(header), width))
-    connection.execute(f"""
+    records = _inserted(connection.execute(f"""
         INSERT INTO raw
-        SELECT {index}, ordinal, {first_seq} + ordinal - 1, * EXCLUDE (ordinal) {padding}
+        SELECT {index}, ordinal, {first_seq} + ordinal - 1, {_record_hash(header)},
+               * EXCLUDE (ordinal) {padding}
         FROM (SELECT row_number() OVER () AS ordinal, {names}
-              FROM read_parquet({_sql_text(str(path))}))""")
-    records = connection.execute(
-        f"SELECT count(*) FROM raw WHERE file_index = {index}").fetchall()[0][0]  # type: ignore[index]
+              FROM read_parquet({_sql_text(str(path))}))"""))
     return LoadedFile(index, shown, header, records)
 
 
