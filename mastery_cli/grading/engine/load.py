@@ -3,9 +3,9 @@
 The table ``raw`` holds every record of every file: ``file_index``, ``line`` (the line the
 record starts on, as editors count), ``seq`` (input order across files), ``record_hash`` (a
 hash of the record's own columns: exact copies are found among the rows sharing one) and the
-file's columns as text, ``c0`` … ``cN`` (the widest file sets N; narrower files leave the rest NULL). Which
-column is which field is the mapping's business (`columns`), not the table's: the checks and
-the duplicate test read the record as written.
+file's columns as text, ``c0`` … ``cN`` (the widest file sets N; narrower files leave the rest
+NULL). Which column is which field is the mapping's business (`columns`), not the table's: the
+checks and the duplicate test read the record as written.
 
 DuckDB's own readers (CSV in parallel, Parquet) append the records; DuckDB spills the table to
 disk under its memory limit.
@@ -46,7 +46,7 @@ def _record_hash(header: Sequence[str]) -> str:
 
 def _inserted(result: duckdb.DuckDBPyConnection) -> int:
     """The row count an INSERT returns."""
-    return int(result.fetchall()[0][0])  # type: ignore[index]
+    return int(result.fetchall()[0][0])
 
 
 def physical_lines(path: Path) -> int:
@@ -88,7 +88,7 @@ def load_csv_native(connection: duckdb.DuckDBPyConnection, path: Path, shown: st
     inner = connection.execute(
         f"SELECT count(*) FROM raw WHERE file_index = {index} AND ("
         + " OR ".join(f"contains(c{i}, chr(10))" for i in range(len(header))) + ")"
-    ).fetchall()[0][0]  # type: ignore[index]
+    ).fetchall()[0][0]
     if inner:
         breaks = " + ".join(f"coalesce(length(c{i}) - length(replace(c{i}, chr(10), '')), 0)"
                             for i in range(len(header)))

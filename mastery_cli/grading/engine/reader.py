@@ -178,27 +178,27 @@ def engine_batches(plan: EnginePlan, framework: Framework, policy: Policy,
     reader_unused = dict(connection.execute("""
         SELECT reason, count(*) FROM unused WHERE origin = 0 GROUP BY reason""").fetchall())
     rows_read = connection.execute(
-        "SELECT count(*) FROM checked").fetchall()[0][0]  # type: ignore[index]
+        "SELECT count(*) FROM checked").fetchall()[0][0]
     diagnostics += _unused_types(policy, dictionaries.texts["type"])
     ids = sorted(matcher.ids)
     shown = [f.shown for f in loaded]
     headers = {spec.file.shown: {name: spec.file.header[int(column[1:])].strip()
                                  for name, column in spec.fields.items()} for spec in specs}
-    # On a cursor of its own: the sink writes into the engine while this result streams.
+    # Only integers go through the sort (the texts are in `dictionaries`). On a cursor of its
+    # own: the sink writes into the engine while this result streams.
     ordered = connection.cursor().sql(f"""
-        SELECT student_id, student_name, target_rank, score_value, outcome, date_ns, score_code,
-               assessment_code, type_code, section_code, course_code, rater_code, source_code,
-               comment_code, file_index, line, seq
+        SELECT {", ".join(evidence.COLUMNS)}
         FROM checked WHERE reason = {checks.NONE}
-        ORDER BY student_id, target_rank, date_ns NULLS LAST, seq""")
+        ORDER BY student_rank, target_rank, date_ns NULLS LAST, seq""")
 
     def tables() -> Iterator[Table]:
         made = 0
-        for rows in whole_student_batches(ordered.to_arrow_reader(evidence.BATCH_ROWS)):
+        for rows in whole_student_batches(ordered.to_arrow_reader(evidence.BATCH_ROWS),
+                                          "student_rank"):
             made += 1
-            yield evidence.evidence_table(rows, ids, shown, dictionaries.texts)
+            yield evidence.evidence_table(rows, ids, shown, dictionaries)
         if not made:  # no evidence at all: the results are empty files with their headers
-            yield evidence.empty_table(ids, shown, dictionaries.texts)
+            yield evidence.empty_table(ids, shown, dictionaries)
 
     return Batches(tables(), diagnostics, reader_unused, int(rows_read), headers)
 
