@@ -119,35 +119,36 @@ def _student_ids(dictionaries: Dictionaries) -> pa.Table:
 
 def _distinct_written(connection: duckdb.DuckDBPyConnection, files: Sequence[FileColumns]
                       ) -> dict[str, list[tuple[int, tuple[str, ...]]]]:
-    """Per lookup group, each file's distinct tuples of texts as written: one pass over each
-    file (GROUPING SETS, a set per group). A group the file has no column for has one tuple
-    of blanks."""
+    """Per lookup group, each file's distinct tuples of texts as written (NULL read as ""),
+    sorted: one pass over each file (GROUPING SETS, a set per group), fetched as Arrow. A
+    group the file has no column for has one tuple of blanks."""
     written: dict[str, list[tuple[int, tuple[str, ...]]]] = {group: [] for group in GROUPS}
     for spec in files:
+        index = spec.file.index
         sets = []
         for group, fields in GROUPS.items():
-            columns = [spec.fields[f] for f in fields if f in spec.fields]
-            if columns:
-                sets.append((group, columns))
+            keys = [f"k{spec.fields[f][1:]}" for f in fields if f in spec.fields]
+            if keys:
+                sets.append((group, keys))
             else:
-                written[group].append((spec.file.index, ("",) * len(fields)))
+                written[group].append((index, ("",) * len(fields)))
         if not sets:
             continue
-        flags = ", ".join(f"GROUPING({columns[0]}) = 0" for _, columns in sets)
-        values = ", ".join(f"coalesce({c}, '')" for _, columns in sets for c in columns)
-        sql = ", ".join(f"({', '.join(columns)})" for _, columns in sets)
-        found: set[tuple[str, tuple[str, ...]]] = set()  # NULL and '' are both ''
-        for row in connection.execute(
-                f"SELECT {flags}, {values} FROM raw WHERE file_index = {spec.file.index} "
-                f"GROUP BY GROUPING SETS ({sql})").fetchall():
-            at = row.index(True)
-            start = len(sets) + sum(len(columns) for _, columns in sets[:at])
-            group, columns = sets[at]
-            by_column = dict(zip(columns, row[start:start + len(columns)], strict=True))
-            found.add((group, tuple(by_column.get(spec.fields.get(f, ""), "")
-                                    for f in GROUPS[group])))
-        for group, texts in sorted(found):
-            written[group].append((spec.file.index, texts))
+        keys = sorted({key for _, group_keys in sets for key in group_keys})
+        found = connection.sql(f"""
+            SELECT {", ".join(f"GROUPING({group_keys[0]}) = 0 AS in_{group}"
+                              for group, group_keys in sets)}, {", ".join(keys)}
+            FROM (SELECT {", ".join(f"coalesce(c{key[1:]}, '') AS {key}" for key in keys)}
+                  FROM raw WHERE file_index = {index})
+            GROUP BY GROUPING SETS ({", ".join(f"({', '.join(k)})" for _, k in sets)})
+            """).to_arrow_table()
+        for group, group_keys in sets:
+            rows = found.filter(found.column(f"in_{group}"))
+            texts = {key: rows.column(key).to_pylist() for key in group_keys}
+            blank = [""] * rows.num_rows
+            columns = [texts.get(f"k{spec.fields[f][1:]}", blank) if f in spec.fields else blank
+                       for f in GROUPS[group]]
+            written[group] += [(index, t) for t in sorted(zip(*columns, strict=True))]
     return written
 
 
