@@ -10,7 +10,7 @@ the kernels take as they are (``student_rank``, the position of the cleaned id a
 ids; ``name_code``; ``target_rank``, the target's position among the framework's sorted ids;
 ``<field>_code`` into `Dictionaries`), the score's outcome and value, ``date_ns``, the record's
 ``file_index``, ``line`` and ``seq``, and the reader's ``reason`` (``NONE`` when the row is
-accepted; else `ingest.Reason`), with the texts of the target, score and date on rejected rows.
+accepted; else `ingest.Reason`), the texts in `Dictionaries`.
 """
 
 from __future__ import annotations
@@ -85,36 +85,40 @@ def create_checked(connection: duckdb.DuckDBPyConnection, files: Sequence[FileCo
                                          matcher, config)
     for group, table in tables.items():
         connection.register(f"lookup_{group}", table)
-    connection.register("student_ids", _student_ids(dictionaries))
+    for name, table in _texts(dictionaries).items():
+        connection.register(name, table)
     outputs = {group: [name for name in table.schema.names
                        if name != "file_index" and not name.startswith("raw_")]
                for group, table in tables.items()}
     selects = [_checked_select(spec, outputs) for spec in files]
     keep = "true" if config.keep_duplicates else "false"
-    # One pass of joins, materialised narrow: integers, and the texts of the target, score and
-    # date only on rejected rows (their messages need them).
+    # One pass of joins, materialised narrow: integers only (a text column costs 16 bytes a
+    # row even when NULL; the rejects find their texts through the codes).
     connection.execute(f"""
         CREATE TABLE checked AS
-        SELECT * REPLACE (CASE WHEN reason <> {NONE} THEN target END AS target,
-                          CASE WHEN reason <> {NONE} THEN score END AS score,
-                          CASE WHEN reason <> {NONE} THEN date END AS date)
-        FROM (SELECT c.* EXCLUDE (r, padding, {", ".join(CHECK_ONLY)}), k.first_line,
-                     CASE WHEN k.seq IS NOT NULL AND NOT {keep} AND c.r = {NONE}
-                          THEN {int(Reason.DUPLICATE_ROW)} ELSE c.r END AS reason
-              FROM ({" UNION ALL ".join(selects)}) c
-              LEFT JOIN copies k ON k.seq = c.seq
-              WHERE NOT c.padding)""")
+        SELECT c.* EXCLUDE (r, padding, {", ".join(CHECK_ONLY)}), k.first_line,
+               CASE WHEN k.seq IS NOT NULL AND NOT {keep} AND c.r = {NONE}
+                    THEN {int(Reason.DUPLICATE_ROW)} ELSE c.r END AS reason
+        FROM ({" UNION ALL ".join(selects)}) c
+        LEFT JOIN copies k ON k.seq = c.seq
+        WHERE NOT c.padding""")
     connection.execute("DROP TABLE raw")
     return dictionaries
 
 
-def _student_ids(dictionaries: Dictionaries) -> pa.Table:
-    """``student_ids``: rank -> the cleaned id (for the rejects)."""
+def _texts(dictionaries: Dictionaries) -> dict[str, pa.Table]:
+    """Tables of what the codes of ``checked`` stand for, for the rejects: ``student_ids``
+    (rank -> cleaned id) and ``<field>_texts`` (code -> cleaned text) of the target, score and
+    date."""
     import pyarrow as pa
 
-    ids = dictionaries.student_ids
-    return pa.table({"student_rank": pa.array(range(len(ids)), pa.int32()),
-                     "student_id": pa.array(ids, pa.string())})
+    def table(code: str, text: str, texts: list[str]) -> pa.Table:
+        return pa.table({code: pa.array(range(len(texts)), pa.int32()),
+                         text: pa.array(texts, pa.string())})
+
+    return {"student_ids": table("student_rank", "student_id", dictionaries.student_ids),
+            **{f"{field}_texts": table(f"{field}_code", field, dictionaries.texts[field])
+               for field in ("target", "score", "date")}}
 
 
 def _distinct_written(connection: duckdb.DuckDBPyConnection, files: Sequence[FileColumns]

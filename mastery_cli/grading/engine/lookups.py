@@ -125,8 +125,6 @@ def _meaning(field: str, cleaned: list[str], absent: list[bool], dictionaries: D
         return {"name_code": pa.array([code[t] for t in cleaned], pa.int32())}
     code = {text: i for i, text in enumerate(dictionaries.texts[field])}
     columns = {f"{field}_code": pa.array([code[t] for t in cleaned], pa.int32())}
-    if field in ("target", "score", "date"):  # the rejects' messages need the texts
-        columns[field] = pa.array(cleaned, pa.string())
     if field == "target":
         columns.update(_targets(cleaned, absent, matcher))
     if field == "date":

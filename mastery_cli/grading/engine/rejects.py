@@ -38,9 +38,12 @@ def add_reader_rejects(connection: duckdb.DuckDBPyConnection, files: Sequence[Fi
     import pyarrow as pa
 
     connection.execute(f"""CREATE TABLE rejected AS
-        SELECT c.file_index, c.line, c.reason, s.student_id, c.target, c.score, c.date,
+        SELECT c.file_index, c.line, c.reason, s.student_id, target, score, date,
                c.scale_row, c.target_rank, c.first_line
-        FROM checked c JOIN student_ids s USING (student_rank) WHERE c.reason <> {NONE}""")
+        FROM checked c JOIN student_ids s USING (student_rank)
+        JOIN target_texts USING (target_code) JOIN score_texts USING (score_code)
+        JOIN date_texts USING (date_code)
+        WHERE c.reason <> {NONE}""")
     keys: dict[str, list[object]] = {"reason": [], "text": [], "scale_row": [], "message": []}
 
     def add(reason: Reason, text: str, scale_row: int, message: str) -> None:
