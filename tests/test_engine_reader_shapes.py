@@ -44,6 +44,9 @@ def _full_rows() -> list[list[str]]:
             rows.append([student, name, "ALG1-P1", "ALG1", target, f"Quiz {day % 4}",
                          "Formative" if day % 2 else "summative",
                          "" if day % 5 == 0 else f"2026-09-{day % 28 + 1:02d}", score, ""])
+    # A student between others in id order whose every row is rejected: graded nowhere.
+    rows.append(["5", "Five", "ALG1-P1", "ALG1", "MATH.ALG.9", "Quiz 1", "formative",
+                 "2026-09-02", "3", ""])
     rows.append(["", "", "", "", "", "", "", "", "", ""])  # padding
     rows.append(list(rows[3]))  # an exact copy
     return rows
@@ -57,9 +60,10 @@ def _narrow_rows() -> list[list[str]]:
                                         ("SCI.INQ.1", "x", "summative"))]
 
 
+@pytest.mark.parametrize("batch_rows", [5, evidence.BATCH_ROWS])  # a student a batch, or all
 @pytest.mark.parametrize("breaks", ["none", "inside values"])
 def test_files_of_other_shapes_give_the_bytes_of_mastery_reader(
-        breaks: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        breaks: str, batch_rows: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rows = _full_rows()
     if breaks == "inside values":
         rows[5][9] = "line one\nline two"
@@ -67,7 +71,7 @@ def test_files_of_other_shapes_give_the_bytes_of_mastery_reader(
     inputs = [_write(tmp_path / "full.csv", FULL, rows, last_break=False),
               _write(tmp_path / "narrow.csv", NARROW, _narrow_rows())]
     ingest = graded(inputs, tmp_path / "ingest", INGEST)
-    monkeypatch.setattr(evidence, "BATCH_ROWS", 5)  # students cut into many batches
+    monkeypatch.setattr(evidence, "BATCH_ROWS", batch_rows)
     engine = graded(inputs, tmp_path / "engine", READER)
     assert files_of(tmp_path / "engine") == files_of(tmp_path / "ingest")
     assert engine.counts == ingest.counts
@@ -78,6 +82,7 @@ def test_files_of_other_shapes_give_the_bytes_of_mastery_reader(
     assert ingest_said - engine_said == set()
     grades = (tmp_path / "engine" / RESULT_FILES[0]).read_text(encoding="utf-8")
     assert "\n0042,Forty-Two," in grades or "\n0042,\"Forty, Two\"," in grades
+    assert "\n5," not in grades
 
 
 @pytest.mark.parametrize(("data", "lines"), [
