@@ -103,3 +103,24 @@ def test_physical_lines_counts_as_python_splits_lines(text: str) -> None:
         path = Path(folder) / "f.csv"
         path.write_bytes(text.encode())
         assert physical_lines(path) == len(text.splitlines())
+
+
+def test_kept_copies_give_the_bytes_of_mastery_reader(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from mastery_cli.cli.grade_run import load_inputs
+    from mastery_cli.grading.engine.run import grade_run
+    from mastery_cli.grading.pipeline import ingest_config
+    from tests.engine_data import FRAMEWORK, POLICY
+
+    framework, policy, _ = load_inputs(FRAMEWORK, POLICY, None, [])
+    config = replace(ingest_config(policy), keep_duplicates=True)
+    inputs = [_write(tmp_path / "full.csv", FULL, _full_rows())]
+    outcomes = {}
+    for name, options in (("ingest", INGEST), ("engine", READER)):
+        (tmp_path / name).mkdir()
+        outcomes[name] = grade_run(inputs, framework, policy, config, tmp_path / name,
+                                   options=options)
+    assert files_of(tmp_path / "engine") == files_of(tmp_path / "ingest")
+    assert outcomes["engine"].counts == outcomes["ingest"].counts
+    assert outcomes["engine"].counts.duplicates_dropped == 0

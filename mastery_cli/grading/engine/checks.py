@@ -79,7 +79,10 @@ def create_checked(connection: duckdb.DuckDBPyConnection, files: Sequence[FileCo
     """The table of copies (usually empty), the lookups, then the table ``checked`` (``raw``
     is dropped: ``checked`` is read twice, for the rows not used, then the accepted rows in
     order)."""
-    _create_copies(connection, files)
+    if config.keep_duplicates:  # copies are rows like any other: none to find
+        connection.execute("CREATE TABLE copies (seq BIGINT, first_line BIGINT)")
+    else:
+        _create_copies(connection, files)
     present = {spec.file.index: set(spec.fields) for spec in files}
     dictionaries, tables = lookup_tables(_distinct_written(connection, files), present,
                                          matcher, config)
