@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mastery_cli.grading.engine import evidence
-from mastery_cli.grading.engine.load import physical_lines
+from mastery_cli.grading.engine.load import empty_lines, physical_lines
 from tests.engine_data import RESULT_FILES
 from tests.test_engine_run import INGEST, READER, files_of, graded
 
@@ -24,12 +24,18 @@ FULL = ["student_id", "student_name", "section", "course", "target", "assessment
 NARROW = ["target", "score", "student_id", "type", "room"]
 
 
-def _write(path: Path, header: list[str], rows: list[list[str]], *, last_break: bool = True
-           ) -> Path:
+def _write(path: Path, header: list[str], rows: list[list[str]], *, last_break: bool = True,
+           ending: str = "\n", empty_after: tuple[int, ...] = ()) -> Path:
+    """The rows as CSV; ``empty_after``: an empty line after each of these lines (the text's
+    lines, counted before any is added)."""
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle, lineterminator="\n").writerows([header, *rows])
+        csv.writer(handle, lineterminator=ending).writerows([header, *rows])
+    lines = path.read_bytes().split(ending.encode())
+    for line in sorted(empty_after, reverse=True):
+        lines.insert(line, b"")
+    path.write_bytes(ending.encode().join(lines))
     if not last_break:
-        path.write_bytes(path.read_bytes().rstrip(b"\n"))
+        path.write_bytes(path.read_bytes().rstrip(ending.encode()))
     return path
 
 
@@ -61,15 +67,18 @@ def _narrow_rows() -> list[list[str]]:
 
 
 @pytest.mark.parametrize("batch_rows", [5, evidence.BATCH_ROWS])  # a student a batch, or all
-@pytest.mark.parametrize("breaks", ["none", "inside values"])
+@pytest.mark.parametrize("breaks", ["none", "inside values", "empty lines", "CRLF"])
 def test_files_of_other_shapes_give_the_bytes_of_mastery_reader(
         breaks: str, batch_rows: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rows = _full_rows()
     if breaks == "inside values":
         rows[5][9] = "line one\nline two"
         rows[40][1] = "Forty,\nTwo"
-    inputs = [_write(tmp_path / "full.csv", FULL, rows, last_break=False),
-              _write(tmp_path / "narrow.csv", NARROW, _narrow_rows())]
+    empty = (3, 3, 10, 200) if breaks in ("empty lines", "CRLF") else ()
+    ending = "\r\n" if breaks == "CRLF" else "\n"
+    inputs = [_write(tmp_path / "full.csv", FULL, rows, last_break=False, ending=ending,
+                     empty_after=empty),
+              _write(tmp_path / "narrow.csv", NARROW, _narrow_rows(), empty_after=empty)]
     ingest = graded(inputs, tmp_path / "ingest", INGEST)
     monkeypatch.setattr(evidence, "BATCH_ROWS", batch_rows)
     engine = graded(inputs, tmp_path / "engine", READER)
@@ -103,6 +112,18 @@ def test_physical_lines_counts_as_python_splits_lines(text: str) -> None:
         path = Path(folder) / "f.csv"
         path.write_bytes(text.encode())
         assert physical_lines(path) == len(text.splitlines())
+
+
+@given(st.text(alphabet="a,\r\n"))
+def test_empty_lines_are_the_lines_ended_with_nothing_in_them(text: str) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "f.csv"
+        path.write_bytes(text.encode())
+        ended = text.split("\n")[:-1]  # the lines a line break ends
+        assert empty_lines(path) == [n for n, line in enumerate(ended, start=1)
+                                     if line in ("", "\r")]
 
 
 def test_kept_copies_give_the_bytes_of_mastery_reader(tmp_path: Path) -> None:

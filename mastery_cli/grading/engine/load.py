@@ -13,6 +13,8 @@ disk under its memory limit.
 
 from __future__ import annotations
 
+import mmap
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +71,9 @@ def load_csv_native(connection: duckdb.DuckDBPyConnection, path: Path, shown: st
     by DuckDB's own (parallel) CSV reader, which returns records in file order:
     ``row_number() OVER ()`` numbers them. Lines are exact when every record is one line
     (the file's line count is the header's plus one per record); else the line breaks inside
-    quoted values are added up (a running sum in file order)."""
+    quoted values are added up (a running sum in file order), or, when there are none, the
+    empty lines DuckDB skipped are put back (with both, only the line breaks are: an empty
+    line inside a quoted value cannot be told from one between records without parsing)."""
     from mastery_cli.grading.engine.checks import _sql_text
 
     names = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header)))
@@ -98,7 +102,58 @@ def load_csv_native(connection: duckdb.DuckDBPyConnection, path: Path, shown: st
                        PRECEDING AND 1 PRECEDING), 0) AS before
                 FROM raw WHERE file_index = {index}) moved
             WHERE raw.file_index = {index} AND raw.seq = moved.seq""")
+    else:  # DuckDB's reader skips empty lines: the records after one are a line further
+        _add_empty_lines(connection, index, header_lines, empty_lines(path))
     return LoadedFile(index, shown, header, records)
+
+
+#: An empty line: a line break (or the file's start), perhaps a carriage return, a line break.
+_EMPTY_LINE = re.compile(rb"(?:\A|(\n))\r?(?=\n)")
+
+
+def empty_lines(path: Path) -> list[int]:
+    """The numbers (1-based) of the file's empty lines. Read only when the file's line count
+    says its records are not one a line (regex over a memory map: the file is not copied)."""
+    found: list[int] = []
+    with path.open("rb") as stream:
+        if not path.stat().st_size:
+            return found
+        with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            breaks = 0  # line breaks before `counted`
+            counted = 0
+            for match in _EMPTY_LINE.finditer(data):
+                if match.group(1) is None:  # the file starts with an empty line
+                    found.append(1)
+                    continue
+                at = match.start()
+                breaks += data[counted:at].count(b"\n")
+                counted = at
+                found.append(breaks + 2)  # the break at `at` ends line breaks + 1
+    return found
+
+
+def _add_empty_lines(connection: duckdb.DuckDBPyConnection, index: int, header_lines: int,
+                     empty: list[int]) -> None:
+    """Move each record down by the empty lines before it. The i-th empty line (1-based, at
+    line e) comes before the records on lines >= e - i + 1 as counted without them."""
+    import pyarrow as pa
+
+    after_header = [line for line in empty if line > header_lines]
+    if not after_header:
+        return
+    moves: dict[int, int] = {}  # from this line on (without empty lines), records move so far
+    for i, line in enumerate(after_header, start=1):
+        moves[line - i + 1] = i
+    starts = sorted(moves)
+    connection.register("empty_line_moves", pa.table({
+        "from_line": pa.array(starts, pa.int64()),
+        "to_line": pa.array([*starts[1:], None], pa.int64()),
+        "moved": pa.array([moves[s] for s in starts], pa.int64())}))
+    connection.execute(f"""
+        UPDATE raw SET line = raw.line + m.moved FROM empty_line_moves m
+        WHERE raw.file_index = {index} AND raw.line >= m.from_line
+              AND (m.to_line IS NULL OR raw.line < m.to_line)""")
+    connection.unregister("empty_line_moves")
 
 
 def load_parquet(connection: duckdb.DuckDBPyConnection, path: Path, shown: str, index: int,
