@@ -1,14 +1,16 @@
 """Typing and checking the records in the engine.
 
-Everything a cell can mean is decided once per distinct text, by the same domain code the
-reader has always used (`TargetMatcher.resolve`, `scorecells.score_table`, `ingest.parse_dates`,
-the type's lower case), and handed to the engine as a small lookup table; the engine joins every
-record with them. So a million rows cost a few joins, and a cell means the same thing here as
-anywhere else in mastery.
+Each file's distinct texts are read out of the engine in one pass, given their meaning by
+mastery's domain code (`lookups`), and the engine joins every record with those small tables.
+So a million rows cost six joins, and a cell means the same thing here as anywhere else in
+mastery.
 
-The result is the table ``checked``: one row per record that is not padding, with the fields
-cleaned, ``target_rank`` (the target's position among the framework's sorted ids), the score,
-status, date and the reader's ``reason`` (0 when the row is accepted; `ingest.Reason`).
+The result is the table ``checked``: one row per record that is not padding, holding integers
+the kernels take as they are (``student_rank``, the position of the cleaned id among the sorted
+ids; ``name_code``; ``target_rank``, the target's position among the framework's sorted ids;
+``<field>_code`` into `Dictionaries`), the score's outcome and value, ``date_ns``, the record's
+``file_index``, ``line`` and ``seq``, and the reader's ``reason`` (``NONE`` when the row is
+accepted; else `ingest.Reason`), the texts in `Dictionaries`.
 """
 
 from __future__ import annotations
@@ -17,14 +19,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from mastery_cli.grading import formats
-from mastery_cli.grading.ingest import IngestConfig, Reason, _clean_name, _lower, parse_dates
-from mastery_cli.grading.scorecells import Outcome, score_table
+from mastery_cli.grading.engine.lookups import (
+    CHECK_ONLY,
+    GROUPS,
+    NONE,
+    Dictionaries,
+    lookup_tables,
+    raw_column,
+)
+from mastery_cli.grading.ingest import IngestConfig, Reason
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow as pa
 
     from mastery_cli.grading.engine.load import LoadedFile
 
@@ -32,12 +40,6 @@ if TYPE_CHECKING:
 #: trim(text, characters); tests/test_engine.py checks it against Python's own tables.
 WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
               "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
-#: The reader's reason of a cell's outcome (None: no reason).
-_OUTCOME_REASON = {Outcome.NO_SCORE: Reason.NO_SCORE, Outcome.NON_NUMERIC: Reason.NON_NUMERIC_SCORE,
-                   Outcome.OFF_SCALE: Reason.SCORE_OFF_SCALE}
-NONE = 127
-TEXT_FIELDS = ("student_id", "student_name", "target", "score", "date", "assessment", "type",
-               "section", "course", "rater", "source", "comment")
 
 
 def _sql_text(text: str) -> str:
@@ -72,230 +74,147 @@ def file_columns(file: LoadedFile, mapping: Mapping[str, str] | None) -> FileCol
     return FileColumns(file, {name: f"c{index}" for name, index in found.items()})
 
 
-#: Fields with many distinct texts, cleaned in Python once per distinct text and joined back as
-#: text (DuckDB's per-row string functions cost more than a join).
-CLEANED_FIELDS = ("student_id", "student_name")
-#: Fields with few distinct texts: each distinct text as written gets a code (and its meaning)
-#: from a lookup made in Python; no per-row string work in the engine.
-CODED_FIELDS = ("target", "score", "date", "assessment", "type", "section", "course", "rater",
-                "source", "comment")
-
-
-@dataclass
-class Dictionaries:
-    """Per coded field, the cleaned texts a code stands for."""
-
-    texts: dict[str, list[str]]
-
-
 def create_checked(connection: duckdb.DuckDBPyConnection, files: Sequence[FileColumns],
                    matcher: formats.TargetMatcher, config: IngestConfig) -> Dictionaries:
-    """The lookups, the (usually empty) table of copies, then the view ``checked``.
-
-    Nothing the size of the input is stored besides ``raw``: ``checked`` is a view, read twice
-    (the rows not used, then the accepted rows in order)."""
-    import pyarrow as pa
-
-    connection.execute("""CREATE OR REPLACE TEMP MACRO canvas_name(n) AS
-        CASE WHEN starts_with(n, '="') AND ends_with(n, '"') AND length(n) >= 3
-             THEN n[3:length(n) - 1] ELSE n END""")
-    _create_copies(connection, files)
-    # Every looked-up field's distinct texts, as written, per file: one pass over each file.
-    looked_up = (*CODED_FIELDS, *CLEANED_FIELDS)
-    written: dict[str, list[tuple[int, str]]] = {name: [] for name in looked_up}
-    for spec in files:
-        present = [(name, spec.fields[name]) for name in looked_up if name in spec.fields]
-        if not present:
-            continue
-        sets = ", ".join(f"({column})" for _, column in present)
-        flags = ", ".join(f"GROUPING({column}) = 0" for _, column in present)
-        values = ", ".join(f"coalesce({column}, '')" for _, column in present)
-        for row in connection.execute(
-                f"SELECT {flags}, {values} FROM raw WHERE file_index = {spec.file.index} "
-                f"GROUP BY GROUPING SETS ({sets})").fetchall():
-            k = len(present)
-            at = next(i for i in range(k) if row[i])
-            written[present[at][0]].append((spec.file.index, row[k + at]))
-    for name in CLEANED_FIELDS:
-        clean = _clean_name if name == "student_name" else str.strip
-        connection.register(f"lookup_{name}", pa.table({
-            "file_index": pa.array([f for f, _ in written[name]], pa.int32()),
-            "raw": pa.array([t for _, t in written[name]], pa.string()),
-            "clean": pa.array([clean(t) for _, t in written[name]], pa.string())}))
-    dictionaries = Dictionaries({})
-    for name in CODED_FIELDS:
-        cleaned = [text.strip() for _, text in written[name]]
-        if name == "type":
-            cleaned = _lower(cleaned)
-        texts = sorted({*cleaned, ""})
-        code = {text: i for i, text in enumerate(texts)}
-        dictionaries.texts[name] = texts
-        columns: dict[str, pa.Array] = {
-            "file_index": pa.array([f for f, _ in written[name]], pa.int32()),
-            "raw": pa.array([t for _, t in written[name]], pa.string()),
-            "code": pa.array([code[c] for c in cleaned], pa.int32()),
-            "clean": pa.array(cleaned, pa.string()),
-        }
-        if name == "target":
-            ids = sorted(matcher.ids)
-            rank = {target_id: i for i, target_id in enumerate(ids)}
-            resolved = [matcher.resolve(t) for t in cleaned]
-            columns["target_rank"] = pa.array(
-                [rank[matcher.ids[r]] if r >= 0 else -1 for r in resolved], pa.int32())
-            columns["scale_row"] = pa.array(
-                [int(matcher.scale_index[r]) + 1 if r >= 0 else 0 for r in resolved], pa.int32())
-            columns["target_reason"] = pa.array(
-                [NONE if r >= 0 else int(Reason.MISSING_TARGET if not t else Reason.UNKNOWN_TARGET)
-                 for t, r in zip(cleaned, resolved, strict=True)], pa.int8())
-        if name == "date":
-            values, bad = parse_dates(cleaned, config.date_format)
-            columns["date_ns"] = pa.array(
-                np.asarray(values, dtype="datetime64[ns]").view(np.int64), pa.int64())
-            columns["bad"] = pa.array(bad, pa.bool_())
-        connection.register(f"lookup_{name}", pa.table(columns))
-    _register_cells(connection, written["score"], matcher, config)
-
-    selects = []
-    for spec in files:
-        selects.append(_checked_select(spec, dictionaries))
+    """The table of copies (usually empty), the lookups, then the table ``checked`` (``raw``
+    is dropped: ``checked`` is read twice, for the rows not used, then the accepted rows in
+    order)."""
+    if config.keep_duplicates:  # copies are rows like any other: none to find
+        connection.execute("CREATE TABLE copies (seq BIGINT, first_line BIGINT)")
+    else:
+        _create_copies(connection, files)
+    present = {spec.file.index: set(spec.fields) for spec in files}
+    dictionaries, tables = lookup_tables(_distinct_written(connection, files), present,
+                                         matcher, config)
+    for group, table in tables.items():
+        connection.register(f"lookup_{group}", table)
+    for name, table in _texts(dictionaries).items():
+        connection.register(name, table)
+    outputs = {group: [name for name in table.schema.names
+                       if name != "file_index" and not name.startswith("raw_")]
+               for group, table in tables.items()}
+    selects = [_checked_select(spec, outputs) for spec in files]
     keep = "true" if config.keep_duplicates else "false"
-    # One pass of joins (each costs ~0.85 us a row): materialised narrow, the texts of the
-    # target, score and date kept only on rejected rows (their messages need them).
+    # One pass of joins, materialised narrow: integers only (a text column costs 16 bytes a
+    # row even when NULL; the rejects find their texts through the codes).
     connection.execute(f"""
         CREATE TABLE checked AS
-        SELECT * REPLACE (CASE WHEN reason <> {NONE} THEN target END AS target,
-                          CASE WHEN reason <> {NONE} THEN score END AS score,
-                          CASE WHEN reason <> {NONE} THEN date END AS date)
-        FROM (SELECT c.* EXCLUDE (r, padding), k.first_line,
-                     CASE WHEN k.seq IS NOT NULL AND NOT {keep} AND c.r = {NONE}
-                          THEN {int(Reason.DUPLICATE_ROW)} ELSE c.r END AS reason
-              FROM ({" UNION ALL ".join(selects)}) c
-              LEFT JOIN copies k ON k.seq = c.seq
-              WHERE NOT c.padding)""")
+        SELECT c.* EXCLUDE (r, padding, {", ".join(CHECK_ONLY)}), k.first_line,
+               CASE WHEN k.seq IS NOT NULL AND NOT {keep} AND c.r = {NONE}
+                    THEN {int(Reason.DUPLICATE_ROW)} ELSE c.r END AS reason
+        FROM ({" UNION ALL ".join(selects)}) c
+        LEFT JOIN copies k ON k.seq = c.seq
+        WHERE NOT c.padding""")
     connection.execute("DROP TABLE raw")
     return dictionaries
 
 
-def _register_cells(connection: duckdb.DuckDBPyConnection, written: list[tuple[int, str]],
-                    matcher: formats.TargetMatcher, config: IngestConfig) -> None:
-    """``lookup_cells``: per file, score text as written and scale, the cell's outcome and
-    value (each file's decimal mark)."""
+def _texts(dictionaries: Dictionaries) -> dict[str, pa.Table]:
+    """Tables of what the codes of ``checked`` stand for, for the rejects: ``student_ids``
+    (rank -> cleaned id) and ``<field>_texts`` (code -> cleaned text) of the target, score and
+    date."""
     import pyarrow as pa
 
-    from mastery_cli.grading.csvsniff import decimal_marks
-    from mastery_cli.grading.ingest import _decimal_setting
+    def table(code: str, text: str, texts: list[str]) -> pa.Table:
+        return pa.table({code: pa.array(range(len(texts)), pa.int32()),
+                         text: pa.array(texts, pa.string())})
 
-    per_file: dict[int, list[str]] = {}
-    for file_index, text in written:
-        per_file.setdefault(file_index, []).append(text)
-    cells: dict[str, list[object]] = {"file_index": [], "raw": [], "scale_row": [],
-                                       "outcome": [], "value": []}
-    for file_index, raw_texts in per_file.items():
-        texts = [t.strip() for t in raw_texts]
-        marks = decimal_marks(texts)
-        decimal = _decimal_setting(config.decimal) or ("," if marks == (True, False) else ".")
-        _, values, outcomes = score_table(texts, matcher.readers, decimal, config.missing)
-        for row in range(outcomes.shape[0]):
-            cells["file_index"] += [file_index] * len(texts)
-            cells["raw"] += raw_texts
-            cells["scale_row"] += [row] * len(texts)
-            cells["outcome"] += outcomes[row].tolist()
-            cells["value"] += values[row].tolist()
-    outcome_reason = [int(_OUTCOME_REASON.get(Outcome(o), NONE))  # type: ignore[call-overload]
-                      for o in cells["outcome"]]
-    connection.register("lookup_cells", pa.table({
-        "file_index": pa.array(cells["file_index"], pa.int32()),
-        "raw": pa.array(cells["raw"], pa.string()),
-        "scale_row": pa.array(cells["scale_row"], pa.int32()),
-        "outcome": pa.array(cells["outcome"], pa.int8()),
-        "value": pa.array(cells["value"], pa.float64()),
-        "outcome_reason": pa.array(outcome_reason, pa.int8()),
-    }))
+    return {"student_ids": table("student_rank", "student_id", dictionaries.student_ids),
+            **{f"{field}_texts": table(f"{field}_code", field, dictionaries.texts[field])
+               for field in ("target", "score", "date")}}
+
+
+def _distinct_written(connection: duckdb.DuckDBPyConnection, files: Sequence[FileColumns]
+                      ) -> dict[str, list[tuple[int, tuple[str, ...]]]]:
+    """Per lookup group, each file's distinct tuples of texts as written (NULL read as ""),
+    sorted: one pass over each file (GROUPING SETS, a set per group), fetched as Arrow. A
+    group the file has no column for has one tuple of blanks."""
+    written: dict[str, list[tuple[int, tuple[str, ...]]]] = {group: [] for group in GROUPS}
+    for spec in files:
+        index = spec.file.index
+        sets = []
+        for group, fields in GROUPS.items():
+            keys = [f"k{spec.fields[f][1:]}" for f in fields if f in spec.fields]
+            if keys:
+                sets.append((group, keys))
+            else:
+                written[group].append((index, ("",) * len(fields)))
+        if not sets:
+            continue
+        keys = sorted({key for _, group_keys in sets for key in group_keys})
+        found = connection.sql(f"""
+            SELECT {", ".join(f"GROUPING({group_keys[0]}) = 0 AS in_{group}"
+                              for group, group_keys in sets)}, {", ".join(keys)}
+            FROM (SELECT {", ".join(f"coalesce(c{key[1:]}, '') AS {key}" for key in keys)}
+                  FROM raw WHERE file_index = {index})
+            GROUP BY GROUPING SETS ({", ".join(f"({', '.join(k)})" for _, k in sets)})
+            """).to_arrow_table()
+        for group, group_keys in sets:
+            rows = found.filter(found.column(f"in_{group}"))
+            texts = {key: rows.column(key).to_pylist() for key in group_keys}
+            blank = [""] * rows.num_rows
+            columns = [texts.get(f"k{spec.fields[f][1:]}", blank) if f in spec.fields else blank
+                       for f in GROUPS[group]]
+            written[group] += [(index, t) for t in sorted(zip(*columns, strict=True))]
+    return written
 
 
 def _create_copies(connection: duckdb.DuckDBPyConnection, files: Sequence[FileColumns]) -> None:
     """``copies``: each record written again later in its file (every column as written),
-    with the line of the first. A hash of each record finds the few that may repeat (usually
-    none); only those are compared column by column. (A copy of an accepted record is
-    accepted too: the same texts.)"""
+    with the line of the first. The records' hashes (made at load) find the few that may
+    repeat (usually none); only those are compared column by column. (A copy of an accepted
+    record is accepted too: the same texts.)"""
     selects = []
     for spec in files:
         index, width = spec.file.index, len(spec.file.header)
         record = ", ".join(f"c{i}" for i in range(width))
         same = " AND ".join(f"s.c{i} IS NOT DISTINCT FROM f.c{i}" for i in range(width))
         selects.append(f"""
-            SELECT s.seq, f.first_line FROM (
-                SELECT * FROM raw WHERE file_index = {index} AND hash({record}) IN (
-                    SELECT hash({record}) FROM raw WHERE file_index = {index}
-                    GROUP BY 1 HAVING count(*) > 1)) s
+            SELECT s.seq, f.first_line FROM suspects s
             JOIN (
                 SELECT {record}, min(seq) AS first_seq, arg_min(line, seq) AS first_line
-                FROM raw WHERE file_index = {index} AND hash({record}) IN (
-                    SELECT hash({record}) FROM raw WHERE file_index = {index}
-                    GROUP BY 1 HAVING count(*) > 1)
+                FROM suspects WHERE file_index = {index}
                 GROUP BY ALL HAVING count(*) > 1) f
-            ON {same} WHERE s.seq <> f.first_seq""")
+            ON {same} WHERE s.file_index = {index} AND s.seq <> f.first_seq""")
+    connection.execute("""CREATE TEMP TABLE suspects AS
+        SELECT * FROM raw WHERE (file_index, record_hash) IN (
+            SELECT (file_index, record_hash) FROM raw GROUP BY ALL HAVING count(*) > 1)""")
     connection.execute("CREATE TABLE copies AS " + " UNION ALL ".join(selects))
+    connection.execute("DROP TABLE suspects")
 
 
-def _checked_select(spec: FileColumns, dictionaries: Dictionaries) -> str:
-    fields = spec.fields
+def _checked_select(spec: FileColumns, outputs: Mapping[str, Sequence[str]]) -> str:
+    """One file's records joined with every lookup; the reader's reason (least of the
+    checks') and whether the record is padding."""
     index = spec.file.index
-    width = len(spec.file.header)
-    joins = []
     parts = ["r.file_index", "r.line", "r.seq"]
-    for name in CLEANED_FIELDS:
-        column = fields.get(name)
-        if column is None:
-            parts.append(f"'' AS {name}")
-            continue
-        joins.append(f"JOIN lookup_{name} l_{name} ON l_{name}.file_index = r.file_index "
-                     f"AND l_{name}.raw = coalesce(r.{column}, '')")
-        parts.append(f"l_{name}.clean AS {name}")
-    student = "l_student_id.clean" if "student_id" in fields else "''"
-    for name in CODED_FIELDS:
-        column = fields.get(name)
-        if column is None:
-            parts.append(f"{dictionaries.texts[name].index('')} AS {name}_code")
-            if name in ("target", "score", "date"):
-                parts.append(f"'' AS {name}")
-            continue
-        alias = f"l_{name}"
-        joins.append(f"JOIN lookup_{name} {alias} ON {alias}.file_index = r.file_index "
-                     f"AND {alias}.raw = coalesce(r.{column}, '')")
-        parts.append(f"{alias}.code AS {name}_code")
-        if name in ("target", "score", "date"):
-            parts.append(f"{alias}.clean AS {name}")
-    target = "l_target" if "target" in fields else None
-    parts += [f"{target}.target_rank" if target else "-1 AS target_rank",
-              f"{target}.scale_row" if target else "0 AS scale_row"]
-    if "score" in fields:
-        joins.append("JOIN lookup_cells l_cell ON l_cell.file_index = r.file_index AND "
-                     f"l_cell.raw = coalesce(r.{fields['score']}, '') AND l_cell.scale_row = "
-                     + (f"{target}.scale_row" if target else "0"))
-    parts += ["l_cell.outcome", "l_cell.value AS score_value"]
-    parts.append("l_date.date_ns" if "date" in fields else "NULL::BIGINT AS date_ns")
-    reasons = [f"{target}.target_reason" if target else str(int(Reason.MISSING_TARGET)),
-               "l_cell.outcome_reason",
-               f"CASE WHEN {student} = '' THEN "
-               f"{int(Reason.MISSING_STUDENT_ID)} ELSE {NONE} END"]
-    if "date" in fields:
-        reasons.append(f"CASE WHEN l_date.bad THEN {int(Reason.BAD_DATE)} ELSE {NONE} END")
+    joins = []
+    for group, fields in GROUPS.items():
+        keys = [f"l_{group}.{raw_column(f)} = coalesce(r.{spec.fields[f]}, '')"
+                for f in fields if f in spec.fields]
+        lookup = f"{_lookup(group, index)} l_{group}"
+        joins.append(f"JOIN {lookup} ON {' AND '.join(keys)}" if keys else f"CROSS JOIN {lookup}")
+        parts += [f"l_{group}.{name}" for name in outputs[group]]
+    no_student = "l_student_id.student_rank = 0"
+    reasons = ["l_marks.target_reason", "l_marks.outcome_reason",
+               f"CASE WHEN {no_student} THEN {int(Reason.MISSING_STUDENT_ID)} ELSE {NONE} END",
+               f"CASE WHEN l_date.bad THEN {int(Reason.BAD_DATE)} ELSE {NONE} END"]
     parts.append(f"least({', '.join(reasons)}) AS r")
     # Padding: a record blank in every field is no record (tested only where the id, the
     # target and the score are blank).
-    others = " AND ".join(f"{stripped(f'r.c{i}')} = ''" for i in range(width)) or "true"
-    blank_key = " AND ".join([f"{student} = ''",
-                              f"{target}.clean = ''" if target else "true",
-                              "l_score.clean = ''" if "score" in fields else "true"])
-    parts.append(f"CASE WHEN {blank_key} THEN {others} ELSE false END AS padding")
+    others = " AND ".join(f"{stripped(f'r.c{i}')} = ''"
+                          for i in range(len(spec.file.header))) or "true"
+    parts.append(f"CASE WHEN {no_student} AND l_marks.blank THEN {others} ELSE false END "
+                 "AS padding")
     return (f"SELECT {', '.join(parts)} FROM raw r {' '.join(joins)} "
             f"WHERE r.file_index = {index}")
 
 
-def _at(fields: Mapping[str, str], name: str) -> str | None:
-    column = fields.get(name)
-    return None if column is None else f"r.{column}"
+def _lookup(name: str, file_index: int) -> str:
+    """One file's part of a lookup. Joined on the text alone: a join on ``file_index`` too
+    lets the optimizer infer the lookups' file indexes equal to each other and join the
+    lookups first, a product of them all (2.2 s at 1M rows, measured)."""
+    return f"(SELECT * EXCLUDE (file_index) FROM lookup_{name} WHERE file_index = {file_index})"
 
 
-__all__ = ["WHITESPACE", "_clean_name", "create_checked", "file_columns", "stripped"]
+__all__ = ["NONE", "WHITESPACE", "Dictionaries", "create_checked", "file_columns", "stripped"]

@@ -17,11 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mastery_cli.diagnostics import Diagnostic, MasteryError, error
+from mastery_cli.grading.engine.lookups import NONE
 from mastery_cli.grading.engine.session import EngineOptions
 
 if TYPE_CHECKING:
+    import duckdb
+
     from mastery_cli.framework.model import Framework
     from mastery_cli.grading.engine.load import LoadedFile
+    from mastery_cli.grading.engine.lookups import Dictionaries
     from mastery_cli.grading.engine.run import Batches
     from mastery_cli.grading.engine.sink import ResultSink
     from mastery_cli.grading.ingest import IngestConfig
@@ -178,29 +182,56 @@ def engine_batches(plan: EnginePlan, framework: Framework, policy: Policy,
     reader_unused = dict(connection.execute("""
         SELECT reason, count(*) FROM unused WHERE origin = 0 GROUP BY reason""").fetchall())
     rows_read = connection.execute(
-        "SELECT count(*) FROM checked").fetchall()[0][0]  # type: ignore[index]
+        "SELECT count(*) FROM checked").fetchall()[0][0]
     diagnostics += _unused_types(policy, dictionaries.texts["type"])
-    ids = sorted(matcher.ids)
     shown = [f.shown for f in loaded]
+    diagnostics += _name_diagnostics(connection, shown, dictionaries,
+                                     config.max_listed_per_reason)
+    ids = sorted(matcher.ids)
     headers = {spec.file.shown: {name: spec.file.header[int(column[1:])].strip()
                                  for name, column in spec.fields.items()} for spec in specs}
-    # On a cursor of its own: the sink writes into the engine while this result streams.
+    # Only integers go through the sort (the texts are in `dictionaries`). On a cursor of its
+    # own: the sink writes into the engine while this result streams.
     ordered = connection.cursor().sql(f"""
-        SELECT student_id, student_name, target_rank, score_value, outcome, date_ns, score_code,
-               assessment_code, type_code, section_code, course_code, rater_code, source_code,
-               comment_code, file_index, line, seq
-        FROM checked WHERE reason = {checks.NONE}
-        ORDER BY student_id, target_rank, date_ns NULLS LAST, seq""")
+        SELECT {", ".join(evidence.COLUMNS)}
+        FROM checked WHERE reason = {NONE}
+        ORDER BY student_rank, target_rank, date_ns NULLS LAST, seq""")
 
     def tables() -> Iterator[Table]:
         made = 0
-        for rows in whole_student_batches(ordered.to_arrow_reader(evidence.BATCH_ROWS)):
+        for rows in whole_student_batches(ordered.to_arrow_reader(evidence.BATCH_ROWS),
+                                          "student_rank"):
             made += 1
-            yield evidence.evidence_table(rows, ids, shown, dictionaries.texts)
+            yield evidence.evidence_table(rows, ids, shown, dictionaries)
         if not made:  # no evidence at all: the results are empty files with their headers
-            yield evidence.empty_table(ids, shown, dictionaries.texts)
+            yield evidence.empty_table(ids, shown, dictionaries)
 
     return Batches(tables(), diagnostics, reader_unused, int(rows_read), headers)
+
+
+def _name_diagnostics(connection: duckdb.DuckDBPyConnection, shown: list[str],
+                      dictionaries: Dictionaries, limit: int) -> list[Diagnostic]:
+    """What mastery's reader says about the accepted rows' ids and names (an id with two
+    names, ids that differ only by leading zeros), from each file's distinct (id, name) pairs
+    in order of first appearance, as the reader gathers them (`ingest._NamePairs`)."""
+    import numpy as np
+
+    from mastery_cli.grading.ingest import _conflicting_names, _NamePairs, leading_zero_ids
+
+    pairs = connection.execute(f"""
+        SELECT file_index, student_rank, name_code, arg_min(line, seq) AS line
+        FROM checked WHERE reason = {NONE} GROUP BY ALL
+        ORDER BY file_index, min(seq)""").fetchnumpy()
+    files = []
+    for index, file in enumerate(shown):
+        at = pairs["file_index"] == index
+        if at.any():
+            files.append(_NamePairs(
+                file, np.asarray(pairs["student_rank"][at], dtype=np.int64),
+                np.asarray(pairs["name_code"][at], dtype=np.int64),
+                np.asarray(pairs["line"][at], dtype=np.int64), dictionaries.student_ids,
+                dictionaries.student_names))
+    return [*_conflicting_names(files, limit), *leading_zero_ids(files, limit)]
 
 
 def _unused_types(policy: Policy, types: list[str]) -> list[Diagnostic]:

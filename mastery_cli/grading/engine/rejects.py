@@ -38,9 +38,12 @@ def add_reader_rejects(connection: duckdb.DuckDBPyConnection, files: Sequence[Fi
     import pyarrow as pa
 
     connection.execute(f"""CREATE TABLE rejected AS
-        SELECT file_index, line, reason, student_id, target, score, date, scale_row, target_rank,
-               first_line
-        FROM checked WHERE reason <> {NONE}""")
+        SELECT c.file_index, c.line, c.reason, s.student_id, target, score, date,
+               c.scale_row, c.target_rank, c.first_line
+        FROM checked c JOIN student_ids s USING (student_rank)
+        JOIN target_texts USING (target_code) JOIN score_texts USING (score_code)
+        JOIN date_texts USING (date_code)
+        WHERE c.reason <> {NONE}""")
     keys: dict[str, list[object]] = {"reason": [], "text": [], "scale_row": [], "message": []}
 
     def add(reason: Reason, text: str, scale_row: int, message: str) -> None:
@@ -49,8 +52,9 @@ def add_reader_rejects(connection: duckdb.DuckDBPyConnection, files: Sequence[Fi
         keys["scale_row"].append(scale_row)
         keys["message"].append(message)
 
+    targeted = f"{int(Reason.MISSING_TARGET)}, {int(Reason.UNKNOWN_TARGET)}"
     for (text, reason) in connection.execute(f"""SELECT DISTINCT target, reason FROM rejected
-            WHERE reason IN ({int(Reason.MISSING_TARGET)}, {int(Reason.UNKNOWN_TARGET)})""").fetchall():
+            WHERE reason IN ({targeted})""").fetchall():
         add(Reason(reason), text, 0, "no target in this row" if not text else
             f"unknown target {shortened(text)!r}; {matcher.suggestion(text)}")
     for (text,) in connection.execute(
@@ -68,6 +72,7 @@ def add_reader_rejects(connection: duckdb.DuckDBPyConnection, files: Sequence[Fi
         "scale_row": pa.array(keys["scale_row"], pa.int32()),
         "message": pa.array(keys["message"], pa.string())}))
     diagnostics: list[Diagnostic] = []
+    names = " ".join(f"WHEN {int(r)} THEN {_sql_text(n)}" for r, n in REASON_CODES.items())
     for spec in files:
         header = spec.file.header
         column_of = {}
@@ -79,12 +84,12 @@ def add_reader_rejects(connection: duckdb.DuckDBPyConnection, files: Sequence[Fi
             INSERT INTO unused (file, "row", "column", value, reason, message, student_id,
                                 origin, ordinal)
             SELECT {_sql_text(spec.file.shown)}, c.line, CASE c.reason {columns} END,
-                   CASE WHEN c.reason IN ({int(Reason.MISSING_TARGET)}, {int(Reason.UNKNOWN_TARGET)})
-                        THEN c.target
+                   CASE WHEN c.reason IN ({targeted}) THEN c.target
                         WHEN c.reason = {int(Reason.BAD_DATE)} THEN c.date
                         WHEN c.reason IN ({scored}) THEN c.score ELSE '' END,
-                   CASE c.reason {" ".join(f"WHEN {int(r)} THEN {_sql_text(n)}" for r, n in REASON_CODES.items())} END,
-                   CASE WHEN c.reason = {int(Reason.MISSING_STUDENT_ID)} THEN 'no student id in this row'
+                   CASE c.reason {names} END,
+                   CASE WHEN c.reason = {int(Reason.MISSING_STUDENT_ID)}
+                        THEN 'no student id in this row'
                         WHEN c.reason = {int(Reason.DUPLICATE_ROW)}
                         THEN 'exact copy of line ' || c.first_line || ': dropped'
                         ELSE m.message END,
@@ -115,7 +120,7 @@ def _file_diagnostics(connection: duckdb.DuckDBPyConnection, spec: FileColumns,
         if code_name not in names:
             continue
         total = connection.execute("SELECT count(*) FROM unused WHERE file = ? AND reason = ?",
-                                   [spec.file.shown, code_name]).fetchall()[0][0]  # type: ignore[index]
+                                   [spec.file.shown, code_name]).fetchall()[0][0]
         rows = connection.execute(
             'SELECT "row", "column", message FROM unused WHERE file = ? AND reason = ? '
             'ORDER BY "row" LIMIT ?', [spec.file.shown, code_name, limit + 1]).fetchall()
