@@ -72,7 +72,7 @@ def engine_plan(files: Sequence[Path], framework: Framework, config: IngestConfi
             size = sum(Path(p).stat().st_size for p in files)
         except OSError:
             return None  # mastery's reader says what is wrong with the file
-        if size < options.engine_reader_bytes:
+        if size < options.reader_bytes:
             return None
     if config.input_format not in ("auto", "long", "mapped"):
         if parquet:

@@ -29,9 +29,12 @@ class EngineOptions:
     #: memory limit comfortably (`reader_bytes_for`).
     engine_reader_bytes: int | None = None
 
-    def __post_init__(self) -> None:
-        if self.engine_reader_bytes is None:
-            object.__setattr__(self, "engine_reader_bytes", reader_bytes_for(self.memory_limit))
+    @property
+    def reader_bytes(self) -> int:
+        """The input size from which the engine's own reader reads."""
+        if self.engine_reader_bytes is not None:
+            return self.engine_reader_bytes
+        return reader_bytes_for(self.memory_limit)
 
 
 #: mastery's reader holds a file in memory at about three times its size (the text, the
