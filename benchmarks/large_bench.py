@@ -208,27 +208,27 @@ def _median_min(values: list[float]) -> str:
 def table(runs: list[Run], commands: list[Command], rows: int | None) -> str:
     """One Markdown line per command: medians and minima over its successful runs."""
     lines = [
-        "| command | runs ok | wall (s) | CPU (s) | CPU / wall | ratio to peer, wall "
+        "| command | runs ok | wall (s) | CPU (s) | CPU / wall | ratio to peer, wall / CPU "
         "| rows/s | peak RSS, tree (MB) | peak RSS, one process (MB) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     ok = {c.name: [r for r in runs if r.name == c.name and r.exit_code == 0] for c in commands}
-    peer_wall = (statistics.median(r.wall_s for r in ok[PEER_NAME])
-                 if ok.get(PEER_NAME) else None)
+    peer = ok.get(PEER_NAME)
     for command in commands:
         mine = ok[command.name]
         total = sum(r.name == command.name for r in runs)
         if not mine:
             lines.append(f"| {command.name} | 0 of {total} | failed | | | | | | |")
             continue
-        wall = [r.wall_s for r in mine]
-        cpu = [r.cpu_s for r in mine]
-        ratio = ("" if peer_wall is None or command.name == PEER_NAME
-                 else f"**{statistics.median(wall) / peer_wall:.2f}**")
-        speed = f"{rows / statistics.median(wall):,.0f}" if rows else ""
+        wall = statistics.median(r.wall_s for r in mine)
+        cpu = statistics.median(r.cpu_s for r in mine)
+        ratio = ("" if not peer or command.name == PEER_NAME else
+                 f"**{wall / statistics.median(r.wall_s for r in peer):.2f}** / "
+                 f"{cpu / statistics.median(r.cpu_s for r in peer):.2f}")
+        speed = f"{rows / wall:,.0f}" if rows else ""
         lines.append(
-            f"| {command.name} | {len(mine)} of {total} | {_median_min(wall)} "
-            f"| {_median_min(cpu)} | {statistics.median(cpu) / statistics.median(wall):.2f} "
+            f"| {command.name} | {len(mine)} of {total} | {_median_min([r.wall_s for r in mine])} "
+            f"| {_median_min([r.cpu_s for r in mine])} | {cpu / wall:.2f} "
             f"| {ratio} | {speed} | {max(r.tree_peak_mb for r in mine):,.0f} "
             f"| {max(r.process_peak_mb for r in mine):,.0f} |")
     return "\n".join(lines)

@@ -81,6 +81,7 @@ def run(path: Path, labels_file: Path, out: Path, weight: float, memory_limit: s
     if temp_dir:  # where DuckDB spills past the memory limit (default: .tmp in the cwd)
         config["temp_directory"] = str(temp_dir)
     labels = json.loads(labels_file.read_text(encoding="utf-8"))["labels"]
+    out.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(config=config) as con:
         con.execute("SET enable_progress_bar = false")
         con.execute("CREATE TABLE labels (label VARCHAR, value DOUBLE)")
