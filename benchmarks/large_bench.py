@@ -21,8 +21,10 @@ run is a fresh process tree; for each, the table gives
 
 Before the first round the gradebook is read once, so no command pays for a cold disk cache.
 The output folder of each command's last run is kept under ``--workdir`` when
-``--keep-outputs`` is given; ``--check-outputs DIR1 DIR2`` then compares two such folders
-byte by byte and lists the files that differ (exit 1 if any).
+``--keep-outputs`` is given: the peer's results are then counted against each command's
+``target_grades.csv``, and each command's folder is compared byte by byte with the first
+command's (e.g. ``--engine duckdb`` against ``--engine spark``). ``--check-outputs DIR1 DIR2``
+compares two result folders on its own and lists the files that differ (exit 1 if any).
 
 Examples:
     .venv/bin/python benchmarks/large_bench.py /work/bench-data/gradebook-10000000.csv \\
@@ -320,6 +322,19 @@ def _peer_agreement(workdir: Path, commands: list[Command], last: int) -> list[s
     return lines
 
 
+def _same_outputs(workdir: Path, commands: list[Command], last: int) -> list[str]:
+    """Each command's last output folder against the first command's, byte by byte."""
+    folders = {c.name: workdir / f"{c.name}-{last}" / "out" for c in commands
+               if c.name != PEER_NAME}
+    names = [name for name, folder in folders.items() if folder.is_dir()]
+    lines = []
+    for name in names[1:]:
+        identical, report = check_outputs(folders[names[0]], folders[name])
+        verdict = "identical bytes" if identical else "DIFFERENT:\n" + report
+        lines.append(f"- outputs of {name} against {names[0]}: {verdict}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0] if __doc__ else None,
@@ -387,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"- {command.name}: `{shlex.join(command.template)}`")
     if args.keep_outputs:
         for line in _peer_agreement(workdir, commands, args.repeat - 1):
+            print(line)
+        for line in _same_outputs(workdir, commands, args.repeat - 1):
             print(line)
         print(f"\nOutputs of the last round kept in {workdir}")
     elif args.workdir is None:

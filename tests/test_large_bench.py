@@ -115,6 +115,25 @@ def test_first_difference_past_the_first_chunk_and_at_the_end(tmp_path: Path) ->
     assert bench.first_difference(tmp_path / "a", tmp_path / "a") == "identical"
 
 
+def test_kept_outputs_of_two_commands_are_compared(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    gradebook = tmp_path / "gradebook-1.csv"
+    gradebook.write_text("student_id,target,score\n1,A,3\n")
+    write = (f"{sys.executable} -c 'import os, sys; os.makedirs(sys.argv[1]); "
+             "open(sys.argv[1] + \"/target_grades.csv\", \"w\").write(sys.argv[2])' {out} ")
+    status = bench.main([
+        str(gradebook), "--no-peer", "--repeat", "1", "--keep-outputs",
+        "--workdir", str(tmp_path / "runs"),
+        "--command", write + "1,2.50", "--name", "duckdb",
+        "--command", write + "1,2.50", "--name", "duckdb-again",
+        "--command", write + "1,2.51", "--name", "spark"])
+    printed = capsys.readouterr().out
+    assert status == 0
+    assert "- outputs of duckdb-again against duckdb: identical bytes" in printed
+    assert "- outputs of spark against duckdb: DIFFERENT" in printed
+    assert "- differ: target_grades.csv (byte 6, line 1)" in printed
+
+
 def test_the_table_and_commands_from_a_whole_run(tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     gradebook = tmp_path / "gradebook-3.csv"
