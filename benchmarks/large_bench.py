@@ -44,12 +44,14 @@ import filecmp
 import json
 import os
 import re
+import resource
 import shlex
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -107,12 +109,21 @@ def measure(command: list[str], name: str, round_: int, interval: float,
     start = time.perf_counter()
     with log.open("wb") as errors:
         process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors)
-    root = psutil.Process(process.pid)
+    root = psutil.Process(process.pid)  # before the reaper: the pid stays ours until reaped
+    # A thread waits for the exit, so the wall time is exact whatever the sampling interval.
+    ended = threading.Event()
+    reaped: list[tuple[float, int, resource.struct_rusage]] = []
+
+    def reap() -> None:
+        _, raw, usage = os.wait4(process.pid, 0)
+        reaped.append((time.perf_counter(), raw, usage))
+        ended.set()
+
+    threading.Thread(target=reap, daemon=True).start()
     cpu_seen: dict[tuple[int, float], float] = {}  # (pid, start time) -> last user + system
     tree_peak = 0
     samples = 0
-    status: int | None = None
-    while status is None:
+    while not ended.is_set():
         total = 0
         try:
             tree = [root, *root.children(recursive=True)]
@@ -130,14 +141,10 @@ def measure(command: list[str], name: str, round_: int, interval: float,
         samples += 1
         if timeout is not None and time.perf_counter() - start > timeout:
             _kill_tree(root)
-        # Sleep until the next sample or the exit, whichever comes first.
-        pid, raw, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid == 0:
-            time.sleep(interval)
-            pid, raw, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid != 0:
-            status = os.waitstatus_to_exitcode(raw)
-    wall = time.perf_counter() - start
+        ended.wait(interval)
+    end, raw, usage = reaped[0]
+    wall = end - start
+    status = os.waitstatus_to_exitcode(raw)
     process.returncode = status  # reaped above: keep Popen from waiting again
     cpu = max(usage.ru_utime + usage.ru_stime, sum(cpu_seen.values()))
     process_peak = usage.ru_maxrss * 1024  # kB on Linux

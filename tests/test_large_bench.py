@@ -42,6 +42,13 @@ def test_a_run_counts_the_memory_and_cpu_of_its_child_processes(tmp_path: Path) 
     assert run.wall_s >= 0.6
 
 
+def test_the_wall_time_ends_at_the_exit_not_at_the_next_sample(tmp_path: Path) -> None:
+    run = bench.measure([sys.executable, "-c", "import time; time.sleep(0.3)"], "short", 0,
+                        30.0, None, tmp_path / "stderr.txt")
+    assert run.exit_code == 0
+    assert 0.3 <= run.wall_s < 15, "a 30 s sampling interval must not stretch the run"
+
+
 def test_a_failing_command_is_recorded_with_its_exit_code_and_stderr(tmp_path: Path) -> None:
     log = tmp_path / "stderr.txt"
     run = bench.measure([sys.executable, "-c", "import sys; sys.exit('no such option')"],
