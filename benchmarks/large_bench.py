@@ -101,6 +101,13 @@ def fill(template: list[str], file: Path, out: Path, tmp: Path) -> list[str]:
     return [re.sub(r"\{(\w+)\}", lambda m: values.get(m[1], m[0]), word) for word in template]
 
 
+def run_folder(workdir: Path, name: str, round_: int) -> Path:
+    """WORKDIR/NAME-ROUND, the name reduced to letters, digits, '.', '_' and '-' (a --name
+    such as "duckdb, 4GB" or "../x" stays a plain folder inside WORKDIR)."""
+    plain = re.sub(r"[^\w.-]+", "_", name).strip("._") or "command"
+    return workdir / f"{plain}-{round_}"
+
+
 def measure(command: list[str], name: str, round_: int, interval: float,
             timeout: float | None, log: Path) -> Run:
     """Run ``command`` to its end, sampling its process tree; stderr goes to ``log``."""
@@ -189,7 +196,7 @@ def bench(file: Path, commands: list[Command], repeat: int, workdir: Path, inter
     for round_ in range(repeat):
         order = commands if round_ % 2 == 0 else commands[::-1]
         for command in order:
-            run_dir = workdir / f"{command.name}-{round_}"
+            run_dir = run_folder(workdir, command.name, round_)
             out, tmp = run_dir / "out", run_dir / "tmp"
             tmp.mkdir(parents=True)
             argv = fill(command.template, file, out, tmp)
@@ -306,17 +313,18 @@ def _commands(args: argparse.Namespace, file: Path) -> list[Command]:
         if args.peer_threads:
             peer += ["--threads", str(args.peer_threads)]
         commands.insert(0, Command(PEER_NAME, peer))
-    if len({c.name for c in commands}) < len(commands):
-        raise SystemExit("two commands have the same --name")
+    if len({run_folder(Path(), c.name, 0) for c in commands}) < len(commands):
+        raise SystemExit("two commands have the same --name (or names that differ only in "
+                         "punctuation, which their folders leave out)")
     return commands
 
 
 def _peer_agreement(workdir: Path, commands: list[Command], last: int) -> list[str]:
     """The peer's results against each command's target_grades.csv, as peer --compare does."""
     lines = []
-    peer_csv = workdir / f"{PEER_NAME}-{last}" / "out" / "peer.csv"
+    peer_csv = run_folder(workdir, PEER_NAME, last) / "out" / "peer.csv"
     for command in commands:
-        grades = workdir / f"{command.name}-{last}" / "out" / "target_grades.csv"
+        grades = run_folder(workdir, command.name, last) / "out" / "target_grades.csv"
         if command.name == PEER_NAME or not (peer_csv.exists() and grades.exists()):
             continue
         check = subprocess.run(
@@ -331,7 +339,7 @@ def _peer_agreement(workdir: Path, commands: list[Command], last: int) -> list[s
 
 def _same_outputs(workdir: Path, commands: list[Command], last: int) -> list[str]:
     """Each command's last output folder against the first command's, byte by byte."""
-    folders = {c.name: workdir / f"{c.name}-{last}" / "out" for c in commands
+    folders = {c.name: run_folder(workdir, c.name, last) / "out" for c in commands
                if c.name != PEER_NAME}
     names = [name for name, folder in folders.items() if folder.is_dir()]
     lines = []

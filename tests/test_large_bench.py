@@ -74,6 +74,13 @@ def test_placeholders_are_filled_and_other_braces_left_alone(tmp_path: Path) -> 
                         f"--temp-dir={tmp_path / 't'}", "--param", "n={n}"]
 
 
+def test_run_folders_stay_inside_the_workdir(tmp_path: Path) -> None:
+    assert bench.run_folder(tmp_path, "duckdb, --memory-limit 4GB", 2) == \
+        tmp_path / "duckdb_--memory-limit_4GB-2"
+    assert bench.run_folder(tmp_path, "../../etc", 0).parent == tmp_path
+    assert bench.run_folder(tmp_path, "..", 0) == tmp_path / "command-0"
+
+
 def test_rows_come_from_a_generated_files_name_unless_given() -> None:
     assert bench.rows_of(Path("gradebook-10000000.csv"), None) == 10_000_000
     assert bench.rows_of(Path("gradebook-10000000.parquet"), 5) == 5
