@@ -9,7 +9,8 @@ label, blanks (no evidence), ``EX`` (excused) and ``M`` (missing) mixed in; ids 
 leading zeros; names hold commas and accents, so some cells are quoted.
 
 DuckDB writes it: the rows are computed from their index with a seeded hash and streamed to
-the file, so memory stays flat at any size (100 M rows are ~6.4 GB of CSV) and the bytes are
+the file, so memory stays flat at any size (100 M rows: 7.3 GB of CSV in ~100 s, under 140 MB
+of memory; see benchmarks/README.md, "Large runs") and the bytes are
 the same for the same arguments (and DuckDB version). Beside the data it writes
 ``NAME.labels.json``: the score labels used and the value each stands for, which the peer
 query (``peer_decaying_average.py``) needs to read scores as mastery does.
@@ -65,6 +66,8 @@ def gradebook_query(rows: int, targets: list[tuple[str, str, float]], evidence: 
                     seed: int) -> str:
     """One SELECT whose result is the gradebook, row by row in file order."""
     per_student = len(targets) * evidence
+    if -(-rows // per_student) > 9_999_999:  # ids are 7 digits; lpad would cut longer ones
+        raise SystemExit(f"{rows:,} rows make more than 9,999,999 students")
     # u(k): a uniform number in [0, 1) for this row and purpose k, from a seeded hash.
     def u(k: int) -> str:
         return f"(hash(i, {seed}, {k}) % 1000000) / 1000000.0"

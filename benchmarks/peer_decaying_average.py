@@ -16,7 +16,7 @@ keeps its own kernels; ``--compare`` counts them.)
 
 Example:
     .venv/bin/python benchmarks/peer_decaying_average.py benchmarks/data/gradebook-1000000.csv \\
-        --out /tmp/peer.csv --memory-limit 4GB
+        --out /tmp/peer.csv --memory-limit 4GB --temp-dir /tmp/peer-spill
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def peer_query(path: Path, weight: float) -> str:
 
 
 def run(path: Path, labels_file: Path, out: Path, weight: float, memory_limit: str | None,
-        threads: int | None) -> None:
+        threads: int | None, temp_dir: Path | None = None) -> None:
     import duckdb
 
     config: dict[str, str | int] = {}
@@ -78,7 +78,10 @@ def run(path: Path, labels_file: Path, out: Path, weight: float, memory_limit: s
         config["memory_limit"] = memory_limit
     if threads:
         config["threads"] = threads
+    if temp_dir:  # where DuckDB spills past the memory limit (default: .tmp in the cwd)
+        config["temp_directory"] = str(temp_dir)
     labels = json.loads(labels_file.read_text(encoding="utf-8"))["labels"]
+    out.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(config=config) as con:
         con.execute("SET enable_progress_bar = false")
         con.execute("CREATE TABLE labels (label VARCHAR, value DOUBLE)")
@@ -117,11 +120,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weight", type=float, default=0.65)
     parser.add_argument("--memory-limit", help="DuckDB's memory_limit, e.g. 4GB")
     parser.add_argument("--threads", type=int)
+    parser.add_argument("--temp-dir", type=Path, help="where DuckDB spills (its temp_directory)")
     parser.add_argument("--compare", type=Path, metavar="TARGET_GRADES_CSV",
                         help="after the run, count how many of mastery's results it matches")
     args = parser.parse_args(argv)
     labels = args.labels or args.gradebook.with_suffix(".labels.json")
-    run(args.gradebook, labels, args.out, args.weight, args.memory_limit, args.threads)
+    run(args.gradebook, labels, args.out, args.weight, args.memory_limit, args.threads,
+        args.temp_dir)
     if args.compare:
         print(compare(args.out, args.compare), file=sys.stderr)
     return 0
