@@ -111,7 +111,7 @@ def grade(
         rich_help_panel="Large data")] = "duckdb",
     memory_limit: Annotated[str | None, typer.Option(
         "--memory-limit", help="Memory the engine may use before it spills to disk, e.g. 4GB "
-        "(default: 80% of RAM).", show_default=False, rich_help_panel="Large data")] = None,
+        "(default: a quarter of RAM).", show_default=False, rich_help_panel="Large data")] = None,
     threads: Annotated[int | None, typer.Option(
         "--threads", min=1, help="Engine threads (default: every core).", show_default=False,
         rich_help_panel="Large data")] = None,

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class EngineOptions:
     """Where a run grades and how much of the machine it may take. ``memory_limit`` is
-    DuckDB's (``"4GB"``; None: DuckDB's default, 80% of RAM), past which it spills to
+    DuckDB's (``"4GB"``; None: a quarter of this machine's memory), past which it spills to
     ``temp_directory``; ``threads``: None for every core."""
 
     #: duckdb (in this process) or spark (the kernels on Spark's workers).
@@ -42,16 +42,24 @@ class EngineOptions:
 _IN_MEMORY_SHARE = 8
 
 
-def reader_bytes_for(memory_limit: str | None) -> int:
-    """The input size from which the engine's own reader reads: an eighth of ``memory_limit``
-    (DuckDB's default when None: 80% of this machine's memory)."""
+#: The engine's share of this machine's memory when --memory-limit is not given. DuckDB's own
+#: default (80%) fills that much with the evidence of a large file, on a machine others share.
+DEFAULT_MEMORY_SHARE = 0.25
+
+
+def memory_limit_bytes(memory_limit: str | None) -> int:
+    """``memory_limit`` in bytes; None: `DEFAULT_MEMORY_SHARE` of this machine's memory."""
     if memory_limit is not None:
         from mastery_cli.grading.engine.spark_session import _mebibytes
 
-        limit = _mebibytes(memory_limit) << 20
-    else:
-        limit = int(_physical_memory() * 0.8)
-    return max(limit // _IN_MEMORY_SHARE, 1 << 20)
+        return _mebibytes(memory_limit) << 20
+    return int(_physical_memory() * DEFAULT_MEMORY_SHARE)
+
+
+def reader_bytes_for(memory_limit: str | None) -> int:
+    """The input size from which the engine's own reader reads: an eighth of the memory
+    limit."""
+    return max(memory_limit_bytes(memory_limit) // _IN_MEMORY_SHARE, 1 << 20)
 
 
 def _physical_memory() -> int:
@@ -70,8 +78,7 @@ def connect(options: EngineOptions) -> duckdb.DuckDBPyConnection:
         # Order comes from ORDER BY alone; scans need not keep the files' order.
         "preserve_insertion_order": False,
     }
-    if options.memory_limit:
-        config["memory_limit"] = options.memory_limit
+    config["memory_limit"] = options.memory_limit or f"{memory_limit_bytes(None) >> 20}MiB"
     if options.threads:
         config["threads"] = options.threads
     if options.temp_directory is not None:
