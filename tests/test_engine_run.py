@@ -249,3 +249,16 @@ def test_explain_and_reports_read_parquet_as_its_csv(tmp_path: Path) -> None:
                 and ".parquet" not in line]
     assert numbers(from_parquet.output) == numbers(from_csv.output)
     assert str(parquet) in from_parquet.output
+
+
+def test_a_memory_limit_too_small_says_what_to_change(messy: Path, tmp_path: Path) -> None:
+    table = pacsv.read_csv(messy, convert_options=pacsv.ConvertOptions(
+        column_types=dict.fromkeys(_header(messy), pa.string()), strings_can_be_null=False))
+    pq.write_table(table, tmp_path / "messy.parquet")
+    done = CliRunner().invoke(app, ["grade", str(tmp_path / "messy.parquet"), "--framework",
+                                    str(FRAMEWORK), "--out", str(tmp_path / "out"),
+                                    "--memory-limit", "1MB"])
+    assert done.exit_code == 2
+    assert "engine-out-of-memory" in done.output
+    assert "raise --memory-limit" in done.output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -25,7 +25,7 @@ from mastery_cli.cli.grade_run import (
 )
 
 FilesArg = Annotated[
-    list[Path], typer.Argument(help="Gradebook CSV files (long, wide or Canvas exports).",
+    list[Path], typer.Argument(help="Gradebook files: CSV exports (long, wide, Canvas) or Parquet.",
                                show_default=False)
 ]
 FrameworkOpt = Annotated[

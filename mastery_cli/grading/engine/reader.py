@@ -158,6 +158,8 @@ def engine_batches(plan: EnginePlan, framework: Framework, policy: Policy,
                                             file.header, file.delimiter, file.header_lines,
                                             width, seq)
         except Exception as problem:  # duckdb's errors: a file it cannot read
+            if type(problem).__name__ in ("OutOfMemoryException", "IOException"):
+                raise  # the engine's limits, not the file (said by run._engine_limits)
             raise MasteryError([error(
                 "unreadable-file", f"cannot read {file.shown}: {_first_line(problem)}",
                 file.shown, hint="check the file is complete; an export cut short or "

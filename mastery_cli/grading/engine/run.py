@@ -13,17 +13,19 @@ as they are found; every batch's results are appended in student order.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mastery_cli.diagnostics import Diagnostic
+from mastery_cli.diagnostics import Diagnostic, MasteryError, error
 from mastery_cli.grading.engine.session import EngineOptions
 from mastery_cli.grading.engine.sink import ResultSink
 from mastery_cli.grading.pipeline import READER_SET_ASIDE, GradeCounts, GradeTables
 
 if TYPE_CHECKING:
     from mastery_cli.framework.model import Framework
+    from mastery_cli.grading.engine.reader import EnginePlan
     from mastery_cli.grading.ingest import IngestConfig
     from mastery_cli.grading.pipeline import GradeResult
     from mastery_cli.grading.policy import Policy
@@ -94,7 +96,7 @@ def grade_run(files: Sequence[Path], framework: Framework, policy: Policy,
     """Grade ``files`` into ``staging`` (the files of `sink.file_names`). Raises MasteryError
     when the files cannot be read at all. ``whole_result``: also keep the whole result in
     memory (grades.json)."""
-    from mastery_cli.grading.engine.reader import engine_batches, engine_plan
+    from mastery_cli.grading.engine.reader import engine_plan
     from mastery_cli.grading.engine.session import connect
 
     options = options or EngineOptions()
@@ -104,38 +106,78 @@ def grade_run(files: Sequence[Path], framework: Framework, policy: Policy,
     connection = connect(options) if plan is not None else None
     sink = ResultSink(staging, policy.places, output_format, connection)
     try:
-        if plan is not None:
-            batches = engine_batches(plan, framework, policy, config, sink)
-        else:
-            batches = _ingest_batches(files, framework, policy, config, sink)
-        step("grade")
-        counts = GradeCounts()
-        tally = RunTally()
-        diagnostics = list(batches.diagnostics)
-        parts: list[GradeTables] = []
-        for tables, batch_counts, batch_diagnostics in _graded(batches, framework, policy,
-                                                               options):
-            sink.add(tables)
-            tally.add(tables)
-            counts.used += batch_counts.used
-            counts.set_aside += batch_counts.set_aside
-            diagnostics += [d for d in batch_diagnostics if d not in diagnostics]
-            if whole_result:
-                parts.append(tables)
-        step("write")
-        aside = sum(n for reason, n in batches.reader_unused.items() if reason in READER_SET_ASIDE)
-        counts.set_aside += aside
-        counts.rejected = sum(batches.reader_unused.values()) - aside
-        counts.duplicates_dropped = batches.reader_unused.get("duplicate-row", 0)
-        counts.rows_read = batches.rows_read
-        tally.not_used = sink.reasons()
-        written = sink.finish()
+        with _engine_limits(options):
+            return _run(plan, files, framework, policy, config, sink, options, whole_result,
+                        step)
     finally:
         sink.close()
         if connection is not None:
             connection.close()
+
+
+def _run(plan: EnginePlan | None, files: Sequence[Path], framework: Framework, policy: Policy,
+         config: IngestConfig, sink: ResultSink, options: EngineOptions, whole_result: bool,
+         step: StepCallback) -> RunOutcome:
+    from mastery_cli.grading.engine.reader import engine_batches
+
+    if plan is not None:
+        batches = engine_batches(plan, framework, policy, config, sink)
+    else:
+        batches = _ingest_batches(files, framework, policy, config, sink)
+    step("grade")
+    counts = GradeCounts()
+    tally = RunTally()
+    diagnostics = list(batches.diagnostics)
+    parts: list[GradeTables] = []
+    for tables, batch_counts, batch_diagnostics in _graded(batches, framework, policy,
+                                                           options):
+        sink.add(tables)
+        tally.add(tables)
+        counts.used += batch_counts.used
+        counts.set_aside += batch_counts.set_aside
+        diagnostics += [d for d in batch_diagnostics if d not in diagnostics]
+        if whole_result:
+            parts.append(tables)
+    step("write")
+    aside = sum(n for reason, n in batches.reader_unused.items() if reason in READER_SET_ASIDE)
+    counts.set_aside += aside
+    counts.rejected = sum(batches.reader_unused.values()) - aside
+    counts.duplicates_dropped = batches.reader_unused.get("duplicate-row", 0)
+    counts.rows_read = batches.rows_read
+    tally.not_used = sink.reasons()
+    written = sink.finish()
     result = _whole(parts, framework, policy, counts, diagnostics) if whole_result else None
     return RunOutcome(counts, diagnostics, written, tally, result)
+
+
+@contextmanager
+def _engine_limits(options: EngineOptions) -> Iterator[None]:
+    """The engine running out of its memory limit, or of disk to spill to, said as what to
+    change (not as an unreadable file or a bug)."""
+    try:
+        yield
+    except Exception as problem:
+        kind = type(problem).__name__
+        if kind == "OutOfMemoryException":
+            raise MasteryError([error(
+                "engine-out-of-memory",
+                f"the engine needs more memory than --memory-limit "
+                f"{options.memory_limit or 'allows'}: {_first_line(problem)}", "--memory-limit",
+                hint="raise --memory-limit, or give --temp-dir a folder with free space to "
+                "spill to")], usage=True) from None
+        if kind == "IOException" and ("spill" in str(problem).lower()
+                                      or "No space left" in str(problem)):
+            raise MasteryError([error(
+                "engine-spill-failed", f"the engine could not spill to disk: "
+                f"{_first_line(problem)}", str(options.temp_directory or "--temp-dir"),
+                hint="give --temp-dir a folder with more free space (a 100 million row file "
+                "needs tens of GB)")], usage=True) from None
+        raise
+
+
+def _first_line(problem: BaseException) -> str:
+    lines = str(problem).strip().splitlines()
+    return lines[0] if lines else type(problem).__name__
 
 
 def _graded(batches: Batches, framework: Framework, policy: Policy, options: EngineOptions
