@@ -130,7 +130,7 @@ def _run(plan: EnginePlan | None, files: Sequence[Path], framework: Framework, p
     diagnostics = list(batches.diagnostics)
     parts: list[GradeTables] = []
     for tables, batch_counts, batch_diagnostics in _graded(batches, framework, policy,
-                                                           options):
+                                                           options, whole_result):
         sink.add(tables)
         tally.add(tables)
         counts.used += batch_counts.used
@@ -180,13 +180,15 @@ def _first_line(problem: BaseException) -> str:
     return lines[0] if lines else type(problem).__name__
 
 
-def _graded(batches: Batches, framework: Framework, policy: Policy, options: EngineOptions
+def _graded(batches: Batches, framework: Framework, policy: Policy, options: EngineOptions,
+            whole_result: bool
             ) -> Iterator[tuple[GradeTables, GradeCounts, list[Diagnostic]]]:
     """Each batch's results, in student order: here, or on Spark."""
     if options.engine == "spark":
         from mastery_cli.grading.engine.spark_run import graded_on_spark
 
-        yield from graded_on_spark(batches, framework, policy, options)
+        yield from graded_on_spark(batches, framework, policy, options,
+                                   with_evidence=whole_result)
         return
     kernel = Kernel(framework, policy, batches.headers)
     for table in batches.tables:

@@ -13,11 +13,13 @@ the same version as here.
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 
 from mastery_cli.grading.engine.arrow_tables import from_arrow, to_arrow
@@ -40,9 +42,12 @@ _ORDER = ("target", "date", "seq")
 
 
 def graded_on_spark(batches: Batches, framework: Framework, policy: Policy,
-                    options: EngineOptions
+                    options: EngineOptions, *, with_evidence: bool = False
                     ) -> Iterator[tuple[GradeTables, GradeCounts, list[Diagnostic]]]:
+    """Each batch's results in student order. ``with_evidence``: the results carry the graded
+    evidence too (grades.json); else only what the result files need comes back."""
     from mastery_cli.grading.engine.run import Kernel
+    from mastery_cli.grading.engine.session import memory_limit_bytes
     from mastery_cli.grading.engine.spark_session import (
         PANDAS_NOTICE,
         spark_settings,
@@ -50,10 +55,13 @@ def graded_on_spark(batches: Batches, framework: Framework, policy: Policy,
     )
 
     remote = options.spark_remote
+    # A local driver holds the evidence and the results: the run's memory limit is its heap
+    # (Spark's own default, 1 GB, is too small for a million rows).
+    memory = options.memory_limit or f"{memory_limit_bytes(None) >> 20}MiB"
     settings = spark_settings(
         remote=remote if remote and remote.startswith("sc://") else None,
         master=remote if remote and not remote.startswith("sc://") else None,
-        threads=options.threads, memory_limit=options.memory_limit)
+        threads=options.threads, memory_limit=memory)
     session = start_session(settings)
     evidence = [to_arrow(table) for table in batches.tables]
     whole = pa.concat_tables(evidence) if evidence else None
@@ -75,9 +83,9 @@ def graded_on_spark(batches: Batches, framework: Framework, policy: Policy,
                             whole.schema.names])
         from pyspark.sql.pandas.types import from_arrow_schema
 
-        graded = arranged.mapInArrow(_graded_partition(Kernel(framework, policy,
-                                                              batches.headers)),
-                                     from_arrow_schema(RESULT_SCHEMA))
+        graded = arranged.mapInArrow(
+            _graded_partition(Kernel(framework, policy, batches.headers), with_evidence),
+            from_arrow_schema(RESULT_SCHEMA))
         results = graded.toArrow()
     order = results.column("first_student").to_pylist()
     payloads = results.column("results").to_pylist()
@@ -85,14 +93,18 @@ def graded_on_spark(batches: Batches, framework: Framework, policy: Policy,
         yield pickle.loads(payload)
 
 
-def _graded_partition(kernel: Kernel) -> Callable[[Iterator[pa.RecordBatch]],
-                                                 Iterator[pa.RecordBatch]]:
+def _graded_partition(kernel: Kernel, with_evidence: bool
+                      ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """The function Spark runs on each partition (pickled to its workers)."""
 
     def graded(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in whole_student_batches(batches):
             result = kernel(from_arrow(batch))
-            payload = pickle.dumps((result.tables, result.counts, result.diagnostics),
+            tables = result.tables
+            if not with_evidence:  # the bulk of a batch, and no result file needs it
+                tables = dataclasses.replace(tables, evidence=tables.evidence.take(
+                    np.zeros(0, dtype=np.int64)))
+            payload = pickle.dumps((tables, result.counts, result.diagnostics),
                                    protocol=pickle.HIGHEST_PROTOCOL)
             yield pa.RecordBatch.from_arrays(
                 [pa.array([batch.column("student_id")[0].as_py()], pa.string()),
