@@ -15,6 +15,7 @@ pyarrow.compute (its first call costs as much).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -43,7 +44,7 @@ class Cells(NamedTuple):
     """A column as the texts of its cells: row ``i`` reads ``texts[codes[i]]``, and a code of
     -1 (a missing value) reads ""."""
 
-    texts: list[str]
+    texts: Sequence[str]
     codes: Codes
 
     def values(self) -> npt.NDArray[np.object_]:
@@ -142,7 +143,13 @@ def _level_cells(column: Column) -> Cells:
                      np.asarray(column.codes, dtype=np.intp))
     values = _floats(column)
     missing = np.isnan(values)
-    distinct, codes = np.unique(np.where(missing, 0.0, values), return_inverse=True)
+    present = np.where(missing, 0.0, values)
+    with np.errstate(invalid="ignore"):
+        whole = present.astype(np.int64)
+    if np.array_equal(whole, present):  # whole levels (the usual): no sort
+        cells = _by_distinct(whole, lambda keys: [level_key(k) for k in keys.tolist()])
+        return cells._replace(codes=np.where(missing, -1, cells.codes))
+    distinct, codes = np.unique(present, return_inverse=True)
     return Cells([level_key(v) for v in distinct.tolist()],
                  np.where(missing, -1, codes.reshape(-1)))
 
@@ -173,7 +180,7 @@ def _text_cells(column: Column) -> Cells:
             used, codes = np.unique(codes, return_inverse=True)
             texts = [texts[i] if i >= 0 else "" for i in used.tolist()]
             codes = codes.reshape(-1)
-        return Cells([neutralize_formula(t) for t in texts], codes)
+        return Cells(_formula_safe(tuple(texts)), codes)
     if isinstance(column, Flags):  # not a known boolean column: written as Python would
         return _flag_cells(column, "True", "False")
     if column.dtype.kind in "mM":
@@ -181,7 +188,12 @@ def _text_cells(column: Column) -> Cells:
 
         column = objects(pd.Series(column).tolist())
     codes, texts = distinct_texts(column.tolist())
-    return Cells([neutralize_formula(t) for t in texts], codes)
+    return Cells(_formula_safe(tuple(texts)), codes)
+
+
+@functools.lru_cache(maxsize=16)  # the student ids and names of every result file
+def _formula_safe(texts: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(neutralize_formula(text) for text in texts)
 
 
 def distinct_texts(items: list[Any]) -> tuple[Codes, list[str]]:

@@ -101,8 +101,9 @@ def csv_chunks(table: Table, columns: list[str], places: int) -> Iterator[bytes]
     """`csv_bytes` in pieces: first the header line, then the rows in one or more chunks (a
     run writing a file batch by batch writes the header once).
 
-    Each column's distinct cells are quoted once, as the csv module quotes them; a row is its
-    cells joined by commas, ended by a line feed.
+    Each column's distinct cells are quoted once, as the csv module quotes them, and written
+    with what follows them in a row: a comma, or the line end after the last column. A chunk
+    of rows is then its cells, row after row, joined.
     """
     lone = len(columns) == 1  # the csv module writes a lone empty cell as ""
     yield (",".join(_quoted(name, lone) for name in columns) + "\n").encode("utf-8")
@@ -113,16 +114,31 @@ def csv_chunks(table: Table, columns: list[str], places: int) -> Iterator[bytes]
     cells = [column_cells(table[name], name, places) if name in table
              else Cells([], np.full(rows, -1, dtype=np.intp))  # missing: empty cells
              for name in columns]
-    quoted = [objects([_quoted(text, lone) for text in [*column.texts, ""]]) for column in cells]
+    ends = [","] * (len(columns) - 1) + ["\n"]
+    followed = [_followed(tuple(column.texts), lone, end)
+                for column, end in zip(cells, ends, strict=True)]
     for start in range(0, rows, _CHUNK_ROWS):
         stop = min(start + _CHUNK_ROWS, rows)
-        texts = [lookup[column.codes[start:stop]].tolist()  # code -1 reads the last: ""
-                 for lookup, column in zip(quoted, cells, strict=True)]
-        yield ("\n".join(map(",".join, zip(*texts, strict=True))) + "\n").encode("utf-8")
+        grid = np.empty((stop - start, len(columns)), dtype=object)
+        for at, (texts, column) in enumerate(zip(followed, cells, strict=True)):
+            grid[:, at] = texts[column.codes[start:stop]]  # code -1 reads the last: ""
+        yield "".join(grid.ravel().tolist()).encode("latin-1")
 
 
 #: The old private name of `csv_chunks` (the engine prototype imports it).
 _csv_chunks = csv_chunks
+
+
+@functools.lru_cache(maxsize=16)  # the student ids and names of every result file
+def _followed(texts: tuple[str, ...], lone: bool, end: str) -> npt.NDArray[np.object_]:
+    """The texts, then "", as CSV cells followed by ``end``: their UTF-8 bytes, held as
+    Latin-1 text (one character per byte). CPython joins such text three times as fast as
+    bytes, and encodes it back to the same bytes in a copy (text holding any character past
+    U+00FF is two or four bytes a character: slow to join and to encode)."""
+    cells = objects([(_quoted(text, lone) + end).encode("utf-8").decode("latin-1")
+                     for text in [*texts, ""]])
+    cells.flags.writeable = False  # shared by the next file
+    return cells
 
 
 def _quoted(text: str, lone: bool) -> str:
@@ -130,16 +146,10 @@ def _quoted(text: str, lone: bool) -> str:
     row: ``lone``). The module is asked about every text that holds a character it may quote
     for; the others it writes as they are."""
     if lone or "," in text or '"' in text or "\n" in text or "\r" in text:
-        return _asked(text)
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow([text])
+        return buffer.getvalue()[:-1]
     return text
-
-
-@functools.lru_cache(maxsize=1 << 16)  # the same names and messages in every result file
-def _asked(text: str) -> str:
-    """``text`` alone in a row, as the csv module writes it (without the line end)."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow([text])
-    return buffer.getvalue()[:-1]
 
 
 def csv_text(table: Table | pd.DataFrame, columns: list[str], places: int) -> str:
