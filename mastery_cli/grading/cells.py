@@ -27,7 +27,7 @@ from mastery_cli.grading.rounding import format_decimal, half_up_units
 from mastery_cli.grading.table import Coded, Column, Flags
 from mastery_cli.output import neutralize_formula
 
-__all__ = ["Cells", "column_cells", "decimal_cells", "distinct_texts", "objects"]
+__all__ = ["KEPT_TEXTS", "Cells", "column_cells", "decimal_cells", "distinct_texts", "objects"]
 
 #: Which columns hold what, by name (as in the result files and rejects.csv).
 NUMERIC = frozenset({"score", "credits"})
@@ -191,9 +191,23 @@ def _text_cells(column: Column) -> Cells:
     return Cells(_formula_safe(tuple(texts)), codes)
 
 
-@functools.lru_cache(maxsize=16)  # the student ids and names of every result file
+#: Lists of texts of these lengths are kept for the next result file: the student ids and names
+#: of every file. Shorter ones cost little to make again; longer ones (a large run's batches)
+#: are not met again.
+KEPT_TEXTS = range(1 << 10, (1 << 15) + 1)
+
+
 def _formula_safe(texts: tuple[str, ...]) -> tuple[str, ...]:
+    if len(texts) in KEPT_TEXTS:
+        return _kept_formula_safe(texts)
+    return _made_formula_safe(texts)
+
+
+def _made_formula_safe(texts: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(neutralize_formula(text) for text in texts)
+
+
+_kept_formula_safe = functools.lru_cache(maxsize=8)(_made_formula_safe)
 
 
 def distinct_texts(items: list[Any]) -> tuple[Codes, list[str]]:

@@ -7,8 +7,9 @@ zero to the policy's places (:func:`rounding.format_decimal` semantics); dates a
 is written atomically.
 
 Each column is made into the texts of its cells by `cells.column_cells` (each distinct value
-formatted once); Python's csv module joins and quotes the rows, a chunk of rows at a time, so
-a file is written as it comes. Neither pandas nor pyarrow.compute is imported.
+formatted once); each distinct text is quoted as Python's csv module quotes it, and the rows
+are joined a chunk at a time, so a file is written as it comes. Neither pandas nor
+pyarrow.compute is imported.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mastery_cli.grading.cells import (
+    KEPT_TEXTS,
     Cells,
     column_cells,
     decimal_cells,
@@ -52,6 +54,7 @@ __all__ = [
     "JSON_FILE",
     "OutputWriter",
     "csv_bytes",
+    "csv_chunks",
     "csv_text",
     "decimals",
     "grades_document",
@@ -129,16 +132,24 @@ def csv_chunks(table: Table, columns: list[str], places: int) -> Iterator[bytes]
 _csv_chunks = csv_chunks
 
 
-@functools.lru_cache(maxsize=16)  # the student ids and names of every result file
 def _followed(texts: tuple[str, ...], lone: bool, end: str) -> npt.NDArray[np.object_]:
     """The texts, then "", as CSV cells followed by ``end``: their UTF-8 bytes, held as
     Latin-1 text (one character per byte). CPython joins such text three times as fast as
     bytes, and encodes it back to the same bytes in a copy (text holding any character past
     U+00FF is two or four bytes a character: slow to join and to encode)."""
+    if len(texts) in KEPT_TEXTS:
+        return _kept_followed(texts, lone, end)
+    return _made_followed(texts, lone, end)
+
+
+def _made_followed(texts: tuple[str, ...], lone: bool, end: str) -> npt.NDArray[np.object_]:
     cells = objects([(_quoted(text, lone) + end).encode("utf-8").decode("latin-1")
                      for text in [*texts, ""]])
-    cells.flags.writeable = False  # shared by the next file
+    cells.flags.writeable = False  # may be shared by the next file
     return cells
+
+
+_kept_followed = functools.lru_cache(maxsize=8)(_made_followed)
 
 
 def _quoted(text: str, lone: bool) -> str:
