@@ -7,8 +7,8 @@ as text that a spreadsheet will not run as a formula (`output.neutralize_formula
 value is an empty cell.
 
 A column holds few distinct values (a few hundred scores at two places, some thousand
-student ids in a million rows), so each distinct value is formatted once and the rows pick
-their text from an object array by code. Quoting is left to the csv module (`outputs`).
+student ids in a million rows), so each distinct value is formatted once and each row holds
+a code into the distinct texts (`Cells`). Quoting is left to the csv module (`outputs`).
 numpy only: no pandas (slower to import than writing a million-row result) and no
 pyarrow.compute (its first call costs as much).
 """
