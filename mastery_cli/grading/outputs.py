@@ -128,7 +128,7 @@ def csv_chunks(table: Table, columns: list[str], places: int) -> Iterator[bytes]
         yield "".join(grid.ravel().tolist()).encode("latin-1")
 
 
-#: The old private name of `csv_chunks` (the engine prototype imports it).
+#: The old private name of `csv_chunks`, for callers not moved yet (to be removed).
 _csv_chunks = csv_chunks
 
 
