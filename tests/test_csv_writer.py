@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -33,7 +32,6 @@ from mastery_cli.grading.outputs import (
     csv_chunks,
     csv_text,
     decimals,
-    unused_rows,
 )
 from mastery_cli.grading.rounding import format_decimal
 from mastery_cli.grading.table import Coded, Flags, Table
@@ -311,12 +309,32 @@ def plain_rows(table: Table) -> list[list[str]]:
     return [[str(v) for v in row] for row in zip(*columns, strict=True)]
 
 
+def sorted_unused(rejects: Table, set_aside: Table, *, in_engine: bool) -> bytes:
+    """rejects.csv as the sink writes it, with the rows held in memory or in DuckDB."""
+    import tempfile
+
+    from mastery_cli.grading.engine.session import EngineOptions, connect
+    from mastery_cli.grading.engine.sink import ResultSink
+
+    with tempfile.TemporaryDirectory() as folder:
+        connection = connect(EngineOptions(threads=1)) if in_engine else None
+        sink = ResultSink(Path(folder), 2, connection=connection)
+        sink.add_unused(rejects, origin=0)
+        sink.add_unused(set_aside, origin=1)
+        sink.finish()
+        if connection is not None:
+            connection.close()
+        return (Path(folder) / "rejects.csv").read_bytes()
+
+
 @settings(max_examples=200, deadline=None)
-@given(unused(coded=False), unused(coded=True), st.booleans())
-def test_unused_rows_are_sorted_by_file_row_column_reason_value(rejects, set_aside, swap):
+@given(unused(coded=False), unused(coded=True), st.booleans(), st.booleans())
+def test_unused_rows_are_sorted_by_file_row_column_reason_value(rejects, set_aside, swap,
+                                                                in_engine):
+    """The one order of rejects.csv, whether the rows wait in memory (mastery's reader) or in
+    DuckDB (the engine's reader)."""
     if swap:
         rejects, set_aside = set_aside, rejects
-    result = SimpleNamespace(tables=SimpleNamespace(rejects=rejects, set_aside=set_aside))
     names = ["file", "row", "column", "value", "reason", "message"]
     rows = plain_rows(rejects.select(names)) + plain_rows(set_aside.select(names))
     # sorted() is stable: on ties the reader's rows (rejects) stay first.
@@ -326,7 +344,7 @@ def test_unused_rows_are_sorted_by_file_row_column_reason_value(rejects, set_asi
     writer.writerow(REJECTS_CSV_COLUMNS)
     writer.writerows([[f, row, "", column, neutralize_formula(value), reason, message]
                       for f, row, column, value, reason, message in rows])
-    assert csv_bytes(unused_rows(result), REJECTS_CSV_COLUMNS, 2) == (
+    assert sorted_unused(rejects, set_aside, in_engine=in_engine) == (
         expected.getvalue().encode("utf-8"))
 
 
@@ -399,41 +417,21 @@ def test_write_outputs_writes_the_five_files(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temporary files
 
 
-def test_files_told_early_are_written_at_once_on_this_thread(tmp_path):
-    """The writer starts no thread: rejects.csv and target_grades.csv are written when the
-    run says they are final, under temporary names until `finish` puts all five in place."""
-    from mastery_cli.grading.outputs import OutputWriter
-    from mastery_cli.grading.pipeline import FirstResults, UnusedRows
+def test_a_run_failing_while_writing_leaves_nothing(tmp_path, monkeypatch):
+    from mastery_cli.grading.engine.sink import ResultSink
+    from mastery_cli.grading.outputs import write_outputs
 
-    result = stand_in_result()
-    tables = result.tables
-    threads = threading.active_count()
-    with OutputWriter(tmp_path) as writer:
-        writer.unused_rows_ready(UnusedRows(tables.rejects, tables.set_aside), 2)
-        first = SimpleNamespace(targets=tables.targets, rejects=tables.rejects,
-                                set_aside=tables.set_aside)
-        writer.first_results_ready(first, 2)  # type: ignore[arg-type]
-        assert threading.active_count() == threads
-        assert sorted(p.name.split(".")[1] for p in tmp_path.glob(".*.tmp")) == [
-            "rejects", "target_grades"]
-        assert not list(tmp_path.glob("*.csv"))  # nothing in place before finish
-        writer.finish(result)  # type: ignore[arg-type]
-    assert (tmp_path / "rejects.csv").read_text(encoding="utf-8") == REJECT_TEXT
-    assert (tmp_path / "target_grades.csv").read_text(encoding="utf-8").splitlines()[1:] == (
-        TARGET_LINES)
-    assert not list(tmp_path.glob(".*.tmp"))
-    assert FirstResults  # the type the run hands over (a stand-in above)
+    real_add = ResultSink.add
 
+    def add_then_fail(self, tables):
+        real_add(self, tables)
+        raise RuntimeError("the disk went away")
 
-def test_a_run_failing_after_early_files_leaves_nothing(tmp_path):
-    from mastery_cli.grading.outputs import OutputWriter
-    from mastery_cli.grading.pipeline import UnusedRows
-
-    tables = stand_in_result().tables
-    with pytest.raises(RuntimeError), OutputWriter(tmp_path) as writer:
-        writer.unused_rows_ready(UnusedRows(tables.rejects, tables.set_aside), 2)
-        raise RuntimeError("the roll-ups failed")
-    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(ResultSink, "add", add_then_fail)
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError):
+        write_outputs(stand_in_result(), out)  # type: ignore[arg-type]
+    assert not out.exists() or list(out.iterdir()) == []
 
 
 def test_writing_tables_imports_neither_pandas_nor_pyarrow_compute(tmp_path):

@@ -10,7 +10,6 @@ import csv
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -397,77 +396,6 @@ def test_same_rollup_as_an_override_gives_the_same_table(tmp_path: Path) -> None
     left = run(tmp_path, rows, policy=plain).competencies
     right = run(tmp_path, rows, policy=spelled).competencies
     pd.testing.assert_frame_equal(left, right)
-
-
-def _graded_with_early_files(tmp_path: Path, out: Path, fail: bool = False,
-                             unused_early: bool = True) -> list[Path]:
-    """Grade as `mastery grade` does: rejects.csv starts while the results are computed,
-    target_grades.csv while the roll-ups run (``unused_early``: False, both at the latter)."""
-    from mastery_cli.grading.outputs import OutputWriter
-
-    rows = [*series("s1", "T1", [3, 4, "", "EX"]), *series("s2", "T2", [2, 3, 3]),
-            ["s3", "Student s3", "NOPE", 3, "2026-09-01", "task", "summative", "CRS"]]
-    file = write_csv(tmp_path / "scores.csv", rows)
-    policy = apply_options(None, "decaying_average", [])
-    with OutputWriter(out) as writer:
-        result = grade([file], FRAMEWORK, policy,
-                       on_unused_rows=(
-                           (lambda unused: writer.unused_rows_ready(unused, policy.places))
-                           if unused_early else None),
-                       on_first_results=lambda first: writer.first_results_ready(
-                           first, policy.places))
-        if fail:
-            raise RuntimeError("the roll-ups failed")
-        return writer.finish(result)
-
-
-def test_files_started_early_are_the_files_written_at_the_end(tmp_path: Path) -> None:
-    early = _graded_with_early_files(tmp_path, tmp_path / "early")
-    rows = [*series("s1", "T1", [3, 4, "", "EX"]), *series("s2", "T2", [2, 3, 3]),
-            ["s3", "Student s3", "NOPE", 3, "2026-09-01", "task", "summative", "CRS"]]
-    result = run(tmp_path, rows, method="decaying_average")
-    late = write_outputs(result, tmp_path / "late")
-    assert [p.name for p in early] == [p.name for p in late]
-    for one, other in zip(early, late, strict=True):
-        assert one.read_bytes() == other.read_bytes()
-    assert "NOPE" in (tmp_path / "early" / "rejects.csv").read_text()
-    assert sorted(p.name for p in (tmp_path / "early").iterdir()) == sorted(p.name for p in early)
-    # Told of the rows not used only with the first results: rejects.csv is written then.
-    together = _graded_with_early_files(tmp_path, tmp_path / "together", unused_early=False)
-    for one, other in zip(together, late, strict=True):
-        assert one.read_bytes() == other.read_bytes()
-
-
-def test_the_rows_not_used_are_told_before_the_results(tmp_path: Path) -> None:
-    # rejects.csv is written while the results are computed: what grade says early must be
-    # what it returns at the end, and it must come before the target results.
-    rows = [*series("s1", "T1", [3, 4, "", "EX", "M"]), *series("s2", "T2", [2, 3, 3]),
-            ["s3", "Student s3", "NOPE", 3, "2026-09-01", "task", "summative", "CRS"],
-            ["s4", "Student s4", "T1", 9, "2026-09-01", "task", "summative", "CRS"]]
-    file = write_csv(tmp_path / "scores.csv", rows)
-    policy = apply_options(None, "average", [])
-    told: list[tuple[str, Any]] = []
-    result = grade([file], FRAMEWORK, policy,
-                   on_unused_rows=lambda unused: told.append(("unused", unused)),
-                   on_first_results=lambda first: told.append(("first", first)))
-    assert [what for what, _ in told] == ["unused", "first"]
-    unused, first = told[0][1], told[1][1]
-    assert unused.set_aside is result.tables.set_aside is first.set_aside
-    assert unused.rejects is result.tables.rejects is first.rejects
-    reasons = sorted(unused.set_aside.coded("reason").values().tolist())
-    assert reasons == ["excused", "missing"]
-    assert sorted(unused.rejects.coded("reason").values().tolist()) == [
-        "no-score", "score-off-scale", "unknown-target"]
-
-
-def test_a_failed_run_leaves_the_output_folder_as_it_was(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "target_grades.csv").write_text("last week's grades\n")
-    with pytest.raises(RuntimeError, match="roll-ups failed"):
-        _graded_with_early_files(tmp_path, out, fail=True)
-    assert [p.name for p in out.iterdir()] == ["target_grades.csv"]  # no temporary files
-    assert (out / "target_grades.csv").read_text() == "last week's grades\n"
 
 
 def test_csv_results_leave_the_columns_grading_does_not_read_unmade(tmp_path: Path) -> None:

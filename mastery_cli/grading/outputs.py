@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,11 +29,10 @@ from mastery_cli.grading.cells import (
     Cells,
     column_cells,
     decimal_cells,
-    distinct_texts,
     objects,
 )
-from mastery_cli.grading.table import Coded, Column, Flags, Table, text_codes
-from mastery_cli.output import OutputFolder, PendingFile, write_chunks_atomic
+from mastery_cli.grading.table import Table
+from mastery_cli.output import OutputFolder, write_chunks_atomic
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,13 +45,12 @@ if TYPE_CHECKING:
         grades_json_bytes,
         grades_json_chunks,
     )
-    from mastery_cli.grading.pipeline import FirstResults, GradeResult, UnusedRows
+    from mastery_cli.grading.pipeline import GradeResult
 
 __all__ = [
     "CSV_FILES",
     "GRADES_VERSION",
     "JSON_FILE",
-    "OutputWriter",
     "csv_bytes",
     "csv_chunks",
     "csv_text",
@@ -62,8 +60,6 @@ __all__ = [
     "grades_json_bytes",
     "grades_json_chunks",
     "result_file_names",
-    "unused_rows",
-    "unused_rows_of",
     "write_outputs",
 ]
 
@@ -178,55 +174,9 @@ def decimals(values: npt.ArrayLike, places: int) -> npt.NDArray[np.object_]:
 # --------------------------------------------------------------------------------------------
 
 
-def _coded(column: Column) -> Coded:
-    """A text column as `Coded` (NA and missing read as "")."""
-    if isinstance(column, Coded):
-        return column
-    if isinstance(column, Flags):
-        return Coded(np.where(column.known, column.values, 2).astype(np.int64),
-                     ["False", "True", ""])
-    codes, texts = distinct_texts(column.tolist())
-    return Coded(codes.astype(np.int64), texts)
-
-
-def _concat_coded(parts: Sequence[Coded]) -> Coded:
-    texts: list[str] = []
-    codes = []
-    for part in parts:
-        part_codes = np.asarray(part.codes, dtype=np.int64)
-        codes.append(np.where(part_codes < 0, -1, part_codes + len(texts)))
-        texts.extend(part.texts)
-    return Coded(np.concatenate(codes), texts)
-
-
-def unused_rows(result: GradeResult) -> Table:
-    """Every input row not used: rejected by the reader or set aside by the policy, sorted by
-    file, row, column, reason and value (stable: ties keep reader rows first)."""
-    return unused_rows_of(result.tables.rejects, result.tables.set_aside)
-
-
 #: rejects.csv: where each row was, whose it was (the student id; "" when the row names none,
 #: or the part of the run that set it aside does not say) and why it was not used.
 REJECTS_CSV_COLUMNS = ["file", "row", "student_id", "column", "value", "reason", "message"]
-
-
-def unused_rows_of(rejects: Table, set_aside: Table) -> Table:
-    """`unused_rows` of the reader's ``rejects`` and the policy's ``set_aside`` rows."""
-    parts = [rejects, set_aside]
-    texts = {
-        name: _concat_coded([
-            _coded(part[name]) if name in part
-            else Coded(np.full(len(part), -1, dtype=np.int64), [])  # read as ""
-            for part in parts])
-        for name in REJECTS_CSV_COLUMNS if name != "row"
-    }
-    row = np.concatenate([np.asarray(part["row"], dtype=np.int64) for part in parts])
-    table = Table({name: row if name == "row" else texts[name]
-                   for name in REJECTS_CSV_COLUMNS}, len(row))
-    key = {name: text_codes(column)[0] for name, column in texts.items()}  # in text order
-    # lexsort sorts by its last key first, and stably: ties keep the reader's rows first.
-    order = np.lexsort([key["value"], key["reason"], key["column"], row, key["file"]])
-    return table.take(order)
 
 
 def result_file_names(*, json_too: bool = False) -> list[str]:
@@ -236,86 +186,21 @@ def result_file_names(*, json_too: bool = False) -> list[str]:
 
 
 def write_outputs(result: GradeResult, out: Path, *, json_too: bool = False) -> list[Path]:
-    """Write the CSV files (and grades.json) into ``out``, all together (`OutputFolder`);
-    returns the paths written."""
+    """Write the CSV files (and grades.json) of a graded result into ``out``, all together
+    (`OutputFolder`), through the one writer of every run (`engine.sink.ResultSink`); returns
+    the paths written."""
+    from mastery_cli.grading.engine.sink import ResultSink
+
     with OutputFolder(out, names=result_file_names(json_too=json_too)) as folder:
-        with OutputWriter(folder.staging, json_too=json_too) as writer:
-            writer.finish(result)
-        return folder.commit()
-
-
-class OutputWriter:
-    """Writes a grade run's files into ``out`` (an `OutputFolder`'s staging folder), each
-    under a temporary name until `finish` puts all of them in place together.
-
-    rejects.csv and target_grades.csv are written as soon as they are final (`unused_rows_ready`
-    and `first_results_ready`, the ``on_unused_rows`` and ``on_first_results`` callbacks of
-    `pipeline.grade`), the others by `finish`. If the run fails before `finish`, the ``with``
-    block removes whatever was written, and ``out`` is left as it was.
-    """
-
-    def __init__(self, out: Path, *, json_too: bool = False) -> None:
-        self.out = out
-        self.json_too = json_too
-        self._pending: dict[str, PendingFile] = {}
-
-    def __enter__(self) -> OutputWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if exc[0] is None:
-            return
-        for file in self._pending.values():
-            file.discard()  # those put in place already are not touched
-
-    def unused_rows_ready(self, unused: UnusedRows, places: int) -> None:
-        """Write rejects.csv, while the results are still to be computed."""
-        self._write("rejects.csv", unused_rows_of(unused.rejects, unused.set_aside),
-                    REJECTS_CSV_COLUMNS, places)
-
-    def first_results_ready(self, first: FirstResults, places: int) -> None:
-        """Write target_grades.csv, and rejects.csv unless `unused_rows_ready` did."""
-        from mastery_cli.grading.pipeline import TARGET_COLUMNS, UnusedRows
-
-        self._write("target_grades.csv", first.targets, TARGET_COLUMNS, places)
-        if "rejects.csv" not in self._pending:
-            self.unused_rows_ready(UnusedRows(first.rejects, first.set_aside), places)
-
-    def finish(self, result: GradeResult) -> list[Path]:
-        """Write every file not written yet, then put all of them in place; the paths."""
-        written = [file.commit() for file in self.pending(result).values()]
-        if self.json_too:
+        sink = ResultSink(folder.staging, result.policy.places)
+        try:
+            sink.add_unused(result.tables.rejects, origin=0)
+            sink.add(result.tables)
+            sink.finish()
+        finally:
+            sink.close()
+        if json_too:
             from mastery_cli.grading.json_output import JSON_FILE, grades_json_chunks
 
-            path = self.out / JSON_FILE
-            write_chunks_atomic(path, grades_json_chunks(result))
-            written.append(path)
-        return written
-
-    def pending(self, result: GradeResult) -> dict[str, PendingFile]:
-        """Write every CSV file not written yet; all of them, written and not yet in place,
-        by name (in `CSV_FILES` order). Putting them in place (or not) is the caller's."""
-        from mastery_cli.grading.pipeline import TARGET_COLUMNS
-        from mastery_cli.grading.progress import PROGRESS_COLUMNS
-        from mastery_cli.grading.rollup import COMPETENCY_COLUMNS, COURSE_COLUMNS
-
-        places = result.policy.places
-        tables = result.tables
-        columns = {"target_grades.csv": TARGET_COLUMNS, "competency_grades.csv": COMPETENCY_COLUMNS,
-                   "course_grades.csv": COURSE_COLUMNS, "progress.csv": PROGRESS_COLUMNS,
-                   "rejects.csv": REJECTS_CSV_COLUMNS}
-        for name in CSV_FILES:
-            if name not in self._pending:
-                table = {"target_grades.csv": tables.targets,
-                         "competency_grades.csv": tables.competencies,
-                         "course_grades.csv": tables.courses,
-                         "progress.csv": tables.progress}.get(name)
-                self._write(name, unused_rows(result) if table is None else table,
-                            columns[name], places)
-        return {name: self._pending[name] for name in CSV_FILES}
-
-    def _write(self, name: str, table: Table, columns: list[str], places: int) -> None:
-        """``table`` as CSV under a temporary name, ready to be put in place."""
-        file = PendingFile(self.out / name)
-        self._pending[name] = file
-        file.write(csv_chunks(table, columns, places))
+            write_chunks_atomic(folder.staging / JSON_FILE, grades_json_chunks(result))
+        return folder.commit()

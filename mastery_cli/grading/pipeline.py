@@ -153,25 +153,6 @@ class GradeTables:
     set_aside: Table
 
 
-@dataclass(frozen=True)
-class FirstResults:
-    """The results that are final before the roll-ups start: the target results and the rows
-    not used (the reader's rejects, the rows the policy set aside), as in `GradeTables`."""
-
-    targets: Table
-    rejects: Table
-    set_aside: Table
-
-
-@dataclass(frozen=True)
-class UnusedRows:
-    """The rows not used, final as soon as the policy has said which rows count (before any
-    result is computed): the reader's rejects and the rows the policy set aside."""
-
-    rejects: Table
-    set_aside: Table
-
-
 @dataclass
 class GradeResult:
     """Everything ``mastery grade`` computed.
@@ -238,8 +219,6 @@ def grade(
     on_step: StepCallback | None = None,
     only_student: str | None = None,
     outcome_map: Mapping[str, str] | None = None,
-    on_first_results: Callable[[FirstResults], None] | None = None,
-    on_unused_rows: Callable[[UnusedRows], None] | None = None,
     shown_as: Mapping[str, str] | None = None,
 ) -> GradeResult:
     """Read gradebook ``files`` and grade them with ``policy``.
@@ -249,10 +228,8 @@ def grade(
     student's rows (for ``mastery explain``).
     ``outcome_map`` (e.g. from a Canvas outcomes CSV) adds export names -> target ids to the
     policy's ``input.outcome_map``; the policy wins where both name the same outcome.
-    ``on_first_results`` is called with the results that are final before the roll-ups
-    (`FirstResults`) as soon as they exist: `outputs.OutputWriter` starts writing them then.
-    ``on_unused_rows`` is called earlier still, with the rows not used (`UnusedRows`), as soon
-    as the policy has said which rows count.
+    (`mastery grade` runs `engine.run.grade_run`, which writes its files batch by batch; this
+    is the whole result in memory, for explain, reports and Python.)
     """
     from mastery_cli.grading.ingest import read_evidence
 
@@ -282,8 +259,6 @@ def grade(
         rows_read=evidence.rows_read if only_student is None else None,
         diagnostics=diagnostics,
         on_step=step,
-        on_first_results=on_first_results,
-        on_unused_rows=on_unused_rows,
     )
 
 
@@ -369,8 +344,6 @@ def grade_frame(
     rows_read: int | None = None,
     diagnostics: list[Diagnostic] | None = None,
     on_step: StepCallback | None = None,
-    on_first_results: Callable[[FirstResults], None] | None = None,
-    on_unused_rows: Callable[[UnusedRows], None] | None = None,
     headers: Mapping[str, Mapping[str, str]] | None = None,
 ) -> GradeResult:
     """Grade an evidence table (the ``EvidenceSet.table`` contract; a DataFrame of the
@@ -392,11 +365,7 @@ def grade_frame(
     diagnostics = [*(diagnostics or []), *_moderator_warnings(evidence, policy)]
     # Which rows count is settled now: the rows not used are final before any result is.
     set_aside = _set_aside_rows(evidence, headers or {})
-    if on_unused_rows is not None:
-        on_unused_rows(UnusedRows(rejects, set_aside))
     targets, evidence = _target_results(evidence, framework, policy)
-    if on_first_results is not None:
-        on_first_results(FirstResults(targets, rejects, set_aside))
     step("roll up")
     competencies = competency_table(targets, framework, policy)
     courses = course_table(evidence, targets, competencies, framework, policy)
