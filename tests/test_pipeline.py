@@ -396,19 +396,3 @@ def test_same_rollup_as_an_override_gives_the_same_table(tmp_path: Path) -> None
     left = run(tmp_path, rows, policy=plain).competencies
     right = run(tmp_path, rows, policy=spelled).competencies
     pd.testing.assert_frame_equal(left, right)
-
-
-def test_csv_results_leave_the_columns_grading_does_not_read_unmade(tmp_path: Path) -> None:
-    """Assessment (and the type, when no rule names types) are read by grades.json, reports
-    and explain, not by grading: a run that writes the CSV files never makes their codes."""
-    from mastery_cli.grading.table import DeferredCoded
-
-    result = run(tmp_path, series("a", "T1", [3, 4, ""]) + series("b", "T1", ["EX", 2]),
-                 method="average")
-    write_outputs(result, tmp_path / "out")
-    evidence = result.tables.evidence
-    for name in ("assessment", "type"):
-        assert isinstance(evidence[name], DeferredCoded)
-        assert "_codes" not in evidence[name].__dict__, f"{name} codes made"
-    # Made when read, with what the file says.
-    assert result.evidence["assessment"].tolist() == ["task 1", "task 2", "task 1", "task 2"]

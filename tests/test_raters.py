@@ -411,14 +411,12 @@ def test_grades_json_names_the_rule_only_when_the_policy_sets_one(tmp_path: Path
 
 def test_one_rater_for_everything_leaves_the_rater_column_unread(tmp_path: Path) -> None:
     """A teacher column naming one teacher (an export of one class) holds no double-scored
-    work: grading does not even make the column's codes, and grades as without it."""
-    from mastery_cli.grading.table import DeferredCoded
-
+    work: it grades as without it."""
     rows = [*piece([("Ms. Lee", "3"), ("Ms. Lee", "2")]), *piece([("Ms. Lee", "1")], date="")]
     result = graded(tmp_path, rows, method="average")
-    column = result.tables.evidence["rater"]
-    assert isinstance(column, DeferredCoded) and "_codes" not in column.__dict__
+    assert set(result.evidence["rater"]) == {"Ms. Lee"}
     assert target_row(result)["evidence_count"] == 3
+    assert not (result.evidence["reason"] == "another-rater").any()
 
 
 def test_a_moderator_no_file_names_is_a_located_warning(tmp_path: Path) -> None:

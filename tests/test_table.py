@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 import subprocess
 import sys
 
@@ -15,7 +14,6 @@ from hypothesis import strategies as st
 from mastery_cli.grading.pipeline import dense_rank
 from mastery_cli.grading.table import (
     Coded,
-    DeferredCoded,
     Flags,
     Table,
     coded,
@@ -113,7 +111,7 @@ def test_first_rows_is_the_first_position_of_each_code(codes):
     assert first.tolist() == [codes.index(c) if c in codes else -1 for c in range(7)]
 
 
-def test_blocked_gathers_equal_numpy_indexing() -> None:
+def test_gathers_equal_numpy_indexing() -> None:
     from mastery_cli.grading.table import gather, gather_where
 
     rng = np.random.default_rng(7)
@@ -124,28 +122,3 @@ def test_blocked_gathers_equal_numpy_indexing() -> None:
         assert gather(table, codes).tolist() == table[codes].tolist()
         assert gather_where(table, codes, mask).tolist() == table[codes[mask]].tolist()
         assert gather(table, codes).dtype == table.dtype
-
-
-def test_deferred_codes_are_made_once_when_first_read() -> None:
-    made: list[int] = []
-
-    def make() -> np.ndarray:
-        made.append(1)
-        return np.array([1, 0, -1, 1], dtype=np.int8)
-
-    column = DeferredCoded(make, ["a", "b"], 4)
-    table = Table({"x": column, "n": np.arange(4)})  # lengths are known without the codes
-    assert len(column) == 4 and column.texts == ["a", "b"] and not made
-    assert column.values().tolist() == ["b", "a", "", "b"]
-    codes, sorted_texts = text_codes(column)
-    assert codes.tolist() == [2, 1, 0, 2] and sorted_texts == ["", "a", "b"]
-    assert table.take(np.array([3, 0])).coded("x").values().tolist() == ["b", "b"]
-    assert made == [1]
-    copy = pickle.loads(pickle.dumps(column))  # pickled as the plain column it stands for
-    assert type(copy) is Coded and copy.values().tolist() == ["b", "a", "", "b"]
-
-
-def test_deferred_codes_of_the_wrong_length_are_refused() -> None:
-    column = DeferredCoded(lambda: np.zeros(2, dtype=np.int8), ["a"], 3)
-    with pytest.raises(ValueError, match="expected 3"):
-        _ = column.codes

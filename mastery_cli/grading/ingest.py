@@ -46,7 +46,6 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,7 +79,7 @@ from mastery_cli.grading.dates import parse_dates
 from mastery_cli.grading.formats import Candidates, Coded, TargetMatcher, code_all, info
 from mastery_cli.grading.scorecells import Outcome, read_scores, reject_message, score_table
 from mastery_cli.grading.table import Coded as TextCodes
-from mastery_cli.grading.table import DeferredCoded, Table, gather, gather_where
+from mastery_cli.grading.table import Table, gather, gather_where
 from mastery_cli.inputs import hint_for
 
 if TYPE_CHECKING:
@@ -950,15 +949,6 @@ def _deduplicated(codes: np.ndarray, texts: Sequence[str]) -> TextCodes:
     return TextCodes(codes if remap is None else gather(remap, codes), distinct)
 
 
-def _deduplicated_later(codes: Callable[[], np.ndarray], texts: Sequence[str], count: int
-                        ) -> TextCodes:
-    """`_deduplicated` with the codes made when first read (see `DeferredCoded`)."""
-    remap, distinct = _distinct_texts(texts)
-    if remap is None:
-        return DeferredCoded(codes, distinct, count)
-    return DeferredCoded(lambda: gather(remap, codes()), distinct, count)
-
-
 def _distinct_texts(texts: Sequence[str]) -> tuple[np.ndarray | None, list[str]]:
     """(code of each text among the distinct ones, or None when they all are; the distinct
     texts in order)."""
@@ -1040,9 +1030,9 @@ def _accepted_part(
                 picked(sorted_lut, cands.target.codes), ids
             ),
             # The score cell as written (trimmed): what rejects.csv shows for work set aside
-            # as excused or missing ("EX", "M"), made only when something reads it.
-            "score_cell": _deduplicated_later(lambda: rows(cands.score.codes),
-                                              [v.strip() for v in cands.score.values], count),
+            # as excused or missing ("EX", "M").
+            "score_cell": _deduplicated(rows(cands.score.codes),
+                                        [v.strip() for v in cands.score.values]),
         }
         for name in _TRIMMED:
             coded = fields.get(name)
@@ -1053,9 +1043,7 @@ def _accepted_part(
             cleaned = [v.strip() for v in coded.values]
             if name == "type":
                 cleaned = _lower(cleaned)
-            # Grading reads none of these but the type, and that only when a rule names
-            # types: their codes are made when something reads them.
-            result[name] = _deduplicated_later(partial(field_rows, coded), cleaned, count)
+            result[name] = _deduplicated(field_rows(coded), cleaned)
         result["file"] = TextCodes(np.zeros(count, dtype=np.int8), [shown])
         return result
 

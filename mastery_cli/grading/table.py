@@ -19,7 +19,7 @@ imports pandas only then. `Table.from_pandas` goes the other way.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Union
@@ -30,7 +30,7 @@ import numpy.typing as npt
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Coded", "Column", "DeferredCoded", "Flags", "Table", "coded", "compact_text_codes",
+__all__ = ["Coded", "Column", "Flags", "Table", "coded", "compact_text_codes",
            "first_in_group", "first_rows", "text_codes", "unique_in_order"]
 
 
@@ -61,45 +61,6 @@ class Coded:
         the last entry of the lookup)."""
         hits = np.array([t == text for t in self.texts] + [text == ""], dtype=bool)
         return gather(hits, self.codes)
-
-
-class DeferredCoded(Coded):
-    """`Coded` text whose codes are made when first read.
-
-    The reader keeps a file's columns that grading itself never reads (assessment, section,
-    an evidence type no rule looks at) in this form: a run that only writes the CSV results
-    never pays for them (at a million rows, ~3 ms per column to pick the accepted rows' codes
-    out of the parse), while grades.json, reports and ``mastery explain`` read them as any
-    other column. The texts are known at once; ``make`` gives the codes (called once, or
-    twice if two threads race to it: it must give equal codes every time).
-    """
-
-    _make: Callable[[], npt.NDArray[np.integer[Any]]] | None
-    _length: int
-
-    def __init__(self, make: Callable[[], npt.NDArray[np.integer[Any]]], texts: Sequence[str],
-                 length: int) -> None:
-        object.__setattr__(self, "texts", texts)
-        object.__setattr__(self, "_make", make)
-        object.__setattr__(self, "_length", length)
-
-    @property
-    def codes(self) -> npt.NDArray[np.integer[Any]]:
-        made: npt.NDArray[np.integer[Any]] | None = self.__dict__.get("_codes")
-        if made is None:
-            assert self._make is not None  # let go of only once the codes are kept
-            made = self._make()
-            if len(made) != self._length:
-                raise ValueError(f"deferred codes: {len(made)} rows, expected {self._length}")
-            object.__setattr__(self, "_codes", made)
-            object.__setattr__(self, "_make", None)  # let go of what making them needed
-        return made
-
-    def __len__(self) -> int:
-        return self._length
-
-    def __reduce__(self) -> tuple[type[Coded], tuple[Any, ...]]:
-        return Coded, (self.codes, self.texts)  # pickled as the plain column it stands for
 
 
 @dataclass(frozen=True)
@@ -302,37 +263,16 @@ def _sorted_as_is(column: Coded) -> tuple[npt.NDArray[np.integer[Any]], list[str
     return None
 
 
-#: Codes converted to indices at a time by `gather`.
-_GATHER_BLOCK = 1 << 16
-
-
 def gather(table: npt.NDArray[Any], codes: npt.NDArray[np.integer[Any]]) -> npt.NDArray[Any]:
-    """``table[codes]`` for a million small codes (-1 picks the last entry), 65,536 at a time.
-
-    numpy first converts the codes to a temporary intp array: in one go that is 8 MB of fresh
-    memory per million rows, which costs more than the gather itself; in blocks it is one
-    half-megabyte buffer, reused."""
-    out = np.empty(len(codes), dtype=table.dtype)
-    if len(codes) <= _GATHER_BLOCK:
-        return np.take(table, codes, out=out)
-    for start in range(0, len(codes), _GATHER_BLOCK):
-        stop = start + _GATHER_BLOCK
-        np.take(table, codes[start:stop], out=out[start:stop])
-    return out
+    """``table[codes]`` (a code of -1 picks the last entry: the lookup for a missing value)."""
+    return np.take(table, codes)
 
 
 def gather_where(
     table: npt.NDArray[Any], codes: npt.NDArray[np.integer[Any]], mask: npt.NDArray[np.bool_]
 ) -> npt.NDArray[Any]:
-    """``table[codes[mask]]`` in blocks, without the intermediate ``codes[mask]``."""
-    out = np.empty(int(np.count_nonzero(mask)), dtype=table.dtype)
-    at = 0
-    for start in range(0, len(codes), _GATHER_BLOCK):
-        stop = start + _GATHER_BLOCK
-        chosen = codes[start:stop][mask[start:stop]]
-        np.take(table, chosen, out=out[at : at + len(chosen)])
-        at += len(chosen)
-    return out
+    """``table[codes[mask]]``."""
+    return np.take(table, codes[mask])
 
 
 def coded(texts: Sequence[str], codes: npt.NDArray[np.integer[Any]]) -> Coded:
