@@ -262,3 +262,24 @@ def test_a_memory_limit_too_small_says_what_to_change(messy: Path, tmp_path: Pat
     assert "engine-out-of-memory" in done.output
     assert "raise --memory-limit" in done.output
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize(("failure", "code"), [
+    (ImportError("No module named 'pyspark'"), "spark-not-installed"),
+    (RuntimeError("Java gateway process exited before sending its port number"),
+     "spark-unavailable"),
+])
+def test_spark_that_cannot_start_says_what_to_install(
+        failure: Exception, code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mastery_cli.grading.engine import spark_session
+
+    def cannot_start(settings: Any) -> Any:
+        raise failure
+
+    monkeypatch.setattr(spark_session, "start_session", cannot_start)
+    done = CliRunner().invoke(app, ["grade", str(SCHOOL[0]), "--framework", str(FRAMEWORK),
+                                    "--out", str(tmp_path / "out"), "--engine", "spark"])
+    assert done.exit_code == 2
+    assert code in done.output
+    assert "Traceback" not in done.output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -22,14 +22,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
+from mastery_cli.diagnostics import MasteryError, error
 from mastery_cli.grading.engine.arrow_tables import from_arrow, to_arrow
 from mastery_cli.grading.engine.batches import whole_student_batches
 
 if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
     from mastery_cli.diagnostics import Diagnostic
     from mastery_cli.framework.model import Framework
     from mastery_cli.grading.engine.run import Batches, Kernel
     from mastery_cli.grading.engine.session import EngineOptions
+    from mastery_cli.grading.engine.spark_session import SparkSettings
     from mastery_cli.grading.pipeline import GradeCounts, GradeTables
     from mastery_cli.grading.policy import Policy
 
@@ -62,7 +66,7 @@ def graded_on_spark(batches: Batches, framework: Framework, policy: Policy,
         remote=remote if remote and remote.startswith("sc://") else None,
         master=remote if remote and not remote.startswith("sc://") else None,
         threads=options.threads, memory_limit=memory)
-    session = start_session(settings)
+    session = _started(settings, start_session)
     evidence = [to_arrow(table) for table in batches.tables]
     whole = pa.concat_tables(evidence) if evidence else None
     if whole is None or not whole.num_rows:
@@ -91,6 +95,26 @@ def graded_on_spark(batches: Batches, framework: Framework, policy: Policy,
     payloads = results.column("results").to_pylist()
     for _, payload in sorted(zip(order, payloads, strict=True), key=lambda pair: pair[0]):
         yield pickle.loads(payload)
+
+
+def _started(settings: SparkSettings, start: Callable[[SparkSettings], SparkSession]
+             ) -> SparkSession:
+    """A Spark session, or what to install or check when there is none (never a traceback)."""
+    try:
+        return start(settings)
+    except ImportError:
+        raise MasteryError([error(
+            "spark-not-installed", "--engine spark needs pyspark, which is not installed",
+            "--engine", hint="pip install 'mastery-cli[spark]' (and Java 17 or newer), or "
+            "grade with the default engine")], usage=True) from None
+    except Exception as problem:  # Java missing, a cluster that does not answer...
+        lines = str(problem).strip().splitlines()
+        where = settings.remote or settings.master or "local mode"
+        raise MasteryError([error(
+            "spark-unavailable", f"cannot start Spark ({where}): "
+            f"{lines[0] if lines else type(problem).__name__}", "--engine",
+            hint="local mode needs Java 17 or newer (make system-deps installs it); for a "
+            "cluster check --spark-remote and that it is running")], usage=True) from None
 
 
 def _graded_partition(kernel: Kernel, with_evidence: bool
