@@ -283,3 +283,20 @@ def test_spark_that_cannot_start_says_what_to_install(
     assert code in done.output
     assert "Traceback" not in done.output
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_a_file_without_rows_is_said_by_either_reader(kind: str, tmp_path: Path) -> None:
+    header = pa.table({name: pa.array([], pa.string()) for name in ("student_id", "target",
+                                                                   "score")})
+    source = tmp_path / f"empty.{kind}"
+    if kind == "csv":
+        source.write_text("student_id,target,score\n", encoding="utf-8")
+    else:
+        pq.write_table(header, source)
+    for options in (INGEST, READER):
+        outcome = graded([source], tmp_path / f"out-{len(list(tmp_path.iterdir()))}", options)
+        # (The example policy's evidence types are unused too: said of the policy.)
+        assert [(d.code, d.path) for d in outcome.diagnostics
+                if d.path == str(source)] == [("no-data-rows", str(source))]
+        assert outcome.counts.rows_read == 0

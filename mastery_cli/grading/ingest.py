@@ -396,6 +396,16 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _Fil
                                        config.columns if fmt == "mapped" else None)
         summary.headers = {name: records.header[index].strip()
                            for name, index in columns.items()}
+    # The bytes are parsed: let them go before the checks make their arrays (10M rows: ~1 GB).
+    del raw, decoded
+    return _checked_file(fmt, records, shown, matcher, config, result, summary)
+
+
+def _checked_file(fmt: str, records: CsvRecords, shown: str, matcher: TargetMatcher,
+                  config: IngestConfig, result: _FileResult, summary: FileSummary
+                  ) -> _FileResult:
+    """A file's records checked (any format, CSV or Parquet): ``result`` with the accepted
+    evidence, the rejects and the diagnostics, ``summary`` with the counts."""
     result.summary = summary
     if records.count == 0 and not records.bad_lines:
         result.diagnostics.append(
@@ -407,10 +417,7 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _Fil
             )
         )
         return result
-    # The bytes are parsed: let them go before the checks make their arrays (10M rows: ~1 GB).
-    del raw, decoded
     checked, found = _candidates_checked(fmt, records, shown, matcher, config)
-    del records
     result.diagnostics += found + checked.diagnostics
     result.accepted, result.rejects, result.names = checked.accepted, checked.rejects, checked.names
     summary.read = checked.read
@@ -459,17 +466,8 @@ def _read_parquet(path: Path, shown: str, matcher: TargetMatcher,
     summary = FileSummary(shown, fmt, "Parquet", "rows")
     columns = formats.find_columns(header, config.columns if fmt == "mapped" else None)
     summary.headers = {name: header[index].strip() for name, index in columns.items()}
-    result.summary = summary
     del table
-    checked, found = _candidates_checked(fmt, records, shown, matcher, config)
-    result.diagnostics += found + checked.diagnostics
-    result.accepted, result.rejects, result.names = checked.accepted, checked.rejects, checked.names
-    summary.read = checked.read
-    summary.accepted = len(checked.accepted.row)
-    summary.set_aside = checked.rejects.set_aside
-    summary.rejected = len(checked.rejects.row) - summary.set_aside
-    summary.decimal_marks = checked.decimal_marks
-    return result
+    return _checked_file(fmt, records, shown, matcher, config, result, summary)
 
 
 def _candidates_checked(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mastery_cli.diagnostics import Diagnostic, MasteryError, error
+from mastery_cli.diagnostics import Diagnostic, MasteryError, error, warning
 from mastery_cli.grading.engine.lookups import NONE
 from mastery_cli.grading.engine.session import EngineOptions
 
@@ -177,6 +177,10 @@ def engine_batches(plan: EnginePlan, framework: Framework, policy: Policy,
     for spec in specs:
         used = {int(column[1:]) for column in spec.fields.values()}
         diagnostics += ignored_columns(spec.file.shown, spec.file.header, used)
+        if not spec.file.records:  # as mastery's reader says it
+            diagnostics.append(warning(
+                "no-data-rows", "the file has a header but no data rows: no evidence in it",
+                spec.file.shown, 1))
         padding = spec.file.records - kept.get(spec.file.index, 0)
         if padding:  # as mastery's reader says it
             diagnostics.append(info("blank-rows", f"{padding} blank row(s) skipped",
