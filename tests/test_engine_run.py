@@ -66,6 +66,41 @@ def test_the_engine_reader_gives_the_bytes_of_mastery_reader(
             assert f",{reason}," in rejects
 
 
+@pytest.mark.parametrize("files", ["school", "messy"])
+def test_mastery_reader_graded_in_many_batches_gives_the_bytes_of_one(
+        files: str, messy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    inputs = SCHOOL if files == "school" else [messy]
+    one = graded(inputs, tmp_path / "one", INGEST, whole_result=True)
+    monkeypatch.setattr(evidence, "BATCH_ROWS", 61)
+    many = graded(inputs, tmp_path / "many", INGEST, whole_result=True)
+    assert files_of(tmp_path / "many") == files_of(tmp_path / "one")
+    assert many.counts == one.counts and many.tally == one.tally
+    assert {(d.code, d.path, d.line) for d in many.diagnostics} == {
+        (d.code, d.path, d.line) for d in one.diagnostics}
+    assert many.result is not None and one.result is not None
+    assert len(many.result.tables.evidence) == len(one.result.tables.evidence)
+
+
+def test_student_batches_hold_whole_students_in_id_order() -> None:
+    import numpy as np
+
+    from mastery_cli.grading.engine.student_batches import student_batches
+    from mastery_cli.grading.table import Coded, Table
+
+    ids = ["b", "a", "c", "a", "b", "d", "a", "c", "c", "c", "c", "e"]
+    codes = {text: code for code, text in enumerate(dict.fromkeys(ids))}
+    table = Table({"student_id": Coded(np.array([codes[i] for i in ids]), list(codes)),
+                   "seq": np.arange(len(ids))})
+    batches = list(student_batches(table, 3))
+    students = [batch.coded("student_id").values().tolist() for batch in batches]
+    # a (3 rows) | b (2) + c (5: more than a batch, whole) | d + e
+    assert students == [["a", "a", "a"], ["b", "c", "b", "c", "c", "c", "c"], ["d", "e"]]
+    assert [batch.array("seq").tolist() for batch in batches] == [
+        [1, 3, 6], [0, 2, 4, 7, 8, 9, 10], [5, 11]]  # the file's order within a batch
+    assert [len(b.coded("student_id").texts) for b in batches] == [1, 2, 2]
+    assert list(student_batches(table, len(ids))) == [table]
+
+
 def test_grades_json_is_the_same_from_many_batches(
         messy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from mastery_cli.grading.json_output import grades_json_chunks

@@ -11,6 +11,7 @@ Whatever the golden files say, every unit read is used or listed once (``rows_re
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
 import hashlib
@@ -312,6 +313,26 @@ def test_a_big_export(framework, tmp_path, monkeypatch):
     # Read from memory instead of a memory map: the same.
     monkeypatch.setattr(csvsniff, "MAP_BYTES", path.stat().st_size + 1)
     assert snapshot([path], framework) == mapped
+
+
+@pytest.mark.parametrize("form", ["BOM", "CRLF", "BOM and CRLF"])
+def test_a_big_export_is_parsed_from_its_file_as_from_its_bytes(framework, tmp_path,
+                                                                  monkeypatch, form):
+    # A large UTF-8 file is parsed from the file itself, past its BOM, not from the memory
+    # map (whose pages would all be held): the records, lines and diagnostics of the bytes.
+    path = big_gradebook(tmp_path / "big.csv", 20_000, seed=5)
+    data = path.read_bytes()
+    if "CRLF" in form:
+        data = data.replace(b"\n", b"\r\n")
+    if "BOM" in form:
+        data = codecs.BOM_UTF8 + data
+    path.write_bytes(data)
+    decoded = csvsniff.sniff(read_input(path), str(path), file=path)
+    assert decoded.file == path and decoded.file_offset == (3 if "BOM" in form else 0)
+    from_file = snapshot([path], framework)
+    monkeypatch.setattr(csvsniff, "MAP_BYTES", path.stat().st_size + 1)
+    assert csvsniff.sniff(read_input(path), str(path), file=path).file is None
+    assert snapshot([path], framework) == from_file
 
 
 @pytest.mark.parametrize("oddity", ["blank line", "quoted line break", "both", "bad row"])

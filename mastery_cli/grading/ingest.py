@@ -352,7 +352,7 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _Fil
             ]
         )
     try:
-        decoded = sniff(raw, shown)
+        decoded = sniff(raw, shown, file=path)
     except CsvError as problem:
         return _FileResult([_as_error(problem.diagnostic)])
     result = _FileResult(list(decoded.diagnostics))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -139,23 +140,36 @@ def _followed(texts: tuple[str, ...], lone: bool, end: str) -> npt.NDArray[np.ob
 
 
 def _made_followed(texts: tuple[str, ...], lone: bool, end: str) -> npt.NDArray[np.object_]:
-    cells = objects([(_quoted(text, lone) + end).encode("utf-8").decode("latin-1")
-                     for text in [*texts, ""]])
-    cells.flags.writeable = False  # may be shared by the next file
-    return cells
+    quoted = _quoted
+    needs_quotes = _MAY_NEED_QUOTES.search
+    cells = [quoted(text, lone) + end if lone or needs_quotes(text) else text + end
+             for text in texts]
+    cells.append(quoted("", lone) + end)
+    made = objects([cell if cell.isascii() else cell.encode("utf-8").decode("latin-1")
+                    for cell in cells])
+    made.flags.writeable = False  # may be shared by the next file
+    return made
 
 
 _kept_followed = functools.lru_cache(maxsize=8)(_made_followed)
 
 
+#: Characters the csv module may quote a cell for (QUOTE_MINIMAL): the delimiter, the quote
+#: and the line end always; a carriage return depends on the Python version.
+_MAY_NEED_QUOTES = re.compile('[,"\r\n]')
+
+
 def _quoted(text: str, lone: bool) -> str:
     """``text`` as the csv module writes it as a cell of a row of several (or alone in its
-    row: ``lone``). The module is asked about every text that holds a character it may quote
-    for; the others it writes as they are."""
-    if lone or "," in text or '"' in text or "\n" in text or "\r" in text:
+    row: ``lone``). The module itself is asked about a lone cell and a text with a carriage
+    return; a cell with the delimiter, a quote or a line break it always quotes, doubling the
+    quotes inside."""
+    if lone or "\r" in text:
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerow([text])
         return buffer.getvalue()[:-1]
+    if _MAY_NEED_QUOTES.search(text):
+        return '"' + text.replace('"', '""') + '"'
     return text
 
 

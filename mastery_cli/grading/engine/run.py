@@ -215,7 +215,10 @@ class Kernel:
 
 def _ingest_batches(files: Sequence[Path], framework: Framework, policy: Policy,
                     config: IngestConfig, sink: ResultSink) -> Batches:
-    """mastery's reader (every export format, in memory): one batch."""
+    """mastery's reader (every export format, in memory), its evidence graded in
+    whole-student batches."""
+    from mastery_cli.grading.engine.evidence import BATCH_ROWS
+    from mastery_cli.grading.engine.student_batches import student_batches
     from mastery_cli.grading.ingest import read_evidence
     from mastery_cli.grading.pipeline import unused_type_warnings
 
@@ -226,7 +229,8 @@ def _ingest_batches(files: Sequence[Path], framework: Framework, policy: Policy,
     sink.add_unused(rejects, origin=0)
     reader_unused = sink.reasons()  # only the reader's rows are in the sink yet
     diagnostics = [*evidence.diagnostics, *unused_type_warnings(policy.evidence, evidence.table)]
-    return Batches(iter([evidence.table]), diagnostics, reader_unused, evidence.rows_read,
+    return Batches(student_batches(evidence.table, BATCH_ROWS), diagnostics, reader_unused,
+                   evidence.rows_read,
                    {f.file: f.headers for f in evidence.files if f.headers})
 
 
