@@ -124,14 +124,15 @@ def test_a_memory_limit_and_a_spill_folder_change_nothing(messy: Path, tmp_path:
     assert files_of(tmp_path / "limited") == files_of(tmp_path / "free")
 
 
-def test_parquet_evidence_is_graded_as_its_csv(messy: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("reader", ["mastery", "engine"])
+def test_parquet_evidence_is_graded_as_its_csv(reader: str, messy: Path, tmp_path: Path) -> None:
     text_columns = pacsv.ConvertOptions(
         column_types=dict.fromkeys(_header(messy), pa.string()), strings_can_be_null=False)
     table = pacsv.read_csv(messy, convert_options=text_columns)
     parquet = tmp_path / "messy.parquet"
     pq.write_table(table, parquet)
     graded([messy], tmp_path / "csv", INGEST)
-    outcome = graded([parquet], tmp_path / "parquet", INGEST)
+    outcome = graded([parquet], tmp_path / "parquet", INGEST if reader == "mastery" else READER)
     results = RESULT_FILES[:-1]
     assert files_of(tmp_path / "parquet", results) == files_of(tmp_path / "csv", results)
     # Rows not used are the same rows, each at its row of the Parquet file (1-based, no
@@ -142,7 +143,22 @@ def test_parquet_evidence_is_graded_as_its_csv(messy: Path, tmp_path: Path) -> N
     assert outcome.counts.rows_read == table.num_rows - 1  # the blank padding row is no row
 
 
-def test_typed_parquet_columns_are_read_as_their_text(tmp_path: Path) -> None:
+def test_both_readers_read_a_parquet_file_alike(messy: Path, tmp_path: Path) -> None:
+    """The same text of every value (typed ones too), the same rows: the same five files."""
+    table = pacsv.read_csv(messy, convert_options=pacsv.ConvertOptions(
+        column_types=dict.fromkeys(_header(messy), pa.string()), strings_can_be_null=False))
+    scores = pa.array([float(s) if s.replace(".", "", 1).isdigit() else None
+                       for s in table.column("score").to_pylist()], pa.float64())
+    typed = table.set_column(table.schema.get_field_index("score"), "score", scores)
+    pq.write_table(typed, tmp_path / "typed.parquet", row_group_size=1000)
+    graded([tmp_path / "typed.parquet"], tmp_path / "mastery", INGEST)
+    graded([tmp_path / "typed.parquet"], tmp_path / "engine", READER)
+    assert files_of(tmp_path / "engine") == files_of(tmp_path / "mastery")
+    assert ",7.0," not in (tmp_path / "engine" / "rejects.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("reader", ["mastery", "engine"])
+def test_typed_parquet_columns_are_read_as_their_text(reader: str, tmp_path: Path) -> None:
     """A Parquet file written by a data team has dates and numbers typed: they mean what the
     same values written in a CSV file mean."""
     import datetime as dt
@@ -157,7 +173,8 @@ def test_typed_parquet_columns_are_read_as_their_text(tmp_path: Path) -> None:
     (tmp_path / "typed.csv").write_text(
         "student_id,target,date,score\n0000001,MATH.ALG.1,2026-09-01,2\n"
         "0000001,MATH.ALG.1,2026-09-08,3.5\n0000002,MATH.ALG.1,,4\n", encoding="utf-8")
-    graded([tmp_path / "typed.parquet"], tmp_path / "parquet", INGEST)
+    graded([tmp_path / "typed.parquet"], tmp_path / "parquet",
+           INGEST if reader == "mastery" else READER)
     graded([tmp_path / "typed.csv"], tmp_path / "csv", INGEST)
     results = RESULT_FILES[:-1]
     assert files_of(tmp_path / "parquet", results) == files_of(tmp_path / "csv", results)
@@ -286,7 +303,11 @@ def test_explain_and_reports_read_parquet_as_its_csv(tmp_path: Path) -> None:
     assert str(parquet) in from_parquet.output
 
 
-def test_a_memory_limit_too_small_says_what_to_change(messy: Path, tmp_path: Path) -> None:
+def test_a_memory_limit_too_small_says_what_to_change(
+        messy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mastery_cli.grading.engine import session
+
+    monkeypatch.setattr(session, "reader_bytes_for", lambda limit: 0)  # the engine's reader
     table = pacsv.read_csv(messy, convert_options=pacsv.ConvertOptions(
         column_types=dict.fromkeys(_header(messy), pa.string()), strings_can_be_null=False))
     pq.write_table(table, tmp_path / "messy.parquet")

@@ -84,6 +84,7 @@ from mastery_cli.inputs import hint_for
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 INPUT_FORMATS = ("auto", *formats.FORMATS)
 STRING_FIELDS = ("assessment", "section", "course", "rater", "source", "comment", "artifact",
@@ -338,6 +339,8 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _Fil
         )
     if bytes(raw[:4]) == PARQUET_MAGIC:
         return _read_parquet(path, shown, matcher, config)
+    if is_parquet(path):
+        return _FileResult([not_parquet(shown, "its first bytes are not Parquet's")])
     kind = not_csv(bytes(raw[:8]))
     if kind is not None:
         return _FileResult(
@@ -428,8 +431,46 @@ def _checked_file(fmt: str, records: CsvRecords, shown: str, matcher: TargetMatc
     return result
 
 
-#: How a Parquet file starts.
+#: How a Parquet file starts, and how one is named.
 PARQUET_MAGIC = b"PAR1"
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def is_parquet(path: Path) -> bool:
+    """Whether ``path`` is named as a Parquet file."""
+    return Path(path).suffix.lower() in PARQUET_SUFFIXES
+
+
+def not_parquet(shown: str, problem: object) -> Diagnostic:
+    return error("not-parquet", f"cannot read {shown} as Parquet: {problem}", shown,
+                 hint="check the file is complete (or rename a CSV file to .csv)")
+
+
+def parquet_text(chunk: pa.Array) -> pa.DictionaryArray:
+    """A chunk of a Parquet column as the text a CSV would hold (``2026-09-01``, ``3.5``; null
+    is blank), dictionary-encoded: each distinct value is made text once, and 10 M rows take
+    their codes' memory, not their texts'."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_dictionary(chunk.type):
+        chunk = pc.dictionary_encode(chunk)
+    dictionary = chunk.dictionary.cast(pa.string()).fill_null("")
+    indices = chunk.indices.cast(pa.int32())
+    if indices.null_count:  # null rows: a blank entry of their own
+        indices = indices.fill_null(len(dictionary))
+        dictionary = pa.concat_arrays([dictionary, pa.array([""], pa.string())])
+    return pa.DictionaryArray.from_arrays(indices, dictionary)
+
+
+def read_parquet_texts(path: Path) -> pa.Table:
+    """The Parquet file at ``path`` with text columns read as dictionaries (as stored) and
+    typed columns as they are. Raises OSError, ValueError or pa.ArrowException."""
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    texts = [field.name for field in schema if str(field.type) in ("string", "large_string")]
+    return pq.read_table(path, read_dictionary=texts)
 
 
 def _read_parquet(path: Path, shown: str, matcher: TargetMatcher,
@@ -438,14 +479,11 @@ def _read_parquet(path: Path, shown: str, matcher: TargetMatcher,
     the text a CSV would hold (``2026-09-01``, ``3.5``; null is blank); a record's "line" is
     its position in the file, from 1. Checked as a long file is."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
+        table = read_parquet_texts(path)
     except (OSError, ValueError, pa.ArrowException) as problem:
-        return _FileResult([error("not-parquet", f"cannot read {shown} as Parquet: {problem}",
-                                  shown, hint="check the file is complete (or rename a CSV "
-                                  "file to .csv)")])
+        return _FileResult([not_parquet(shown, problem)])
     header = list(table.schema.names)
     result = _FileResult([])
     fmt = config.input_format
@@ -459,8 +497,8 @@ def _read_parquet(path: Path, shown: str, matcher: TargetMatcher,
     if absent is not None:
         result.diagnostics.append(absent)
         return result
-    texts = [pa.chunked_array([c.cast(pa.string()).fill_null("") for c in column.chunks],
-                              pa.string())
+    texts = [pa.chunked_array([parquet_text(c) for c in column.chunks],
+                              pa.dictionary(pa.int32(), pa.string()))
              for column in table.columns]
     records = CsvRecords(header, texts, range(1, table.num_rows + 1))
     summary = FileSummary(shown, fmt, "Parquet", "rows")

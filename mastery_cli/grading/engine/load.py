@@ -156,21 +156,39 @@ def _add_empty_lines(connection: duckdb.DuckDBPyConnection, index: int, header_l
     connection.unregister("empty_line_moves")
 
 
+#: Rows of a Parquet file made text and appended to ``raw`` at a time.
+_PARQUET_BATCH_ROWS = 1 << 20
+
+
 def load_parquet(connection: duckdb.DuckDBPyConnection, path: Path, shown: str, index: int,
                  header: list[str], width: int, first_seq: int) -> LoadedFile:
-    """Append the rows of the Parquet file ``path`` to ``raw``, every column as text (what a
-    CSV file would hold: ``2025-09-06``, ``3.5``); a row's "line" is its position (1-based)."""
-    from mastery_cli.grading.engine.checks import _sql_text
+    """Append the rows of the Parquet file ``path`` to ``raw``, every column as the text a CSV
+    file would hold (``2025-09-06``, ``3.5``), made by mastery's reader's own function
+    (`ingest.parquet_text`), so that both readers see the same text; a row's "line" is its
+    position (1-based). Read in batches: memory holds one."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    names = ", ".join(f'CAST("{name.replace(chr(34), chr(34) * 2)}" AS VARCHAR) AS c{i}'
-                      for i, name in enumerate(header))
+    from mastery_cli.grading.ingest import parquet_text
+
+    parquet = pq.ParquetFile(path, read_dictionary=[
+        field.name for field in pq.read_schema(path)
+        if str(field.type) in ("string", "large_string")])
+    names = [f"c{i}" for i in range(len(header))]
     padding = "".join(f", NULL::VARCHAR AS c{i}" for i in range(len(header), width))
-    records = _inserted(connection.execute(f"""
-        INSERT INTO raw
-        SELECT {index}, ordinal, {first_seq} + ordinal - 1, {_record_hash(header)},
-               * EXCLUDE (ordinal) {padding}
-        FROM (SELECT row_number() OVER () AS ordinal, {names}
-              FROM read_parquet({_sql_text(str(path))}))"""))
+    records = 0
+    for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS):
+        rows = pa.table({
+            "ordinal": np.arange(records + 1, records + 1 + batch.num_rows, dtype=np.int64),
+            **{name: parquet_text(batch.column(i)) for i, name in enumerate(names)}})
+        connection.register("parquet_rows", rows)
+        records += _inserted(connection.execute(f"""
+            INSERT INTO raw
+            SELECT {index}, ordinal, {first_seq} + ordinal - 1, {_record_hash(header)},
+                   {", ".join(f"CAST({name} AS VARCHAR)" for name in names)} {padding}
+            FROM parquet_rows"""))
+        connection.unregister("parquet_rows")
     return LoadedFile(index, shown, header, records)
 
 

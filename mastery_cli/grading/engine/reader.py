@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from mastery_cli.diagnostics import Diagnostic, MasteryError, error, warning
 from mastery_cli.grading.engine.lookups import NONE
 from mastery_cli.grading.engine.session import EngineOptions
+from mastery_cli.grading.ingest import is_parquet, not_parquet
 
 if TYPE_CHECKING:
     import duckdb
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
 #: Encodings DuckDB's reader reads as mastery's does.
 _ENGINE_ENCODINGS = ("UTF-8", "UTF-8 with BOM")
-PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 @dataclass(frozen=True)
@@ -54,26 +54,21 @@ class EnginePlan:
     options: EngineOptions
 
 
-def is_parquet(path: Path) -> bool:
-    return path.suffix.lower() in PARQUET_SUFFIXES
-
-
 def engine_plan(files: Sequence[Path], framework: Framework, config: IngestConfig,
                 options: EngineOptions) -> EnginePlan | None:
-    """How the engine reads ``files``, or None when mastery's reader should (small files,
-    exports of another shape, other encodings). Parquet is always the engine's."""
+    """How the engine reads ``files``, or None when mastery's reader should: files that fit
+    in memory (`EngineOptions.reader_bytes`), exports of another shape, other encodings."""
     from mastery_cli.grading.csvsniff import CsvError, read_input, sniff
     from mastery_cli.grading.formats import TargetMatcher, detect
     from mastery_cli.grading.formats import unknown_format as formats_unknown
 
     parquet = [p for p in files if is_parquet(Path(p))]
-    if not parquet:
-        try:
-            size = sum(Path(p).stat().st_size for p in files)
-        except OSError:
-            return None  # mastery's reader says what is wrong with the file
-        if size < options.reader_bytes:
-            return None
+    try:
+        size = sum(csv_bytes(Path(p)) for p in files)
+    except OSError:
+        return None  # mastery's reader says what is wrong with the file
+    if size < options.reader_bytes:
+        return None
     if config.input_format not in ("auto", "long", "mapped"):
         if parquet:
             raise MasteryError([error(
@@ -111,6 +106,23 @@ def engine_plan(files: Sequence[Path], framework: Framework, config: IngestConfi
     return EnginePlan(planned, options)
 
 
+#: What a row of a long CSV export takes, about (the generated gradebooks: 73 bytes).
+_CSV_ROW_BYTES = 80
+
+
+def csv_bytes(path: Path) -> int:
+    """The size of ``path`` as CSV: a CSV file's own; a Parquet file's rows at the size of a
+    long CSV's (its columns are compressed: 10 M rows fit in 15 MB). Raises OSError."""
+    if not is_parquet(path):
+        return path.stat().st_size
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_metadata(path).num_rows * _CSV_ROW_BYTES
+    except ValueError:  # not Parquet after all: mastery's reader says so
+        return 0
+
+
 def _mixed(path: Path) -> MasteryError:
     return MasteryError([error(
         "parquet-with-export", "Parquet files are graded by the engine's reader, which reads "
@@ -127,9 +139,7 @@ def _parquet_header(path: Path, shown: str) -> list[str]:
     except FileNotFoundError:
         raise MasteryError([error("file-not-found", f"no such file: {shown}", shown)]) from None
     except (OSError, ValueError) as problem:
-        raise MasteryError([error("not-parquet", f"cannot read {shown} as Parquet: {problem}",
-                                  shown, hint="check the file is Parquet (or rename a CSV "
-                                  "file to .csv)")]) from None
+        raise MasteryError([not_parquet(shown, problem)]) from None
 
 
 def engine_batches(plan: EnginePlan, framework: Framework, policy: Policy,
