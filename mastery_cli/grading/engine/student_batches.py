@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 def student_batches(table: Table, batch_rows: int) -> Iterator[Table]:
     """``table``'s rows as tables of whole students, each of about ``batch_rows`` rows or
     fewer (a student with more rows makes one larger batch), in student id order. A table of
-    at most ``batch_rows`` rows is one batch: the table itself."""
-    if len(table) <= batch_rows:
+    up to two batches is one batch, the table itself: cutting it would cost more time (a sort
+    and a copy) than its working memory is worth."""
+    if len(table) <= 2 * batch_rows:
         yield table
         return
     students = table.coded("student_id")
