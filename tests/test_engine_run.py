@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from mastery_cli.cli import app
 from mastery_cli.cli.grade_run import load_inputs
+from mastery_cli.diagnostics import MasteryError
 from mastery_cli.grading.engine import evidence
 from mastery_cli.grading.engine.run import RunOutcome, grade_run
 from mastery_cli.grading.engine.session import EngineOptions
@@ -237,6 +238,22 @@ def test_parquet_of_another_shape_is_a_located_error(tmp_path: Path) -> None:
     assert done.exit_code == 1
     assert "odd.parquet" in done.output
     assert "Traceback" not in done.output
+
+
+@pytest.mark.parametrize("options", [INGEST, READER])
+def test_a_parquet_column_of_lists_is_a_located_error(options: EngineOptions,
+                                                      tmp_path: Path) -> None:
+    pq.write_table(pa.table({"student_id": ["1"], "target": ["MATH.ALG.1"],
+                             "score": [[3, 4]]}), tmp_path / "lists.parquet")
+    framework, policy, _ = load_inputs(FRAMEWORK, POLICY, None, [])
+    (tmp_path / "out").mkdir()
+    with pytest.raises(MasteryError) as raised:
+        outcome = grade_run([tmp_path / "lists.parquet"], framework, policy,
+                            ingest_config(policy), tmp_path / "out", options=options)
+        raise MasteryError(outcome.diagnostics)  # mastery's reader reports, not raises
+    codes = {d.code for d in raised.value.diagnostics}
+    assert "parquet-column-type" in codes
+    assert any("'score'" in d.message for d in raised.value.diagnostics)
 
 
 def test_a_file_that_is_not_parquet_is_a_clear_error(tmp_path: Path) -> None:

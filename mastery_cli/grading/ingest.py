@@ -446,6 +446,22 @@ def not_parquet(shown: str, problem: object) -> Diagnostic:
                  hint="check the file is complete (or rename a CSV file to .csv)")
 
 
+def parquet_column_problems(schema: pa.Schema, shown: str) -> list[Diagnostic]:
+    """An error for each column of a Parquet file that holds lists, structs or maps: a
+    gradebook cell is one text, number or date."""
+    import pyarrow as pa
+
+    problems = []
+    for field in schema:
+        kind = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
+        if pa.types.is_nested(kind):
+            problems.append(error(
+                "parquet-column-type", f"column {field.name!r} of {shown} holds {kind} values, "
+                "not one value a cell", shown,
+                hint="write the column as text, numbers or dates (one value a row)"))
+    return problems
+
+
 def parquet_text(chunk: pa.Array) -> pa.DictionaryArray:
     """A chunk of a Parquet column as the text a CSV would hold (``2026-09-01``, ``3.5``; null
     is blank), dictionary-encoded: each distinct value is made text once, and 10 M rows take
@@ -485,7 +501,9 @@ def _read_parquet(path: Path, shown: str, matcher: TargetMatcher,
     except (OSError, ValueError, pa.ArrowException) as problem:
         return _FileResult([not_parquet(shown, problem)])
     header = list(table.schema.names)
-    result = _FileResult([])
+    result = _FileResult(parquet_column_problems(table.schema, shown))
+    if result.diagnostics:
+        return result
     fmt = config.input_format
     if fmt == "auto":
         detected = formats.detect(header, matcher, config.columns)

@@ -134,8 +134,14 @@ def _mixed(path: Path) -> MasteryError:
 def _parquet_header(path: Path, shown: str) -> list[str]:
     import pyarrow.parquet as pq
 
+    from mastery_cli.grading.ingest import parquet_column_problems
+
     try:
-        return list(pq.read_schema(path).names)
+        schema = pq.read_schema(path)
+        problems = parquet_column_problems(schema, shown)
+        if problems:
+            raise MasteryError(problems)
+        return list(schema.names)
     except FileNotFoundError:
         raise MasteryError([error("file-not-found", f"no such file: {shown}", shown)]) from None
     except (OSError, ValueError) as problem:
