@@ -452,11 +452,11 @@ def parquet_column_problems(schema: pa.Schema, shown: str) -> list[Diagnostic]:
     import pyarrow as pa
 
     problems = []
-    for field in schema:
-        kind = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
+    for column in schema:
+        kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
         if pa.types.is_nested(kind):
             problems.append(error(
-                "parquet-column-type", f"column {field.name!r} of {shown} holds {kind} values, "
+                "parquet-column-type", f"column {column.name!r} of {shown} holds {kind} values, "
                 "not one value a cell", shown,
                 hint="write the column as text, numbers or dates (one value a row)"))
     return problems
@@ -485,7 +485,7 @@ def read_parquet_texts(path: Path) -> pa.Table:
     import pyarrow.parquet as pq
 
     schema = pq.read_schema(path)
-    texts = [field.name for field in schema if str(field.type) in ("string", "large_string")]
+    texts = [column.name for column in schema if str(column.type) in ("string", "large_string")]
     return pq.read_table(path, read_dictionary=texts)
 
 
