@@ -86,7 +86,6 @@ def test_batches_written_header_once_give_the_whole_table(batch: int) -> None:
         assert header == (",".join(COLUMNS) + "\n").encode()
         parts.append(b"".join(chunks))
     assert header + b"".join(parts) == (GOLDEN / "awkward-places-2.csv").read_bytes()
-    assert outputs._csv_chunks is csv_chunks  # the old name, for the engine prototype
 
 
 def test_rows_are_cut_into_chunks_and_none_is_lost(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -125,10 +125,6 @@ def csv_chunks(table: Table, columns: list[str], places: int) -> Iterator[bytes]
         yield "".join(grid.ravel().tolist()).encode("latin-1")
 
 
-#: The old private name of `csv_chunks`, for callers not moved yet (to be removed).
-_csv_chunks = csv_chunks
-
-
 def _followed(texts: tuple[str, ...], lone: bool, end: str) -> npt.NDArray[np.object_]:
     """The texts, then "", as CSV cells followed by ``end``: their UTF-8 bytes, held as
     Latin-1 text (one character per byte). CPython joins such text three times as fast as
