@@ -13,10 +13,12 @@ from hypothesis import strategies as st
 from mastery_cli.yamlfile import (
     MAX_DEPTH,
     YamlDocument,
+    _depth_bound,
     coerce_pointer_values,
     load_yaml_bytes,
     pointer_text,
 )
+from mastery_cli.yamlfile import _Loader as _YAML_LOADER
 
 
 def load(text: str) -> YamlDocument:
@@ -204,6 +206,63 @@ def test_reasonable_nesting_is_fine() -> None:
     depth = MAX_DEPTH - 2
     document = load("a: " + "[" * depth + "]" * depth + "\n")
     assert document.data is not None
+
+
+# The cheap bound decides whether a file needs the event-by-event depth check before libyaml's
+# recursive composer sees it: it must never be below the depth the parser reaches.
+
+def _deepest(text: str) -> int:
+    """How deep the parser's collections nest before the end or the first error (the composer
+    recurses as far as the events go, error or not); the C and the pure-Python parser."""
+    deepest = 0
+    for loader in (_YAML_LOADER, yaml.SafeLoader):
+        depth = 0
+        try:
+            for event in yaml.parse(text, Loader=loader):
+                if isinstance(event, yaml.CollectionStartEvent):
+                    depth += 1
+                    deepest = max(deepest, depth)
+                elif isinstance(event, yaml.CollectionEndEvent):
+                    depth -= 1
+        except yaml.YAMLError:
+            pass
+    return deepest
+
+
+_NESTING_ALPHABET = st.sampled_from(["- ", "-", "? ", "?", ": ", ":", "\n", " ", "  ", "\t",
+                                     "a", "b", "[", "]", "{", "}", ",", "#", "&x ", "!t ",
+                                     "'", "--- ", "\r\n", "\x85", "\u2028"])
+_NESTED = st.recursive(st.sampled_from(["a", "b c", "x: y", "- z", "1", ""]),
+                       lambda inner: st.lists(inner, max_size=3)
+                       | st.dictionaries(st.sampled_from(["k", "a b", "?q", "-"]), inner,
+                                         max_size=3), max_leaves=30)
+
+
+@pytest.mark.parametrize("text", [
+    "- " * 150 + "a\n",
+    "a:\n- b:\n  - c:\n    - d:\n      - e\n",
+    "? - - a\n: - - b\n",
+    "- &x a: - b\n",
+    "--- - - a\n",
+    "k:\n" + "".join("  " * i + "- k:\n" for i in range(60)),
+    "x: " + "some text with - dashes and: colons ? marks " * 3 + "\n",
+])
+def test_depth_bound_is_never_below_the_depth_reached(text: str) -> None:
+    assert _deepest(text) <= _depth_bound(text)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(_NESTING_ALPHABET, max_size=150).map("".join))
+def test_depth_bound_holds_for_random_yaml_like_text(text: str) -> None:
+    assert _deepest(text) <= _depth_bound(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_NESTED, st.integers(2, 9), st.sampled_from([False, None]))
+def test_depth_bound_holds_for_dumped_documents(data: Any, indent: int, flow: bool | None
+                                                ) -> None:
+    text = yaml.safe_dump(data, indent=indent, default_flow_style=flow, width=20)
+    assert _deepest(text) <= _depth_bound(text)
 
 
 # --- never an exception -------------------------------------------------------------------------
