@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from mastery_cli.yamlfile import (
     MAX_DEPTH,
     YamlDocument,
-    _depth_bound,
+    _surely_shallow,
     coerce_pointer_values,
     load_yaml_bytes,
     pointer_text,
@@ -208,8 +209,9 @@ def test_reasonable_nesting_is_fine() -> None:
     assert document.data is not None
 
 
-# The cheap bound decides whether a file needs the event-by-event depth check before libyaml's
-# recursive composer sees it: it must never be below the depth the parser reaches.
+# The cheap check decides whether a file needs the event-by-event depth count before libyaml's
+# recursive composer sees it: "surely shallow" must never be said of a file the parser takes
+# deeper than the limit. Small limits make the check decide often on small documents.
 
 def _deepest(text: str) -> int:
     """How deep the parser's collections nest before the end or the first error (the composer
@@ -229,6 +231,13 @@ def _deepest(text: str) -> int:
     return deepest
 
 
+def _check_never_too_optimistic(text: str) -> None:
+    deepest = _deepest(text)
+    for limit in range(1, deepest + 2):
+        if _surely_shallow(text, limit):
+            assert deepest <= limit, (limit, deepest, text)
+
+
 _NESTING_ALPHABET = st.sampled_from(["- ", "-", "? ", "?", ": ", ":", "\n", " ", "  ", "\t",
                                      "a", "b", "[", "]", "{", "}", ",", "#", "&x ", "!t ",
                                      "'", "--- ", "\r\n", "\x85", "\u2028"])
@@ -245,24 +254,36 @@ _NESTED = st.recursive(st.sampled_from(["a", "b c", "x: y", "- z", "1", ""]),
     "- &x a: - b\n",
     "--- - - a\n",
     "k:\n" + "".join("  " * i + "- k:\n" for i in range(60)),
+    # two levels a column: a key, the sequence under it, a key one column in, ...
+    "k:\n" + "".join(" " * i + "-\n" + " " * (i + 1) + "k:\n" for i in range(40)),
     "x: " + "some text with - dashes and: colons ? marks " * 3 + "\n",
+    "a: [[{b: [c]}]]\n",
 ])
-def test_depth_bound_is_never_below_the_depth_reached(text: str) -> None:
-    assert _deepest(text) <= _depth_bound(text)
+def test_surely_shallow_is_never_said_of_a_deeper_document(text: str) -> None:
+    _check_never_too_optimistic(text)
+
+
+def test_surely_shallow_says_so_of_the_example_framework() -> None:
+    """The point of the check: real files, lines of 100 characters and more included, are
+    composed once, not parsed twice."""
+    files = sorted((Path(__file__).resolve().parents[1] / "examples" / "framework").glob("*.yaml"))
+    texts = [f.read_text(encoding="utf-8") for f in files]
+    assert files and max(len(line) for t in texts for line in t.splitlines()) > MAX_DEPTH // 2
+    assert all(_surely_shallow(text) for text in texts)
 
 
 @settings(max_examples=800, deadline=None)
 @given(st.lists(_NESTING_ALPHABET, max_size=150).map("".join))
-def test_depth_bound_holds_for_random_yaml_like_text(text: str) -> None:
-    assert _deepest(text) <= _depth_bound(text)
+def test_surely_shallow_holds_for_random_yaml_like_text(text: str) -> None:
+    _check_never_too_optimistic(text)
 
 
 @settings(max_examples=300, deadline=None)
 @given(_NESTED, st.integers(2, 9), st.sampled_from([False, None]))
-def test_depth_bound_holds_for_dumped_documents(data: Any, indent: int, flow: bool | None
-                                                ) -> None:
-    text = yaml.safe_dump(data, indent=indent, default_flow_style=flow, width=20)
-    assert _deepest(text) <= _depth_bound(text)
+def test_surely_shallow_holds_for_dumped_documents(data: Any, indent: int, flow: bool | None
+                                                   ) -> None:
+    _check_never_too_optimistic(yaml.safe_dump(data, indent=indent, default_flow_style=flow,
+                                               width=20))
 
 
 # --- never an exception -------------------------------------------------------------------------
