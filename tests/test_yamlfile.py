@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,10 +14,12 @@ from hypothesis import strategies as st
 from mastery_cli.yamlfile import (
     MAX_DEPTH,
     YamlDocument,
+    _surely_shallow,
     coerce_pointer_values,
     load_yaml_bytes,
     pointer_text,
 )
+from mastery_cli.yamlfile import _Loader as _YAML_LOADER
 
 
 def load(text: str) -> YamlDocument:
@@ -204,6 +207,83 @@ def test_reasonable_nesting_is_fine() -> None:
     depth = MAX_DEPTH - 2
     document = load("a: " + "[" * depth + "]" * depth + "\n")
     assert document.data is not None
+
+
+# The cheap check decides whether a file needs the event-by-event depth count before libyaml's
+# recursive composer sees it: "surely shallow" must never be said of a file the parser takes
+# deeper than the limit. Small limits make the check decide often on small documents.
+
+def _deepest(text: str) -> int:
+    """How deep the parser's collections nest before the end or the first error (the composer
+    recurses as far as the events go, error or not); the C and the pure-Python parser."""
+    deepest = 0
+    for loader in (_YAML_LOADER, yaml.SafeLoader):
+        depth = 0
+        try:
+            for event in yaml.parse(text, Loader=loader):
+                if isinstance(event, yaml.CollectionStartEvent):
+                    depth += 1
+                    deepest = max(deepest, depth)
+                elif isinstance(event, yaml.CollectionEndEvent):
+                    depth -= 1
+        except yaml.YAMLError:
+            pass
+    return deepest
+
+
+def _check_never_too_optimistic(text: str) -> None:
+    deepest = _deepest(text)
+    for limit in range(1, deepest + 2):
+        if _surely_shallow(text, limit):
+            assert deepest <= limit, (limit, deepest, text)
+
+
+_NESTING_ALPHABET = st.sampled_from(["- ", "-", "? ", "?", ": ", ":", "\n", " ", "  ", "\t",
+                                     "a", "b", "[", "]", "{", "}", ",", "#", "&x ", "!t ",
+                                     "'", "--- ", "\r\n", "\x85", "\u2028"])
+_NESTED = st.recursive(st.sampled_from(["a", "b c", "x: y", "- z", "1", ""]),
+                       lambda inner: st.lists(inner, max_size=3)
+                       | st.dictionaries(st.sampled_from(["k", "a b", "?q", "-"]), inner,
+                                         max_size=3), max_leaves=30)
+
+
+@pytest.mark.parametrize("text", [
+    "- " * 150 + "a\n",
+    "a:\n- b:\n  - c:\n    - d:\n      - e\n",
+    "? - - a\n: - - b\n",
+    "- &x a: - b\n",
+    "--- - - a\n",
+    "k:\n" + "".join("  " * i + "- k:\n" for i in range(60)),
+    # two levels a column: a key, the sequence under it, a key one column in, ...
+    "k:\n" + "".join(" " * i + "-\n" + " " * (i + 1) + "k:\n" for i in range(40)),
+    "x: " + "some text with - dashes and: colons ? marks " * 3 + "\n",
+    "a: [[{b: [c]}]]\n",
+])
+def test_surely_shallow_is_never_said_of_a_deeper_document(text: str) -> None:
+    _check_never_too_optimistic(text)
+
+
+def test_surely_shallow_says_so_of_the_example_framework() -> None:
+    """The point of the check: real files, lines of 100 characters and more included, are
+    composed once, not parsed twice."""
+    files = sorted((Path(__file__).resolve().parents[1] / "examples" / "framework").glob("*.yaml"))
+    texts = [f.read_text(encoding="utf-8") for f in files]
+    assert files and max(len(line) for t in texts for line in t.splitlines()) > MAX_DEPTH // 2
+    assert all(_surely_shallow(text) for text in texts)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(_NESTING_ALPHABET, max_size=150).map("".join))
+def test_surely_shallow_holds_for_random_yaml_like_text(text: str) -> None:
+    _check_never_too_optimistic(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_NESTED, st.integers(2, 9), st.sampled_from([False, None]))
+def test_surely_shallow_holds_for_dumped_documents(data: Any, indent: int, flow: bool | None
+                                                   ) -> None:
+    _check_never_too_optimistic(yaml.safe_dump(data, indent=indent, default_flow_style=flow,
+                                               width=20))
 
 
 # --- never an exception -------------------------------------------------------------------------

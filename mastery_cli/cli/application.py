@@ -1,6 +1,5 @@
 """The typer application: every command, its options and help texts."""
 
-from __future__ import annotations
 
 from typing import Annotated, Any
 

@@ -1,6 +1,5 @@
 """`mastery calibrate`: agreement between teachers who scored the same work."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated

@@ -3,7 +3,6 @@
 What grade does once its options are parsed is `grade_run.run_grade`.
 """
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager

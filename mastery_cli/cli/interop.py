@@ -1,6 +1,5 @@
 """`mastery import` (case, moodle) and `mastery export` (case, moodle, canvas-outcomes)."""
 
-from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
@@ -41,7 +40,7 @@ Frameworks = Annotated[list[Path], typer.Argument(help="Framework files or folde
                                                   show_default=False)]
 
 
-def _report(diagnostics: list[Diagnostic], checked: int, subject: str, fmt: str,
+def _report(diagnostics: "list[Diagnostic]", checked: int, subject: str, fmt: str,
             quiet: bool, extra: dict[str, object] | None = None) -> None:
     from mastery_cli.diagnostics import Summary
 
@@ -55,7 +54,7 @@ def _report(diagnostics: list[Diagnostic], checked: int, subject: str, fmt: str,
     print_diagnostics(diagnostics, summary, fmt, err=fmt != "json")
 
 
-def _written(result: ImportResult, out: Path, source: Path, fmt: str, quiet: bool) -> None:
+def _written(result: "ImportResult", out: Path, source: Path, fmt: str, quiet: bool) -> None:
     """Write the files, check them as 'mastery validate' would, then report."""
     from mastery_cli.diagnostics import MasteryError, error
     from mastery_cli.documents import display_path
@@ -152,13 +151,13 @@ def import_moodle(
     _written(result, out, csv_file, fmt, quiet)
 
 
-def _load(paths: list[Path]) -> tuple[object, list[Diagnostic]]:
+def _load(paths: list[Path]) -> "tuple[object, list[Diagnostic]]":
     from mastery_cli.validation import load_framework
 
     return load_framework(paths)
 
 
-def _finish(text: str, out: Path, warnings: list[Diagnostic], fmt: str,
+def _finish(text: str, out: Path, warnings: "list[Diagnostic]", fmt: str,
             inputs: list[Path]) -> None:
     from mastery_cli.documents import display_path
     from mastery_cli.output import write_output_file

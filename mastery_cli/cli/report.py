@@ -1,6 +1,5 @@
 """`mastery report`: family-facing report cards, transcripts, "I can" sheets, class summaries."""
 
-from __future__ import annotations
 
 import json
 from datetime import date
@@ -15,7 +14,6 @@ from mastery_cli.cli.grade_run import print_warnings
 
 if TYPE_CHECKING:
     from mastery_cli.framework.model import Framework
-    from mastery_cli.reports.terms import Term
 
 KIND_HELP = ("report-card, transcript, i-can, class-summary or learner; for staff: "
              "exemplars (the exemplar bank, with --rubric) or coverage (SCORES.csv "
@@ -257,7 +255,7 @@ def report(
          + ("" if html == 1 else "s") + f" into {out} (index: {index})", err=True)
 
 
-def _exemplars(framework: Framework, rubrics: list[Path], language: str,
+def _exemplars(framework: "Framework", rubrics: list[Path], language: str,
                warnings: list[Any]) -> dict[str, Any]:
     """With --rubric: the exemplars "I can" sheets show next to each level."""
     if not rubrics:
@@ -385,7 +383,7 @@ def _grades_shape_problem(document: dict[str, Any]) -> str | None:
 
 
 def _grade(
-    scores: list[Path], framework: Framework, policy_path: Path | None,
+    scores: list[Path], framework: "Framework", policy_path: Path | None,
     canvas_outcomes: Path | None,
 ) -> dict[str, Any]:
     """Grade the CSV files in-process, exactly as `mastery grade` does, and say so as it does

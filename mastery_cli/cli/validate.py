@@ -1,6 +1,5 @@
 """`mastery validate` and `mastery schema`."""
 
-from __future__ import annotations
 
 import json
 from pathlib import Path

@@ -76,6 +76,7 @@ from mastery_cli.grading.csvsniff import (
     without_content,
 )
 from mastery_cli.grading.dates import parse_dates
+from mastery_cli.grading.distinct import sorted_distinct
 from mastery_cli.grading.formats import Candidates, Coded, TargetMatcher, code_all, info
 from mastery_cli.grading.scorecells import Outcome, read_scores, reject_message, score_table
 from mastery_cli.grading.table import Coded as TextCodes
@@ -873,18 +874,6 @@ def _combine(parts: Sequence[np.ndarray], widths: Sequence[int]) -> np.ndarray:
     return key
 
 
-def _sorted_distinct(values: np.ndarray) -> np.ndarray:
-    """``np.unique(values)`` by a sort: numpy 2's plain ``np.unique`` hashes instead, slower for
-    these small arrays, and its first call costs ~7 ms."""
-    ordered = np.sort(values)
-    if len(ordered) < 2:
-        return ordered
-    new = np.empty(len(ordered), dtype=bool)
-    new[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
-    return ordered[new]
-
-
 def _renumber(key: np.ndarray) -> np.ndarray:
     """Dense numbers for the distinct values of ``key`` (same equalities)."""
     _, inverse = np.unique(key, return_inverse=True)
@@ -903,7 +892,7 @@ def _repeated(key: np.ndarray, among: np.ndarray) -> np.ndarray:
     same = ordered[1:] == ordered[:-1]
     if not same.any():
         return np.zeros(0, dtype=np.int64)
-    repeated = _sorted_distinct(ordered[1:][same])
+    repeated = sorted_distinct(ordered[1:][same])
     del ordered, same
     bits = max(16, int(len(repeated) * 16).bit_length())
     if bits > _MOST_BITS:
@@ -963,7 +952,7 @@ def _duplicates(
         return empty, empty
     # Compare whole records (every column of the file, as written) among the suspects.
     of_suspects = suspects if cands.one_per_record else _records_of(cands)[suspects]
-    suspect_records = _sorted_distinct(of_suspects)
+    suspect_records = sorted_distinct(of_suspects)
     columns = [records.coded(i) for i in range(len(records.chunked))]
     record_key = _combine(
         [column.at(suspect_records) for column in columns], [len(c.values) for c in columns]
@@ -1269,7 +1258,7 @@ def leading_zero_ids(files: Sequence[_NamePairs], limit: int) -> list[Diagnostic
     distinct = []  # per file: (codes, texts) of its distinct ids
     ids: set[str] = set()
     for pairs in files:
-        codes = np.unique(pairs.student)
+        codes = sorted_distinct(pairs.student)
         texts = [pairs.student_texts[c] for c in codes.tolist()]
         distinct.append((codes, texts))
         ids.update(texts)
@@ -1430,7 +1419,7 @@ def _rejects(
             "malformed rows",
         )
     reasons = reason[rejected]
-    for value in _sorted_distinct(reasons).tolist():
+    for value in sorted_distinct(reasons).tolist():
         chosen = reasons == value
         part = _explain(ctx, Reason(value), rejected[chosen], lines[chosen])
         part.student_id, part.target = ctx.owners(rejected[chosen])

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mastery_cli.grading.distinct import sorted_distinct
 from mastery_cli.grading.table import Table, text_codes
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def distinct_count(table: Table, name: str) -> int:
     if not len(table):
         return 0
     codes, _ = text_codes(table.coded(name))
-    return int(np.unique(codes).size)
+    return int(sorted_distinct(codes).size)
 
 
 def text_tally(tables: Sequence[Table], name: str) -> list[tuple[str, int]]:
@@ -105,9 +106,9 @@ def level_counts(competencies: Table) -> tuple[list[float], list[LevelRow]]:
         return [], []
     level = np.asarray(competencies.array("level"), dtype=np.float64)
     known = ~np.isnan(level)
-    levels = np.unique(level[known])
+    levels = sorted_distinct(level[known])
     ids, texts = text_codes(competencies.coded("competency"))
-    present = np.unique(ids)
+    present = sorted_distinct(ids)
     row_of = np.searchsorted(present, ids)
     width = len(levels) + 1  # the last cell counts the results that are not "ok"
     cells = np.zeros((len(present), width), dtype=np.int64)
