@@ -1,7 +1,7 @@
 """The typer application: every command, its options and help texts."""
 
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -12,22 +12,6 @@ from mastery_cli.cli import interop as _interop
 from mastery_cli.cli import report as _report
 from mastery_cli.cli import validate as _validate
 from mastery_cli.cli.common import emit
-
-
-def _flags_without_a_type() -> None:
-    """Typer's help shows a flag's Python type, ``<bool>``, though a flag takes no value:
-    show none (options that take a value keep theirs)."""
-    from typer.core import TyperOption
-
-    shown = TyperOption.display_type_rich
-
-    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
-        return None if self.is_flag and self.metavar is None else shown(self, ctx)
-
-    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
-
-
-_flags_without_a_type()
 
 app = typer.Typer(
     name="mastery",

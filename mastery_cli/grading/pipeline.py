@@ -41,6 +41,7 @@ import numpy.typing as npt
 from mastery_cli.diagnostics import Diagnostic
 from mastery_cli.framework.model import Framework, Scale
 from mastery_cli.grading import methods
+from mastery_cli.grading.distinct import sorted_distinct
 from mastery_cli.grading.policy import EvidenceRules, Policy, RaterRule, method_label
 from mastery_cli.grading.rounding import round_half_up
 from mastery_cli.grading.table import (
@@ -1003,7 +1004,7 @@ def _target_results(ev: Table, framework: Framework, policy: Policy) -> tuple[Ta
     position = np.zeros(0 if one_spec else len(u_score), dtype=np.int64)
     segment_count = np.diff(np.append(starts, len(u_score)))
     for spec_at in ([int(segment_spec[0])] if one_spec and len(starts)
-                    else np.unique(segment_spec).tolist()):
+                    else sorted_distinct(segment_spec).tolist()):
         spec = specs[spec_at]
         if one_spec:
             segments: npt.NDArray[np.int64] | slice = slice(None)
