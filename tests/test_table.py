@@ -122,3 +122,18 @@ def test_gathers_equal_numpy_indexing() -> None:
         assert gather(table, codes).tolist() == table[codes].tolist()
         assert gather_where(table, codes, mask).tolist() == table[codes[mask]].tolist()
         assert gather(table, codes).dtype == table.dtype
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.text(alphabet=st.sampled_from(list("ab Z,é\t𝄞")), max_size=4),
+                          st.none(), st.integers(-3, 3), st.floats(allow_nan=True)),
+                max_size=40))
+def test_objects_are_coded_as_numpy_sorts_their_texts(values: list[object]) -> None:
+    """A column of objects reads as the sorted distinct texts numpy gives (``str`` of each),
+    each row coded into them: the order the rows not used are sorted in."""
+    column = np.array([*values, None], dtype=object)[: len(values)]
+    coded = Table({"v": column}).coded("v")
+    texts, codes = np.unique(np.asarray(column, dtype=str), return_inverse=True)
+    assert coded.texts == [str(t) for t in texts]
+    assert coded.codes.tolist() == codes.reshape(-1).tolist()
+    assert coded.codes.dtype == np.int64
