@@ -256,6 +256,18 @@ def test_a_parquet_column_of_lists_is_a_located_error(options: EngineOptions,
     assert any("'score'" in d.message for d in raised.value.diagnostics)
 
 
+def test_parquet_of_any_size_is_long_evidence(messy: Path, tmp_path: Path) -> None:
+    # A small Parquet file goes to mastery's reader, a large one to the engine's: --input-format
+    # wide is the same usage error for both.
+    pq.write_table(pa.table({"student_id": ["1"], "target": ["MATH.ALG.1"], "score": ["3"]}),
+                   tmp_path / "small.parquet")
+    done = CliRunner().invoke(app, ["grade", str(tmp_path / "small.parquet"), "--framework",
+                                    str(FRAMEWORK), "--out", str(tmp_path / "out"),
+                                    "--input-format", "wide"])
+    assert done.exit_code == 2
+    assert "parquet-not-long" in done.output
+
+
 def test_a_file_that_is_not_parquet_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "fake.parquet").write_text("student_id,target,score\n", encoding="utf-8")
     done = CliRunner().invoke(app, ["grade", str(tmp_path / "fake.parquet"), "--framework",

@@ -63,19 +63,20 @@ def engine_plan(files: Sequence[Path], framework: Framework, config: IngestConfi
     from mastery_cli.grading.formats import unknown_format as formats_unknown
 
     parquet = [p for p in files if is_parquet(Path(p))]
+    long_only = config.input_format in ("auto", "long", "mapped")
+    if parquet and not long_only:  # whatever its size: one answer for one question
+        raise MasteryError([error(
+            "parquet-not-long", f"--input-format {config.input_format} cannot be read "
+            "from Parquet", str(parquet[0]),
+            hint="Parquet evidence is long: one row per score, with student_id, target, "
+            "score (and date) columns")], usage=True)
     try:
         size = sum(csv_bytes(Path(p)) for p in files)
     except OSError:
         return None  # mastery's reader says what is wrong with the file
     if size < options.reader_bytes:
         return None
-    if config.input_format not in ("auto", "long", "mapped"):
-        if parquet:
-            raise MasteryError([error(
-                "parquet-not-long", f"--input-format {config.input_format} cannot be read "
-                "from Parquet", str(parquet[0]),
-                hint="Parquet evidence is long: one row per score, with student_id, target, "
-                "score (and date) columns")], usage=True)
+    if not long_only:
         return None
     matcher = TargetMatcher(framework, config.outcome_map)
     planned = []
