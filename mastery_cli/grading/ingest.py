@@ -372,16 +372,8 @@ def _read_file(path: Path, matcher: TargetMatcher, config: IngestConfig) -> _Fil
         )
         result.summary = FileSummary(shown, "canvas-results", decoded.dialect.describe(), "rows")
         return result
-    fmt = config.input_format
-    if fmt == "auto":
-        detected = formats.detect(header, matcher, config.columns)
-        if detected is None:
-            result.diagnostics.append(formats.unknown_format(shown, header))
-            return result
-        fmt = detected
-    absent = _missing_columns(fmt, header, config, shown)
-    if absent is not None:
-        result.diagnostics.append(absent)
+    fmt = _format_of(header, matcher, config, shown, result.diagnostics, formats.FORMATS)
+    if fmt is None:
         return result
     try:
         try:
@@ -505,16 +497,8 @@ def _read_parquet(path: Path, shown: str, matcher: TargetMatcher,
     result = _FileResult(parquet_column_problems(table.schema, shown))
     if result.diagnostics:
         return result
-    fmt = config.input_format
-    if fmt == "auto":
-        detected = formats.detect(header, matcher, config.columns)
-        if detected not in ("long", "mapped"):
-            result.diagnostics.append(formats.unknown_format(shown, header))
-            return result
-        fmt = detected
-    absent = _missing_columns(fmt, header, config, shown)
-    if absent is not None:
-        result.diagnostics.append(absent)
+    fmt = _format_of(header, matcher, config, shown, result.diagnostics, ("long", "mapped"))
+    if fmt is None:
         return result
     texts = [pa.chunked_array([parquet_text(c) for c in column.chunks],
                               pa.dictionary(pa.int32(), pa.string()))
@@ -525,6 +509,24 @@ def _read_parquet(path: Path, shown: str, matcher: TargetMatcher,
     summary.headers = {name: header[index].strip() for name, index in columns.items()}
     del table
     return _checked_file(fmt, records, shown, matcher, config, result, summary)
+
+
+def _format_of(header: Sequence[str], matcher: TargetMatcher, config: IngestConfig, shown: str,
+               diagnostics: list[Diagnostic], detectable: Sequence[str]) -> str | None:
+    """A file's format: the one asked for, or the one its header shows among ``detectable``;
+    None (with the diagnostic added) when it has none or lacks a column the format needs."""
+    fmt = config.input_format
+    if fmt == "auto":
+        detected = formats.detect(header, matcher, config.columns)
+        if detected is None or detected not in detectable:
+            diagnostics.append(formats.unknown_format(shown, header))
+            return None
+        fmt = detected
+    absent = _missing_columns(fmt, header, config, shown)
+    if absent is not None:
+        diagnostics.append(absent)
+        return None
+    return fmt
 
 
 def _candidates_checked(
