@@ -17,7 +17,6 @@ import dataclasses
 import hashlib
 import io
 import json
-import os
 import random
 import subprocess
 import sys
@@ -30,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from golden_json import assert_golden_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_ingest import READABLE
@@ -44,7 +44,6 @@ from mastery_cli.validation import load_framework
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "gradebooks"
 GOLDEN = Path(__file__).parent / "golden" / "ingest"
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 #: Tables longer than this are kept in the golden files as a digest of their rows.
 LISTED_ROWS = 200
 
@@ -105,26 +104,8 @@ def _without_folders(value: Any, files: list[Path]) -> Any:
     return json.loads(text)
 
 
-def _json(value: Any, indent: str = "") -> str:
-    """JSON with one table row, diagnostic or count per line, so that a diff shows what
-    changed: lists of plain values on one line, everything else one item per line."""
-    inner = indent + " "
-    if isinstance(value, dict) and value:
-        items = [f"{inner}{json.dumps(str(k))}: {_json(v, inner)}" for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
-    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
-        return "[\n" + ",\n".join(inner + _json(v, inner) for v in value) + "\n" + indent + "]"
-    return json.dumps(value, ensure_ascii=False)
-
-
 def assert_golden(name: str, value: Any) -> None:
-    path = GOLDEN / f"{name}.json"
-    text = _json(value) + "\n"
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"{path} is missing: run with UPDATE_GOLDEN=1 and review it"
-    assert text == path.read_text(encoding="utf-8")
+    assert_golden_json(GOLDEN, name, value)
 
 
 # --------------------------------------------------------------------------- generated files

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import random
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
+from golden_json import assert_golden_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -168,7 +168,6 @@ def _evidence_table(rows: list[tuple[str, str]], rnd: random.Random) -> Table:
 # ------------------------------------------------------------------------------ results
 
 GOLDEN = Path(__file__).parent / "golden" / "rollup"
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 
 def _cell(value: Any) -> Any:
@@ -206,25 +205,8 @@ def _results(framework: Framework, policy: Policy, targets: Table,
             "progress": _table_rows(progress)}
 
 
-def _json(value: Any, indent: str = "") -> str:
-    """JSON with one row per line, so that a diff shows which results changed."""
-    inner = indent + " "
-    if isinstance(value, dict) and value:
-        items = [f"{inner}{json.dumps(str(k))}: {_json(v, inner)}" for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
-    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
-        return "[\n" + ",\n".join(inner + _json(v, inner) for v in value) + "\n" + indent + "]"
-    return json.dumps(value, ensure_ascii=False)
-
-
 def assert_golden(name: str, value: Any) -> None:
-    path = GOLDEN / f"{name}.json"
-    text = _json(value) + "\n"
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"{path} is missing: run with UPDATE_GOLDEN=1 and review it"
-    assert text == path.read_text(encoding="utf-8")
+    assert_golden_json(GOLDEN, name, value)
 
 
 def _policy(data: dict[str, Any]) -> Policy:
