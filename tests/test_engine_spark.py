@@ -10,15 +10,19 @@ import pytest
 from typer.testing import CliRunner
 
 from mastery_cli.cli import app
+from mastery_cli.grading.engine import evidence
 from mastery_cli.grading.engine.session import EngineOptions
 from tests.engine_data import FRAMEWORK, POLICY, RESULT_FILES, SCHOOL, messy_gradebook
 from tests.test_engine_run import files_of, graded
 
 
 @pytest.mark.parametrize("files", ["school", "generated"])
-def test_spark_gives_the_bytes_of_duckdb(files: str, spark: Any, tmp_path: Path) -> None:
+def test_spark_gives_the_bytes_of_duckdb(files: str, spark: Any, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
     inputs = SCHOOL if files == "school" else [messy_gradebook(tmp_path / "gen.csv", 300)]
     duckdb = graded(inputs, tmp_path / "duckdb", EngineOptions())
+    # mastery's reader hands Spark many whole-student batches, each coded on its own.
+    monkeypatch.setattr(evidence, "BATCH_ROWS", 211)
     on_spark = graded(inputs, tmp_path / "spark", EngineOptions(engine="spark"))
     assert files_of(tmp_path / "spark") == files_of(tmp_path / "duckdb")
     assert on_spark.counts == duckdb.counts
